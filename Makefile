@@ -1,0 +1,39 @@
+# Every target sets up what it needs: a fresh machine with Python 3.11+ and make is enough.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test proto proto-check lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: start the gRPC service with its defaults (rules/ and an embedded SQLite database)
+run: $(STAMP)
+	$(BIN)/bekal serve
+
+## test: check generated stubs and the protos, check the rule files, then run the test suite
+test: $(STAMP) proto-check lint
+	$(BIN)/bekal rules check rules
+	$(BIN)/python -m pytest
+
+## proto: regenerate server/v1 (bekal.v1) from protos/
+proto: $(STAMP)
+	$(BIN)/python tools/protogen.py
+
+proto-check: $(STAMP)
+	$(BIN)/python tools/protogen.py --check
+
+lint: $(STAMP)
+	$(BIN)/buf lint
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/engine_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
