@@ -1,10 +1,177 @@
-"""``bekal rules check|test|explain``: the rule authors' tools."""
+"""``bekal rules check|test|explain``: the rule authors' tools.
+
+Exit codes: 0 all good, 1 problems in the rules or failing tests, 2 bad usage.
+Errors are ``file:line:col: message`` lines, never a traceback.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import click
+import yaml
+
+from bekal import facts as schema
+from bekal.decision import Decision, RuleStatus
+from bekal.engine import Engine, EngineError, NotInForce
+from bekal.rulebook import Rulebook, RuleError, load_rulebook
+from bekal.ruletests import run_tests
+
+DEFAULT_RULES = "rules"
+
+
+def _fail(lines: list[str] | str, code: int = 1) -> None:
+    for line in [lines] if isinstance(lines, str) else lines:
+        click.echo(line, err=True)
+    sys.exit(code)
+
+
+def load_checked(path: str) -> tuple[Rulebook, Engine]:
+    """Parse, check and compile ``path`` and load it into an engine, or exit 1 with every problem."""
+    try:
+        rulebook = load_rulebook(path)
+    except RuleError as exc:
+        _fail([str(d) for d in exc.diagnostics] + [f"{len(exc.diagnostics)} problem(s) in {path}"])
+    try:
+        return rulebook, Engine(rulebook)
+    except EngineError as exc:
+        _fail(f"{path}: {exc}")
+    raise AssertionError("unreachable")
 
 
 @click.group()
 def rules() -> None:
     """Check, test and explain rule files."""
+
+
+@rules.command()
+@click.argument("path", default=DEFAULT_RULES)
+def check(path: str) -> None:
+    """Check rule files (a directory or one file): syntax, facts, types, limits."""
+    rulebook, engine = load_checked(path)
+    engine.close()
+    n_rules = len(rulebook.compiled.rules)
+    click.echo(f"{path}: OK: {len(rulebook.rulesets)} ruleset(s), {n_rules} rule(s), {len(rulebook.courses)} "
+               f"course(s), {len(rulebook.tests)} test(s); version {rulebook.version}")
+
+
+@rules.command()
+@click.argument("path", default=DEFAULT_RULES)
+def test(path: str) -> None:
+    """Run the rule tests (*.test.yaml) and list rules no test exercises."""
+    rulebook, engine = load_checked(path)
+    report = run_tests(rulebook, engine)
+    engine.close()
+    for result in report.failed:
+        click.echo(f"{result.where}: FAIL {result.test.name}")
+        for problem in result.problems:
+            click.echo(f"    {problem}")
+        if result.decision is not None:
+            for reason in result.decision.reasons:
+                click.echo(f"    got reason {reason.rule_id} ({reason.outcome.value}): {reason.message_en}")
+    for rule_id, location in report.unexercised:
+        click.echo(f"{location}: rule {rule_id!r} is not exercised by any test")
+    passed = len(report.results) - len(report.failed)
+    click.echo(f"rule tests: {passed} passed, {len(report.failed)} failed")
+    if report.failed:
+        sys.exit(1)
+
+
+def read_facts_file(path: str, kind: str) -> dict[str, Any]:
+    """A YAML or JSON file of client (or course) facts, validated; exits 1 naming the bad field."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read: {exc}")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        _fail(f"{where}: not valid YAML/JSON: {getattr(exc, 'problem', exc)}")
+    if not isinstance(raw, dict):
+        _fail(f"{path}: expected a mapping of {kind} fields, e.g. birth_date: 1995-03-01")
+    try:
+        return schema.parse_facts(kind, raw)
+    except schema.FactError as exc:
+        _fail([f"{path}: {field}: {message}" for field, message in exc.violations])
+    raise AssertionError("unreachable")
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--as-of: not a real date in YYYY-MM-DD form: {value!r}", code=2)
+    raise AssertionError("unreachable")
+
+
+def course_from(rulebook: Rulebook, code: str) -> dict[str, Any]:
+    if code not in rulebook.courses:
+        close = schema.suggest(code, sorted(rulebook.courses))
+        _fail(f"--course: unknown course {code!r}" + (f"; did you mean {close!r}?" if close else "")
+              + f" (known: {', '.join(sorted(rulebook.courses))})", code=1)
+    return dict(rulebook.courses[code])
+
+
+def _value(v: Any) -> str:
+    return "(absent)" if v is None else json.dumps(v, ensure_ascii=False)
+
+
+def print_decision(d: Decision, trace: bool) -> None:
+    click.echo(f"client {d.client_id or '(no id)'} × course {d.course_code} as of {d.as_of.isoformat()}")
+    click.echo(f"outcome: {d.outcome.value}   priority: {d.priority}   ruleset version: {d.ruleset_version}")
+    click.echo("reasons:" if d.reasons else "reasons: none: no rule excluded the client or is waiting for a fact")
+    for r in d.reasons:
+        click.echo(f"  {r.outcome.value:<10} {r.rule_id}: {r.message_id}")
+        click.echo(f"  {'':<10} {'':<{len(r.rule_id)}}  {r.message_en}")
+        if r.missing:
+            click.echo(f"  {'':<10} missing: {', '.join(r.missing)}")
+        click.echo(f"  {'':<10} source: {r.source}")
+    if not trace:
+        return
+    click.echo("trace (every rule):")
+    width = max(len(t.rule_id) for t in d.trace) if d.trace else 0
+    for t in d.trace:
+        click.echo(f"  [{t.status.value:<13}] {t.rule_id:<{width}}  {t.effect:<12} {t.location}")
+        if t.status is not RuleStatus.NOT_IN_FORCE:
+            for f in t.facts:
+                click.echo(f"  {'':<15} {f.name} = {_value(f.value)}")
+
+
+@rules.command()
+@click.option("--client", "client_file", required=True, type=click.Path(dir_okay=False),
+              help="YAML/JSON file of the client's facts")
+@click.option("--course", "course_code", required=True, help="course code from the catalogue")
+@click.option("--as-of", "as_of", help="decision date YYYY-MM-DD (default: today)")
+@click.option("--rules", "rules_path", default=DEFAULT_RULES, show_default=True, help="rules directory")
+@click.option("--json", "as_json", is_flag=True, help="print the decision and trace as JSON")
+def explain(client_file: str, course_code: str, as_of: str | None, rules_path: str, as_json: bool) -> None:
+    """Decide one client for one course and show every rule: fired or not, and the facts it read."""
+    day = _as_of(as_of)
+    rulebook, engine = load_checked(rules_path)
+    client = read_facts_file(client_file, "client")
+    course = course_from(rulebook, course_code)
+    try:
+        decision = engine.decide(client, course, day, explain=True)
+    except NotInForce as exc:
+        _fail(f"--as-of: {exc}")
+    finally:
+        engine.close()
+    if as_json:
+        click.echo(json.dumps(asdict(decision), default=_json_default, ensure_ascii=False, indent=2))
+    else:
+        print_decision(decision, trace=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(type(value).__name__)

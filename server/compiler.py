@@ -1,0 +1,260 @@
+"""Compile checked rulesets into one durable_rules ruleset (its JSON/dict form).
+
+Input is the syntax tree (``bekal.lang.ast``), output a ``CompiledRules``: the
+durable_rules definition (without actions; the engine binds those) plus what the
+engine needs to turn fired rules back into decisions. Nothing here knows YAML.
+
+How the three-valued outcome is kept honest. durable_rules never fires a
+comparison on an absent property, so a rule like ``client.age <= 18`` would stay
+silent for a client without a birth date, and the client would look eligible. For
+every ``ineligible``/``pending`` rule the compiler therefore emits a second durable
+rule, its *missing check*, which fires when the rule cannot be decided: none of
+the rule's top-level ``and`` parts is known to be false, and some fact the rule
+needs is absent. A fact tested only with ``exists`` is not needed (the author
+handled its absence), so ``course.min_age exists and client.age < course.min_age``
+does not wait for a course without a minimum age, but does wait for a client's
+birth date when the course has one.
+
+Every event carries a tag and an index; every durable rule tests the tag, which
+also keeps the session-state messages durable_rules posts after each action from
+matching rules with only negative conditions (measured: they loop forever).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bekal import facts as schema
+from bekal.lang import ast
+from bekal.lang.patterns import literal_pattern
+
+TAG = "_t"  # every event: {TAG: 1}
+INDEX = "_i"  # event index within a batch: which decision a fired rule belongs to
+AS_OF = "_d"  # decision date as a day number, present when some ruleset has effective dates
+EPOCH = date(1970, 1, 1).toordinal()
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+_ARITH = {"+": "$add", "-": "$sub", "*": "$mul", "/": "$div"}
+TEMPLATE_RE = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
+
+
+def event_key(fact: str) -> str:
+    """Event property for a fact: flat (``client_age``), since nested lookups cost more in the engine."""
+    return fact.replace(".", "_")
+
+
+def day_number(value: date) -> int:
+    return value.toordinal() - EPOCH
+
+
+def encode(value: Any) -> Any:
+    """A fact value as durable_rules compares it: dates become day numbers."""
+    return day_number(value) if isinstance(value, date) else value
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """One source rule and what the engine needs to explain it."""
+
+    index: int
+    id: str
+    ruleset: str
+    description: str
+    effect: str  # "ineligible", "pending" or "priority"
+    points: int
+    reason_id: str
+    reason_en: str
+    source: str
+    shareable: bool
+    location: str  # "file:line:col"
+    facts: tuple[str, ...]  # every fact the condition reads, in source order
+    needs: tuple[str, ...]  # facts whose absence leaves the rule undecided (see module docstring)
+    effective_from: date | None
+    effective_until: date | None
+    when: ast.Expr
+
+    @property
+    def effect_text(self) -> str:
+        return f"priority {self.points:+d}" if self.effect == "priority" else self.effect
+
+    def in_force(self, on: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= on) and (
+            self.effective_until is None or on <= self.effective_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRules:
+    """A durable_rules definition for all rules loaded together, and their metadata."""
+
+    name: str  # durable ruleset name, unique per content: hot reload registers a new name
+    definition: dict[str, dict[str, Any]]  # durable rule name -> {"all": [...]} (no "run" yet)
+    rules: tuple[CompiledRule, ...]
+    actions: dict[str, tuple[str, int]]  # durable rule name -> ("fired" | "missing", rule index)
+    client_facts: tuple[str, ...]  # facts of each kind the rules read: only these go into events
+    course_facts: tuple[str, ...]
+    dated: bool  # does any rule have effective dates (then events carry AS_OF)
+
+
+class _Conditions:
+    """Expressions -> durable_rules condition objects."""
+
+    def value(self, node: ast.Value) -> Any:
+        if isinstance(node, ast.Literal):
+            return encode(node.value)
+        if isinstance(node, ast.FactRef):
+            return {"$m": event_key(node.name)}
+        left, right = self.value(node.left), self.value(node.right)
+        if not isinstance(left, dict) and not isinstance(right, dict):  # fold constants
+            return {"+": lambda a, b: a + b, "-": lambda a, b: a - b,
+                    "*": lambda a, b: a * b, "/": lambda a, b: a / b}[node.op](left, right)
+        return {_ARITH[node.op]: {"$l": left, "$r": right}}
+
+    def compare(self, op: str, left: ast.Value, right: ast.Value) -> dict:
+        if not isinstance(left, ast.FactRef):  # the checker guarantees a fact on one side
+            left, right, op = right, left, _FLIP[op]
+        key = event_key(left.name)  # type: ignore[union-attr]
+        rhs = self.value(right)
+        return {key: rhs} if op == "==" else {_OPS[op]: {key: rhs}}
+
+    def build(self, node: ast.Expr, negated: bool = False) -> dict:
+        """durable condition for ``node`` (or for ``not node``), pushing negation down to the leaves."""
+        if isinstance(node, ast.Not):
+            return self.build(node.item, not negated)
+        if isinstance(node, (ast.And, ast.Or)):
+            op = "$and" if isinstance(node, ast.And) != negated else "$or"
+            return _join(op, [self.build(i, negated) for i in node.items])
+        if isinstance(node, ast.Compare):
+            return self.compare(_NEGATE[node.op] if negated else node.op, node.left, node.right)
+        if isinstance(node, ast.In):
+            key = event_key(node.value.name)  # type: ignore[union-attr]
+            if node.negated != negated:
+                return _join("$and", [{"$neq": {key: encode(i.value)}} for i in node.items])
+            return _join("$or", [{key: encode(i.value)} for i in node.items])
+        if isinstance(node, ast.Exists):
+            op = "$nex" if node.negated != negated else "$ex"
+            return {op: {event_key(node.value.name): 1}}  # type: ignore[union-attr]
+        if isinstance(node, ast.Match):  # the checker rejects a negated match
+            pattern = node.pattern if node.op == "matches" else ".*" + literal_pattern(node.pattern) + ".*"
+            return {("$mt" if node.op == "matches" else "$imt"): {event_key(node.value.name): pattern}}  # type: ignore[union-attr]
+        # a bare boolean fact
+        return {event_key(node.name): not negated}  # type: ignore[union-attr]
+
+
+def _join(op: str, items: list[dict]) -> dict:
+    flat: list[dict] = []
+    for item in items:
+        flat.extend(item[op] if set(item) == {op} else [item])
+    return flat[0] if len(flat) == 1 else {op: flat}
+
+
+def _conjuncts(node: ast.Expr) -> list[ast.Expr]:
+    return list(node.items) if isinstance(node, ast.And) else [node]
+
+
+def _needed(node: ast.Expr) -> list[str]:
+    """Facts ``node`` needs to be decided: all it reads except those only tested with ``exists``."""
+    if isinstance(node, ast.Exists):
+        return []
+    if isinstance(node, (ast.And, ast.Or)):
+        return [n for item in node.items for n in _needed(item)]
+    if isinstance(node, ast.Not):
+        return _needed(node.item)
+    return [r.name for r in ast.facts_in(node)]
+
+
+def _unique(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _window(ruleset: ast.Ruleset) -> list[dict]:
+    out = []
+    if ruleset.effective_from:
+        out.append({"$gte": {AS_OF: day_number(ruleset.effective_from)}})
+    if ruleset.effective_until:
+        out.append({"$lte": {AS_OF: day_number(ruleset.effective_until)}})
+    return out
+
+
+def _missing_check(cond: _Conditions, rule: ast.Rule, guard: list[dict]) -> dict | None:
+    """durable condition: no top-level part of the rule is known false, and a needed fact is absent."""
+    parts = []
+    absent: list[dict] = []
+    for conj in _conjuncts(rule.when):
+        needs = _unique(_needed(conj))
+        if not needs:
+            parts.append(cond.build(conj))  # an exists-guard: must hold for the rule to apply at all
+            continue
+        missing = [{"$nex": {event_key(n): 1}} for n in needs]
+        parts.append(_join("$or", [cond.build(conj), *missing]))  # true, or not known
+        absent.extend(missing)
+    if not absent:
+        return None
+    unique_absent = list({json.dumps(a, sort_keys=True): a for a in absent}.values())
+    return _join("$and", [*guard, *parts, _join("$or", unique_absent)])
+
+
+def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledRules:
+    """Compile checked rulesets (``bekal.lang.checker`` found no problem) into one durable ruleset."""
+    cond = _Conditions()
+    definition: dict[str, dict[str, Any]] = {}
+    actions: dict[str, tuple[str, int]] = {}
+    compiled: list[CompiledRule] = []
+    read: list[str] = []
+    dated = False
+    for ruleset in rulesets:
+        window = _window(ruleset)
+        dated = dated or bool(window)
+        for rule in ruleset.rules:
+            index = len(compiled)
+            names = _unique([r.name for r in ast.facts_in(rule.when)])
+            guard = [{TAG: 1}, *window]
+            definition[f"r{index}"] = {"all": [{"m": _join("$and", [*guard, cond.build(rule.when)])}]}
+            actions[f"r{index}"] = ("fired", index)
+            if rule.effect.kind != "priority":
+                missing = _missing_check(cond, rule, guard)
+                if missing is not None:
+                    definition[f"m{index}"] = {"all": [{"m": missing}]}
+                    actions[f"m{index}"] = ("missing", index)
+            read.extend(names)
+            compiled.append(CompiledRule(
+                index=index, id=rule.id, ruleset=ruleset.name, description=rule.description,
+                effect=rule.effect.kind, points=rule.effect.points, reason_id=rule.reason_id.value,
+                reason_en=rule.reason_en.value, source=rule.source, shareable=rule.shareable,
+                location=str(rule.loc), facts=names, needs=_unique(_needed(rule.when)),
+                effective_from=ruleset.effective_from, effective_until=ruleset.effective_until, when=rule.when,
+            ))
+    read_unique = _unique(read)
+    digest = hashlib.sha256(version.encode()).hexdigest()[:16]
+    return CompiledRules(
+        name=f"bekal_{digest}",
+        definition=definition,
+        rules=tuple(compiled),
+        actions=actions,
+        client_facts=tuple(n for n in read_unique if n.startswith("client.")),
+        course_facts=tuple(n for n in read_unique if n.startswith("course.")),
+        dated=dated,
+    )
+
+
+def render(template: str, values: dict[str, Any]) -> str:
+    """Fill ``{client.age}``-style placeholders of a reason with the facts' values."""
+    return TEMPLATE_RE.sub(lambda m: _display(values.get(m.group(1))), template)
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

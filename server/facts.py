@@ -1,0 +1,254 @@
+"""The fact schema rules are checked against, and turning input into facts.
+
+The schema is derived from the protobuf messages ``bekal.v1.Client`` and
+``bekal.v1.Course`` (protos/bekal/v1/facts.proto), so the API and the rule
+language can never disagree about what a fact is called or what type it has.
+A few facts are derived in code because they depend on the decision date
+(age, days since rehabilitation ended) or on an order the protos only imply
+(education level); they are declared here, next to the code computing them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from bekal.v1 import facts_pb2
+
+NUMBER, STRING, BOOL, DATE, ENUM = "number", "string", "bool", "date", "enum"
+KINDS = {"client": facts_pb2.Client.DESCRIPTOR, "course": facts_pb2.Course.DESCRIPTOR}
+
+EDUCATION_LEVEL = {"none": 0, "sd": 1, "smp": 2, "sma": 3, "smk": 3, "diploma": 4, "bachelor": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One name a rule may read, e.g. ``client.age``."""
+
+    name: str
+    type: str  # NUMBER, STRING, BOOL, DATE or ENUM
+    values: tuple[str, ...] = ()  # allowed values of an ENUM
+    derived_from: tuple[str, ...] = ()  # input facts a derived fact is computed from
+    doc: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def field(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+class FactError(ValueError):
+    """Input facts that cannot be used; each violation names its field."""
+
+    def __init__(self, violations: list[tuple[str, str]]):
+        self.violations = violations
+        super().__init__("; ".join(f"{f}: {m}" for f, m in violations))
+
+
+def _enum_values(field: FieldDescriptor) -> tuple[str, ...]:
+    prefix = _enum_prefix(field)
+    return tuple(v.name[len(prefix):].lower() for v in field.enum_type.values if v.number != 0)
+
+
+def _enum_prefix(field: FieldDescriptor) -> str:
+    zero = field.enum_type.values_by_number[0].name  # e.g. REHAB_STAGE_UNSPECIFIED
+    return zero[: -len("UNSPECIFIED")]
+
+
+def _field_type(field: FieldDescriptor) -> str | None:
+    if field.is_repeated:
+        return None  # lists are not rule facts (yet)
+    t = field.type
+    if t == FieldDescriptor.TYPE_STRING:
+        return DATE if field.name.endswith("_date") else STRING
+    if t == FieldDescriptor.TYPE_BOOL:
+        return BOOL
+    if t == FieldDescriptor.TYPE_ENUM:
+        return ENUM
+    if t in (
+        FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT, FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64,
+    ):
+        return NUMBER
+    return None
+
+
+def _schema_from(kind: str, descriptor: Descriptor) -> dict[str, Fact]:
+    facts = {}
+    for field in descriptor.fields:
+        ftype = _field_type(field)
+        if ftype is None:
+            continue
+        values = _enum_values(field) if ftype == ENUM else ()
+        facts[f"{kind}.{field.name}"] = Fact(f"{kind}.{field.name}", ftype, values)
+    return facts
+
+
+def _years_between(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    fact: Fact
+    compute: Callable[[Mapping[str, Any], date], Any]  # (facts of its kind, as_of) -> value or None
+
+
+def _when(name: str, fn: Callable[[Any, date], Any]) -> Callable[[Mapping[str, Any], date], Any]:
+    def compute(facts: Mapping[str, Any], as_of: date) -> Any:
+        value = facts.get(name)
+        return None if value is None else fn(value, as_of)
+
+    return compute
+
+
+DERIVED: dict[str, Derived] = {
+    d.fact.name: d
+    for d in (
+        Derived(
+            Fact("client.age", NUMBER, derived_from=("client.birth_date",),
+                 doc="age in whole years on the decision date"),
+            _when("birth_date", lambda born, on: _years_between(born, on)),
+        ),
+        Derived(
+            Fact("client.days_since_rehab", NUMBER, derived_from=("client.rehab_completed_date",),
+                 doc="days from the end of rehabilitation to the decision date"),
+            _when("rehab_completed_date", lambda done, on: (on - done).days),
+        ),
+        Derived(
+            Fact("client.education_level", NUMBER, derived_from=("client.education",),
+                 doc="0 none, 1 SD, 2 SMP, 3 SMA/SMK, 4 diploma, 5 bachelor or higher"),
+            _when("education", lambda edu, on: EDUCATION_LEVEL[edu]),
+        ),
+        Derived(
+            Fact("course.min_education_level", NUMBER, derived_from=("course.min_education",),
+                 doc="the course's minimum education as a level (see client.education_level)"),
+            _when("min_education", lambda edu, on: EDUCATION_LEVEL[edu]),
+        ),
+    )
+}
+
+SCHEMA: dict[str, Fact] = {
+    **{n: f for kind, d in KINDS.items() for n, f in _schema_from(kind, d).items()},
+    **{n: d.fact for n, d in DERIVED.items()},
+}
+
+
+def suggest(name: str, candidates: list[str] | None = None) -> str | None:
+    """The closest known name, for "did you mean" hints."""
+    pool = candidates if candidates is not None else list(SCHEMA)
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def input_facts(fact: str) -> tuple[str, ...]:
+    """The input fields a fact comes from: itself, or what a derived fact is computed from."""
+    derived = DERIVED.get(fact)
+    return derived.fact.derived_from if derived else (fact,)
+
+
+def derive(kind: str, facts: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+    """Input facts of one kind plus the derived facts of that kind, as of a date; absent stays absent."""
+    out = dict(facts)
+    for name, d in DERIVED.items():
+        if d.fact.kind == kind:
+            value = d.compute(facts, as_of)
+            if value is not None:
+                out[d.fact.field] = value
+    return out
+
+
+def parse_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not a real date in YYYY-MM-DD form: {value!r}") from None
+    raise ValueError(f"expected a date YYYY-MM-DD, got {type(value).__name__}")
+
+
+def _coerce(fact: Fact, value: Any) -> Any:
+    if fact.type == DATE:
+        return parse_date(value)
+    if fact.type == NUMBER:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"expected a number, got {value!r}")
+        return value
+    if fact.type == BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if fact.type == ENUM:
+        if not isinstance(value, str) or value.lower() not in fact.values:
+            hint = suggest(str(value).lower(), list(fact.values))
+            extra = f" (did you mean {hint!r}?)" if hint else ""
+            raise ValueError(f"unknown value {value!r}; one of {', '.join(fact.values)}{extra}")
+        return value.lower()
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value
+
+
+def parse_facts(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate and normalise plain input (from a YAML/JSON file) into facts of ``kind``.
+
+    Raises FactError naming every bad field at once, so a caller fixes a file in one go.
+    Fields that are not rule facts (e.g. ``preferences``) pass through unchanged.
+    """
+    descriptor = KINDS[kind]
+    known = {f.name for f in descriptor.fields}
+    out: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        name = f"{kind}.{key}"
+        if key not in known:
+            hint = suggest(str(key), sorted(known))
+            errors.append((name, "unknown field" + (f" (did you mean {hint!r}?)" if hint else "")))
+            continue
+        if value is None or value == "":
+            continue
+        fact = SCHEMA.get(name)
+        if fact is None:
+            out[key] = value
+            continue
+        try:
+            out[key] = _coerce(fact, value)
+        except ValueError as exc:
+            errors.append((name, str(exc)))
+    if errors:
+        raise FactError(errors)
+    return out
+
+
+def facts_from_message(message: Message) -> dict[str, Any]:
+    """A ``bekal.v1.Client``/``Course`` message as facts; unset, empty and UNSPECIFIED mean absent.
+
+    Raises FactError for values that cannot be facts (an impossible date).
+    """
+    descriptor = message.DESCRIPTOR
+    kind = next(k for k, d in KINDS.items() if d.full_name == descriptor.full_name)
+    raw: dict[str, Any] = {}
+    for field in descriptor.fields:
+        if field.is_repeated:
+            raw[field.name] = list(getattr(message, field.name))
+            continue
+        if field.has_presence and not message.HasField(field.name):
+            continue
+        value = getattr(message, field.name)
+        if field.type == FieldDescriptor.TYPE_ENUM:
+            if value == 0:
+                continue
+            value = field.enum_type.values_by_number[value].name[len(_enum_prefix(field)):].lower()
+        raw[field.name] = value
+    return parse_facts(kind, raw)

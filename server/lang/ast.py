@@ -1,0 +1,204 @@
+"""The rule language's syntax tree: what a rule file says, with where it says it.
+
+Produced by ``bekal.lang.parser``, read by the checker and the compiler. Plain
+dataclasses: nothing here knows about YAML or durable_rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Union
+
+from bekal.lang.diagnostics import Location
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class FactRef:
+    name: str  # "client.age"
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: int | float | str | bool | date
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    op: str  # + - * /
+    left: "Value"
+    right: "Value"
+    loc: Location
+
+
+Value = Union[FactRef, Literal, Arith]
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str  # < <= > >= == !=
+    left: Value
+    right: Value
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    value: Value
+    items: tuple[Literal, ...]
+    negated: bool
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Exists:
+    value: Value
+    negated: bool
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """``x matches "pattern"`` (durable_rules pattern dialect) or ``x contains "text"`` (any case)."""
+
+    value: Value
+    op: str  # "matches" or "contains"
+    pattern: str
+    loc: Location
+    pattern_loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Truthy:
+    """A bare value used as a condition, e.g. ``client.consent_to_share``."""
+
+    value: Value
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple["Expr", ...]
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple["Expr", ...]
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: "Expr"
+    loc: Location
+
+
+Expr = Union[Compare, In, Exists, Match, Truthy, And, Or, Not, FactRef, Literal, Arith]
+
+
+def facts_in(node: object) -> list[FactRef]:
+    """Every fact reference under a node, in source order (with repeats)."""
+    if isinstance(node, FactRef):
+        return [node]
+    if isinstance(node, Literal):
+        return []
+    out: list[FactRef] = []
+    for name in node.__slots__:  # type: ignore[attr-defined]
+        child = getattr(node, name)
+        if isinstance(child, tuple):
+            for item in child:
+                out.extend(facts_in(item))
+        elif hasattr(child, "__slots__") and not isinstance(child, Location):
+            out.extend(facts_in(child))
+    return out
+
+
+# ---------------------------------------------------------------- rule files
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    value: str
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    kind: str  # "ineligible", "pending" or "priority"
+    points: int  # priority points (0 unless kind == "priority")
+    loc: Location
+
+    def __str__(self) -> str:
+        return f"priority {self.points:+d}" if self.kind == "priority" else self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    description: str
+    when: Expr
+    effect: Effect
+    reason_id: Text  # Indonesian
+    reason_en: Text  # English
+    source: str  # the sentence of the source document the rule encodes
+    shareable: bool  # may a training centre see this rule's reason
+    loc: Location  # where the rule starts
+    id_loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    name: str
+    title: str
+    source: str  # citation of the document the rules come from
+    effective_from: date | None
+    effective_until: date | None  # inclusive
+    rules: tuple[Rule, ...]
+    file: str
+    loc: Location
+
+    def in_force(self, on: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= on) and (
+            self.effective_until is None or on <= self.effective_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CourseEntry:
+    code: str
+    facts: dict  # raw YAML values, validated by bekal.facts.parse_facts
+    loc: Location
+    field_locs: dict  # field name -> Location, to point at a bad value
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTestCase:
+    """A rule test as staff write it: facts and a date in, the expected decision out."""
+
+    name: str
+    as_of: date
+    client: dict
+    course: dict | str  # inline course facts, or a catalogue code
+    expect_outcome: str
+    expect_priority: int | None
+    expect_reasons: tuple[str, ...] | None  # rule ids, any order; None = not checked
+    expect_missing: tuple[str, ...] | None
+    loc: Location
+    file: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One parsed file of a rules directory."""
+
+    path: str
+    text: str
+    rulesets: tuple[Ruleset, ...] = ()
+    courses: tuple[CourseEntry, ...] = ()
+    tests: tuple[RuleTestCase, ...] = ()
+    kind: str = field(default="ruleset")  # "ruleset", "courses" or "tests"

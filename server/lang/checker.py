@@ -1,0 +1,238 @@
+"""Check parsed rule files against the fact schema and durable_rules' limits.
+
+Everything an author can get wrong that the YAML shape does not show: unknown
+facts (with a did-you-mean), type mismatches, enum values that do not exist,
+duplicate rule ids, bad patterns, conditions durable_rules cannot express, and
+rulesets too large for one durable_rules event. Each problem is a Diagnostic at
+its ``file:line:col``; nothing here knows how rules are executed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from bekal import facts as schema
+from bekal.lang import ast
+from bekal.lang.diagnostics import Diagnostic, Location
+from bekal.lang.patterns import pattern_error
+
+MAX_EVENT_PROPERTIES = 255  # durable_rules: properties per event
+MAX_RULE_EXPRESSIONS = 32  # durable_rules: expressions per rule
+RESERVED_PROPERTIES = 4  # tag, index, sid, as-of day: added by the engine to every event
+TEMPLATE_RE = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
+
+ORDERED = {schema.NUMBER, schema.DATE}
+
+
+def _literal_type(value: object) -> str:
+    if isinstance(value, bool):
+        return schema.BOOL
+    if isinstance(value, (int, float)):
+        return schema.NUMBER
+    if isinstance(value, date):
+        return schema.DATE
+    return schema.STRING
+
+
+class _Checker:
+    def __init__(self, facts: Mapping[str, schema.Fact]):
+        self.facts = facts
+        self.out: list[Diagnostic] = []
+
+    def error(self, loc: Location, message: str, hint: str | None = None) -> None:
+        self.out.append(Diagnostic(loc, message, hint))
+
+    # ------------------------------------------------------------ values
+
+    def fact(self, ref: ast.FactRef) -> schema.Fact | None:
+        fact = self.facts.get(ref.name)
+        if fact is None:
+            kind = ref.name.split(".", 1)[0]
+            if kind not in ("client", "course"):
+                self.error(ref.loc, f"unknown fact {ref.name!r}", "facts start with client. or course.")
+            else:
+                close = schema.suggest(ref.name, list(self.facts))
+                self.error(ref.loc, f"unknown fact {ref.name!r}",
+                           f"did you mean {close!r}?" if close else "see the fact list in docs/rules.md")
+        return fact
+
+    def value_type(self, node: ast.Value) -> str | None:
+        """The type of a value, or None when an error was already reported."""
+        if isinstance(node, ast.FactRef):
+            fact = self.fact(node)
+            return None if fact is None else fact.type
+        if isinstance(node, ast.Literal):
+            return _literal_type(node.value)
+        if isinstance(node, ast.Arith):
+            left, right = self.value_type(node.left), self.value_type(node.right)
+            for side, t in ((node.left, left), (node.right, right)):
+                if t is not None and t != schema.NUMBER:
+                    self.error(_loc(side), f"arithmetic needs numbers, this is a {t}",
+                               "for dates use the derived day counts, e.g. client.days_since_rehab")
+                    return None
+            if node.op == "/" and isinstance(node.right, ast.Literal) and node.right.value == 0:
+                self.error(node.right.loc, "division by zero")
+            return schema.NUMBER if left and right else None
+        self.error(_loc(node), "a condition cannot be used as a value")
+        return None
+
+    def enum_literal(self, fact: schema.Fact, lit: ast.Literal) -> None:
+        if fact.type == schema.ENUM and isinstance(lit.value, str) and lit.value not in fact.values:
+            close = schema.suggest(lit.value, list(fact.values))
+            self.error(lit.loc, f"{fact.name} has no value {lit.value!r}",
+                       (f"did you mean {close!r}? " if close else "") + "values: " + ", ".join(fact.values))
+
+    def comparable(self, a: str, b: str) -> bool:
+        text = {schema.STRING, schema.ENUM}
+        return a == b or (a in text and b in text)
+
+    # ------------------------------------------------------------ conditions
+
+    def condition(self, node: ast.Expr, negated: bool = False) -> None:
+        if isinstance(node, (ast.And, ast.Or)):
+            for item in node.items:
+                self.condition(item, negated)
+        elif isinstance(node, ast.Not):
+            self.condition(node.item, not negated)
+        elif isinstance(node, ast.Compare):
+            self.compare(node)
+        elif isinstance(node, ast.In):
+            self.in_(node)
+        elif isinstance(node, ast.Exists):
+            if not isinstance(node.value, ast.FactRef):
+                self.error(node.loc, "'exists' applies to a fact, e.g. client.interview_score exists")
+            else:
+                self.fact(node.value)
+        elif isinstance(node, ast.Match):
+            self.match(node, negated)
+        else:  # a bare value used as a condition
+            t = self.value_type(node)
+            if t is not None and t != schema.BOOL:
+                self.error(_loc(node), f"a {t} is not a condition",
+                           "compare it, e.g. client.age >= 18, or test it with 'exists'")
+            elif t is not None and not isinstance(node, ast.FactRef):
+                self.error(_loc(node), "a constant is not a condition")
+
+    def compare(self, node: ast.Compare) -> None:
+        lt, rt = self.value_type(node.left), self.value_type(node.right)
+        if not isinstance(node.left, ast.FactRef) and not isinstance(node.right, ast.FactRef):
+            if isinstance(node.left, ast.Literal) and isinstance(node.right, ast.Literal):
+                self.error(node.loc, "this compares two constants")
+            else:
+                self.error(node.loc, "one side of a comparison must be a single fact",
+                           "move the arithmetic to the other side, e.g. client.age >= course.min_age + 2")
+            return
+        if lt is None or rt is None:
+            return
+        if not self.comparable(lt, rt):
+            self.error(node.loc, f"cannot compare a {lt} with a {rt}")
+            return
+        if node.op not in ("==", "!=") and lt not in ORDERED:
+            self.error(node.loc, f"'{node.op}' needs numbers or dates; a {lt} can only be compared with == or !=",
+                       "for education use the number client.education_level" if lt == schema.ENUM else None)
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(side, ast.FactRef) and isinstance(other, ast.Literal) and side.name in self.facts:
+                self.enum_literal(self.facts[side.name], other)
+
+    def in_(self, node: ast.In) -> None:
+        t = self.value_type(node.value)
+        if not isinstance(node.value, ast.FactRef):
+            self.error(node.loc, "'in' applies to a fact, e.g. client.education in [\"sma\", \"smk\"]")
+            return
+        if not node.items:
+            self.error(node.loc, "empty list after 'in'")
+            return
+        if t is None:
+            return
+        fact = self.facts[node.value.name]
+        for item in node.items:
+            it = _literal_type(item.value)
+            if not self.comparable(t, it):
+                self.error(item.loc, f"{fact.name} is a {t}, this is a {it}")
+            else:
+                self.enum_literal(fact, item)
+
+    def match(self, node: ast.Match, negated: bool) -> None:
+        t = self.value_type(node.value)
+        if not isinstance(node.value, ast.FactRef):
+            self.error(node.loc, f"'{node.op}' applies to a fact")
+        elif t is not None and t not in (schema.STRING, schema.ENUM):
+            self.error(node.loc, f"'{node.op}' needs text, {node.value.name} is a {t}")
+        if negated:
+            self.error(node.loc, f"durable_rules cannot negate '{node.op}'",
+                       "write the rule the other way round, with a positive match")
+        if node.op == "matches":
+            problem = pattern_error(node.pattern)
+            if problem:
+                offset, message = problem
+                loc = node.pattern_loc
+                self.error(Location(loc.file, loc.line, loc.col + 1 + offset), f"bad pattern: {message}",
+                           "patterns use durable_rules' dialect: %d digit, %a letter, . any, * + ? repeats")
+        elif not node.pattern:
+            self.error(node.pattern_loc, "empty text after 'contains'")
+
+    # ------------------------------------------------------------ rules
+
+    def rule(self, rule: ast.Rule) -> None:
+        self.condition(rule.when)
+        size = _expressions(rule.when)
+        if size > MAX_RULE_EXPRESSIONS:
+            self.error(_loc(rule.when), f"condition has {size} comparisons; durable_rules allows {MAX_RULE_EXPRESSIONS}",
+                       "split it into several rules")
+        for text in (rule.reason_id, rule.reason_en):
+            for m in TEMPLATE_RE.finditer(text.value):
+                if m.group(1) not in self.facts:
+                    close = schema.suggest(m.group(1), list(self.facts))
+                    self.error(text.loc, f"reason mentions unknown fact {{{m.group(1)}}}",
+                               f"did you mean {{{close}}}?" if close else None)
+
+
+def _loc(node: object) -> Location:
+    return node.loc  # type: ignore[attr-defined]
+
+
+def _expressions(node: ast.Expr) -> int:
+    if isinstance(node, (ast.And, ast.Or)):
+        return sum(_expressions(i) for i in node.items)
+    if isinstance(node, ast.Not):
+        return _expressions(node.item)
+    if isinstance(node, ast.In):
+        return max(1, len(node.items))
+    return 1
+
+
+def _overlap(a: ast.Ruleset, b: ast.Ruleset) -> bool:
+    lo = max(a.effective_from or date.min, b.effective_from or date.min)
+    hi = min(a.effective_until or date.max, b.effective_until or date.max)
+    return lo <= hi
+
+
+def check_rulesets(rulesets: Iterable[ast.Ruleset], facts: Mapping[str, schema.Fact] | None = None) -> list[Diagnostic]:
+    """Every problem in a set of rulesets that are loaded together."""
+    c = _Checker(schema.SCHEMA if facts is None else facts)
+    seen_ids: dict[str, tuple[ast.Ruleset, ast.Rule]] = {}
+    by_name: dict[str, list[ast.Ruleset]] = {}
+    referenced: set[str] = set()  # all rulesets run in one durable_rules event, so they share its limit
+    too_many = False
+    for ruleset in rulesets:
+        for other in by_name.get(ruleset.name, []):
+            if _overlap(ruleset, other):
+                c.error(ruleset.loc, f"ruleset {ruleset.name!r} is already in force for some of these dates "
+                        f"(see {other.loc})", "give the versions effective dates that do not overlap")
+        by_name.setdefault(ruleset.name, []).append(ruleset)
+        for rule in ruleset.rules:
+            # Versions of one ruleset (other effective dates) may reuse ids; nothing else may.
+            first = seen_ids.get(rule.id)
+            if first is not None and (first[0] is ruleset or first[0].name != ruleset.name):
+                c.error(rule.id_loc, f"duplicate rule id {rule.id!r} (first at {first[1].id_loc})",
+                        "every rule id must be unique across the rules directory")
+            seen_ids.setdefault(rule.id, (ruleset, rule))
+            c.rule(rule)
+            referenced.update(r.name for r in ast.facts_in(rule.when))
+        if len(referenced) + RESERVED_PROPERTIES > MAX_EVENT_PROPERTIES and not too_many:
+            too_many = True
+            c.error(ruleset.loc, f"the rules read {len(referenced)} facts; one durable_rules event holds at most "
+                    f"{MAX_EVENT_PROPERTIES - RESERVED_PROPERTIES}", "read fewer distinct facts")
+    return c.out

@@ -1,0 +1,189 @@
+"""Parse a rule's `when:` condition with lark, keeping line and column of every node."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from bekal.lang import ast
+from bekal.lang.diagnostics import Diagnostic, Location, RuleError
+
+# Friendly names for the grammar's terminals, for "expected ..." messages.
+_TERMINALS = {
+    "NAME": "a fact such as client.age", "SIGNED_NUMBER": "a number", "STRING": 'a "text"',
+    "DATE": "a date YYYY-MM-DD", "COMP_OP": "a comparison (< <= > >= == !=)", "ADD_OP": "+ or -",
+    "MUL_OP": "* or /", "_OR": "or", "_AND": "and", "_NOT": "not", "_IN": "in", "_EXISTS": "exists",
+    "_MATCHES": "matches", "_CONTAINS": "contains", "_TRUE": "true", "_FALSE": "false",
+    "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",", "DOT": ".", "$END": "end of condition",
+}
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = (Path(__file__).parent / "grammar.lark").read_text()
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+class _Build(Transformer):
+    """Tree -> ast, translating positions inside the condition text to positions in the file."""
+
+    def __init__(self, where: "_Where"):
+        super().__init__()
+        self.where = where
+
+    def _loc(self, meta_or_token) -> Location:
+        return self.where(meta_or_token.line, meta_or_token.column)
+
+    @v_args(meta=True)
+    def fact(self, meta, names):
+        return ast.FactRef(".".join(str(n) for n in names), self._loc(meta))
+
+    @v_args(meta=True)
+    def number(self, meta, children):
+        text = str(children[0])
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+        return ast.Literal(value, self._loc(meta))
+
+    @v_args(meta=True)
+    def string(self, meta, children):
+        return ast.Literal(str(children[0])[1:-1], self._loc(meta))
+
+    @v_args(meta=True)
+    def date(self, meta, children):
+        try:
+            value = date.fromisoformat(str(children[0]))
+        except ValueError:
+            raise RuleError([Diagnostic(self._loc(meta), f"not a real date: {children[0]}")]) from None
+        return ast.Literal(value, self._loc(meta))
+
+    @v_args(meta=True)
+    def true(self, meta, _):
+        return ast.Literal(True, self._loc(meta))
+
+    @v_args(meta=True)
+    def false(self, meta, _):
+        return ast.Literal(False, self._loc(meta))
+
+    @v_args(meta=True)
+    def arith(self, meta, children):
+        left, op, right = children
+        return ast.Arith(str(op), left, right, self._loc(meta))
+
+    @v_args(meta=True)
+    def compare(self, meta, children):
+        left, op, right = children
+        return ast.Compare(str(op), left, right, self._loc(meta))
+
+    def list(self, children):
+        return tuple(children)
+
+    @v_args(meta=True)
+    def in_(self, meta, children):
+        return ast.In(children[0], children[1] if len(children) > 1 else (), False, self._loc(meta))
+
+    @v_args(meta=True)
+    def not_in(self, meta, children):
+        return ast.In(children[0], children[1] if len(children) > 1 else (), True, self._loc(meta))
+
+    @v_args(meta=True)
+    def exists(self, meta, children):
+        return ast.Exists(children[0], False, self._loc(meta))
+
+    @v_args(meta=True)
+    def not_exists(self, meta, children):
+        return ast.Exists(children[0], True, self._loc(meta))
+
+    def _match(self, meta, children, op):
+        value, pattern = children
+        return ast.Match(value, op, str(pattern)[1:-1], self._loc(meta), self._loc(pattern))
+
+    @v_args(meta=True)
+    def matches(self, meta, children):
+        return self._match(meta, children, "matches")
+
+    @v_args(meta=True)
+    def contains(self, meta, children):
+        return self._match(meta, children, "contains")
+
+    @v_args(meta=True)
+    def and_expr(self, meta, children):
+        return ast.And(tuple(children), self._loc(meta))
+
+    @v_args(meta=True)
+    def or_expr(self, meta, children):
+        return ast.Or(tuple(children), self._loc(meta))
+
+    @v_args(meta=True)
+    def not_(self, meta, children):
+        return ast.Not(children[0], self._loc(meta))
+
+
+class _Where:
+    """Maps (line, col) inside the condition text to a file Location."""
+
+    def __init__(self, start: Location, absolute_cols: bool):
+        self.start = start
+        self.absolute_cols = absolute_cols
+
+    def __call__(self, line: int, col: int) -> Location:
+        if line == 1 and not self.absolute_cols:
+            return Location(self.start.file, self.start.line, self.start.col + col - 1)
+        return Location(self.start.file, self.start.line + line - 1, col)
+
+
+def _describe(expected: set[str]) -> str:
+    names = sorted({_TERMINALS.get(e, e) for e in expected if not e.startswith("__")})
+    return ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, where: _Where) -> Diagnostic:
+    loc = where(exc.line, exc.column) if exc.line > 0 else where(1, 1)
+    if isinstance(exc, UnexpectedCharacters):
+        char = exc.char
+        if char in "\"'":
+            return Diagnostic(loc, "unterminated string", f"close the text with {char} on the same line")
+        if char == "=":
+            return Diagnostic(loc, "unexpected '='", "compare with == (equal) or != (not equal)")
+        if char == "&" or char == "|":
+            return Diagnostic(loc, f"unexpected {char!r}", "write 'and' / 'or' in words")
+        return Diagnostic(loc, f"unexpected character {char!r}", f"expected {_describe(exc.allowed or set())}")
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        end = where(*_end_of(text))
+        return Diagnostic(end, "condition ends too early", f"expected {_describe(exc.expected)}")
+    assert isinstance(exc, UnexpectedToken)
+    return Diagnostic(loc, f"unexpected {exc.token!s:.40}", f"expected {_describe(exc.expected)}")
+
+
+def _end_of(text: str) -> tuple[int, int]:
+    stripped = text.rstrip()
+    lines = stripped.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def parse_condition(text: str, start: Location, absolute_cols: bool = False) -> ast.Expr:
+    """Parse condition ``text`` that begins at ``start`` in its file.
+
+    ``absolute_cols``: columns on every line of ``text`` are file columns (the text
+    was cut from the file with its indentation); otherwise only lines after the first are.
+    Raises RuleError with the exact position of a syntax error.
+    """
+    where = _Where(start, absolute_cols)
+    if not text.strip():
+        raise RuleError([Diagnostic(start, "empty condition", "write a condition such as: client.age <= 18")])
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise RuleError([_syntax_error(exc, text, where)]) from None
+    try:
+        result = _Build(where).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, RuleError):
+            raise exc.orig_exc from None
+        raise
+    if isinstance(result, (Tree, Token)):  # pragma: no cover - grammar always builds ast nodes
+        raise RuleError([Diagnostic(start, "could not understand the condition")])
+    return result

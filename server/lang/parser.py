@@ -1,0 +1,290 @@
+"""Rule files (YAML) -> syntax tree, with a located diagnostic for every problem.
+
+A file's top-level key says what it is: ``ruleset:`` (rules), ``courses:`` (the
+course catalogue) or ``tests:`` (rule tests, OpenFisca-style, beside the rules).
+The parser checks shape only (keys, types, the condition's syntax); whether the
+facts exist and types agree is the checker's job.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+from typing import Any
+
+from bekal.lang import ast
+from bekal.lang.diagnostics import Diagnostic, Location, RuleError
+from bekal.lang.expr import parse_condition
+from bekal.lang.source import Node, load_yaml
+
+RULE_KEYS = {"id", "description", "when", "effect", "reason", "source", "shareable"}
+RULE_REQUIRED = ("id", "description", "when", "effect", "reason", "source")
+RULESET_KEYS = {"ruleset", "title", "source", "effective", "rules"}
+TEST_KEYS = {"name", "as_of", "client", "course", "expect"}
+EXPECT_KEYS = {"outcome", "priority", "reasons", "missing"}
+OUTCOMES = ("ELIGIBLE", "INELIGIBLE", "PENDING")
+EFFECTS = ("ineligible", "pending", "priority")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class _Collector:
+    """Gathers diagnostics so one run reports every problem in a file, not just the first."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, loc: Location, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(loc, message, hint))
+
+    def unknown_keys(self, node: Node, allowed: set[str], what: str) -> None:
+        for key, value in node.value.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"{what} keys are: {', '.join(sorted(allowed))}"
+                self.error(value.loc, f"unknown key {key!r} in {what}", hint)
+
+    def text(self, node: Node, key: str, where: Node, required: bool = True) -> str | None:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.error(where.loc, f"missing {key!r}")
+            return None
+        if not isinstance(value.value, str) or not value.value.strip():
+            self.error(value.loc, f"{key!r} must be non-empty text")
+            return None
+        return value.value.strip()
+
+    def mapping(self, node: Node | None, what: str) -> bool:
+        if node is None or not isinstance(node.value, dict):
+            if node is not None:
+                self.error(node.loc, f"{what} must be a mapping of key: value")
+            return False
+        return True
+
+
+def _condition(node: Node) -> ast.Expr:
+    """Parse a `when:` scalar, mapping positions in the condition back to the file."""
+    raw = node.raw or ""
+    if node.style is None:  # plain scalar: the raw text *is* the condition, newlines and indentation included
+        return parse_condition(raw, node.loc)
+    if node.style in ("|", ">"):  # block scalar: the condition starts on the line after the indicator
+        newline = raw.find("\n")
+        body = raw[newline + 1 :] if newline >= 0 else ""
+        return parse_condition(body, Location(node.loc.file, node.loc.line + 1, 1), absolute_cols=True)
+    # quoted scalar: the value (escapes resolved) starts one column after the quote
+    return parse_condition(str(node.value), Location(node.loc.file, node.loc.line, node.loc.col + 1))
+
+
+def _effect(node: Node, c: _Collector) -> ast.Effect | None:
+    value = node.value
+    if isinstance(value, str):
+        if value in ("ineligible", "pending"):
+            return ast.Effect(value, 0, node.loc)
+        close = difflib.get_close_matches(value, EFFECTS, n=1)
+        c.error(node.loc, f"unknown effect {value!r}",
+                (f"did you mean {close[0]!r}? " if close else "") + "use ineligible, pending or priority: +N")
+        return None
+    if isinstance(value, dict) and set(value) == {"priority"}:
+        points = value["priority"].value
+        if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+            c.error(value["priority"].loc, "priority must be a whole number of points, e.g. +10 or -5")
+            return None
+        return ast.Effect("priority", points, node.loc)
+    c.error(node.loc, "unknown effect", "use ineligible, pending or priority: +N")
+    return None
+
+
+def _reason(node: Node | None, rule: Node, c: _Collector) -> tuple[ast.Text, ast.Text] | None:
+    if node is None:
+        c.error(rule.loc, "missing 'reason'", "give the reason in Indonesian and English: reason: {id: ..., en: ...}")
+        return None
+    if not c.mapping(node, "reason"):
+        return None
+    c.unknown_keys(node, {"id", "en"}, "reason")
+    out = []
+    for lang in ("id", "en"):
+        text = c.text(node, lang, node)
+        if text is not None:
+            out.append(ast.Text(text, node.value[lang].loc))
+    return (out[0], out[1]) if len(out) == 2 else None
+
+
+def _rule(node: Node, c: _Collector) -> ast.Rule | None:
+    if not c.mapping(node, "a rule"):
+        return None
+    c.unknown_keys(node, RULE_KEYS, "rule")
+    before = len(c.diagnostics)
+    rule_id = c.text(node, "id", node)
+    if rule_id is not None and not ID_RE.match(rule_id):
+        c.error(node.value["id"].loc, f"rule id {rule_id!r} must be lower case letters, digits, '-', '_' or '.'")
+    description = c.text(node, "description", node)
+    source = c.text(node, "source", node)
+    when = None
+    when_node = node.get("when")
+    if when_node is None:
+        c.error(node.loc, "missing 'when'", "the condition under which the effect applies, e.g. client.age <= 18")
+    elif not isinstance(when_node.value, (str, bool)):
+        c.error(when_node.loc, "'when' must be a condition written as text")
+    else:
+        try:
+            when = _condition(when_node)
+        except RuleError as exc:
+            c.diagnostics.extend(exc.diagnostics)
+    effect = None
+    if node.get("effect") is None:
+        c.error(node.loc, "missing 'effect'", "use ineligible, pending or priority: +N")
+    else:
+        effect = _effect(node.value["effect"], c)
+    reason = _reason(node.get("reason"), node, c)
+    shareable = True
+    if node.get("shareable") is not None:
+        if not isinstance(node.value["shareable"].value, bool):
+            c.error(node.value["shareable"].loc, "'shareable' must be true or false")
+        else:
+            shareable = node.value["shareable"].value
+    if len(c.diagnostics) > before or None in (rule_id, description, source, when, effect, reason):
+        return None
+    return ast.Rule(rule_id, description, when, effect, reason[0], reason[1], source, shareable,
+                    node.loc, node.value["id"].loc)
+
+
+def _date(node: Node | None, c: _Collector, what: str) -> date | None:
+    if node is None:
+        return None
+    if isinstance(node.value, date):
+        return node.value
+    c.error(node.loc, f"{what} must be a date YYYY-MM-DD")
+    return None
+
+
+def _ruleset(doc: Node, file: str, c: _Collector) -> ast.Ruleset | None:
+    c.unknown_keys(doc, RULESET_KEYS, "ruleset")
+    name = c.text(doc, "ruleset", doc)
+    if name is not None and not ID_RE.match(name):
+        c.error(doc.value["ruleset"].loc, f"ruleset name {name!r} must be lower case letters, digits, '-', '_' or '.'")
+    title = c.text(doc, "title", doc)
+    source = c.text(doc, "source", doc)
+    start = until = None
+    eff = doc.get("effective")
+    if eff is not None and c.mapping(eff, "effective"):
+        c.unknown_keys(eff, {"from", "until"}, "effective")
+        start = _date(eff.get("from"), c, "effective.from")
+        until = _date(eff.get("until"), c, "effective.until")
+        if start and until and until < start:
+            c.error(eff.value["until"].loc, "effective.until is before effective.from")
+    rules_node = doc.get("rules")
+    rules: list[ast.Rule] = []
+    if rules_node is None:
+        c.error(doc.loc, "missing 'rules'")
+    elif not isinstance(rules_node.value, list) or not rules_node.value:
+        c.error(rules_node.loc, "'rules' must be a non-empty list of rules")
+    else:
+        for item in rules_node.value:
+            rule = _rule(item, c)
+            if rule is not None:
+                rules.append(rule)
+    if None in (name, title, source):
+        return None
+    return ast.Ruleset(name, title, source, start, until, tuple(rules), file, doc.loc)
+
+
+def _courses(doc: Node, c: _Collector) -> list[ast.CourseEntry]:
+    c.unknown_keys(doc, {"courses"}, "course catalogue")
+    node = doc.value["courses"]
+    if not isinstance(node.value, list):
+        c.error(node.loc, "'courses' must be a list of courses")
+        return []
+    out = []
+    for item in node.value:
+        if not c.mapping(item, "a course"):
+            continue
+        code = c.text(item, "code", item)
+        if code is not None:
+            out.append(ast.CourseEntry(code, item.plain, item.loc, {k: v.loc for k, v in item.value.items()}))
+    return out
+
+
+def _tests(doc: Node, file: str, c: _Collector) -> list[ast.RuleTestCase]:
+    c.unknown_keys(doc, {"tests"}, "rule test file")
+    node = doc.value["tests"]
+    if not isinstance(node.value, list):
+        c.error(node.loc, "'tests' must be a list of tests")
+        return []
+    out = []
+    for item in node.value:
+        if not c.mapping(item, "a test"):
+            continue
+        c.unknown_keys(item, TEST_KEYS, "test")
+        before = len(c.diagnostics)
+        name = c.text(item, "name", item)
+        as_of = _date(item.get("as_of"), c, "as_of")
+        if item.get("as_of") is None:
+            c.error(item.loc, "missing 'as_of'", "the date the decision is made for, e.g. as_of: 2019-05-16")
+        client = item.get("client")
+        if client is None or not c.mapping(client, "client"):
+            if client is None:
+                c.error(item.loc, "missing 'client'")
+        course = item.get("course")
+        if course is None:
+            c.error(item.loc, "missing 'course'", "a catalogue code or the course's facts")
+        elif not isinstance(course.value, (str, dict)):
+            c.error(course.loc, "'course' must be a catalogue code or a mapping of course facts")
+        expect = item.get("expect")
+        outcome = priority = reasons = missing = None
+        if expect is None:
+            c.error(item.loc, "missing 'expect'")
+        elif c.mapping(expect, "expect"):
+            c.unknown_keys(expect, EXPECT_KEYS, "expect")
+            o = expect.get("outcome")
+            if o is None or o.value not in OUTCOMES:
+                c.error((o or expect).loc, "expect.outcome must be one of " + ", ".join(OUTCOMES))
+            else:
+                outcome = o.value
+            if expect.get("priority") is not None:
+                priority = expect.value["priority"].value
+                if isinstance(priority, bool) or not isinstance(priority, int):
+                    c.error(expect.value["priority"].loc, "expect.priority must be a whole number")
+            reasons = _string_list(expect.get("reasons"), "expect.reasons", c)
+            missing = _string_list(expect.get("missing"), "expect.missing", c)
+        if len(c.diagnostics) == before and name and as_of and outcome:
+            out.append(ast.RuleTestCase(name, as_of, client.plain, course.plain, outcome, priority,
+                                        reasons, missing, item.loc, file))
+    return out
+
+
+def _string_list(node: Node | None, what: str, c: _Collector) -> tuple[str, ...] | None:
+    if node is None:
+        return None
+    if not isinstance(node.value, list) or not all(isinstance(i.value, str) for i in node.value):
+        c.error(node.loc, f"{what} must be a list of names")
+        return None
+    return tuple(i.value for i in node.value)
+
+
+def parse_file(path: str, text: str) -> ast.SourceFile:
+    """Parse one file. Raises RuleError listing every problem found in it."""
+    c = _Collector()
+    doc = load_yaml(path, text)
+    if doc is None:
+        raise RuleError([Diagnostic(Location(path, 1, 1), "empty file",
+                                    "a rule file starts with 'ruleset:', 'courses:' or 'tests:'")])
+    if not isinstance(doc.value, dict):
+        raise RuleError([Diagnostic(doc.loc, "a rule file must be a mapping of key: value",
+                                    "start it with 'ruleset:', 'courses:' or 'tests:'")])
+    kinds = [k for k in ("ruleset", "courses", "tests") if k in doc.value]
+    if len(kinds) != 1:
+        raise RuleError([Diagnostic(doc.loc, "cannot tell what this file is",
+                                    "a rule file has exactly one of 'ruleset:', 'courses:' or 'tests:' at the top")])
+    kind = kinds[0]
+    result: Any
+    if kind == "ruleset":
+        ruleset = _ruleset(doc, path, c)
+        result = ast.SourceFile(path, text, rulesets=(ruleset,) if ruleset else (), kind=kind)
+    elif kind == "courses":
+        result = ast.SourceFile(path, text, courses=tuple(_courses(doc, c)), kind=kind)
+    else:
+        result = ast.SourceFile(path, text, tests=tuple(_tests(doc, path, c)), kind=kind)
+    if c.diagnostics:
+        raise RuleError(c.diagnostics)
+    return result

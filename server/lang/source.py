@@ -1,0 +1,92 @@
+"""YAML with positions: every value keeps the line and column it was written at.
+
+PyYAML's composer gives nodes with marks; we turn them into plain Python values
+wrapped in ``Node`` so the parser can point at the exact spot of any problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from bekal.lang.diagnostics import Diagnostic, Location, RuleError
+
+MAX_BYTES = 1_000_000  # a rule file is hand-written prose and conditions; 1 MB is far beyond any real one
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A YAML value and where it starts. Mappings hold ``dict[str, Node]``, sequences ``list[Node]``."""
+
+    value: Any
+    loc: Location
+    style: str | None = None  # scalar style: None (plain), "'", '"', "|", ">"
+    raw: str | None = None  # a scalar's text exactly as written in the file (quotes, newlines and all)
+
+    def get(self, key: str) -> "Node | None":
+        return self.value.get(key) if isinstance(self.value, dict) else None
+
+    @property
+    def plain(self) -> Any:
+        """The value without positions."""
+        if isinstance(self.value, dict):
+            return {k: v.plain for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain for v in self.value]
+        return self.value
+
+
+class _Constructor(yaml.SafeLoader):
+    pass
+
+
+def _loc(file: str, mark: yaml.Mark) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> Node:
+    loc = _loc(file, node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        loader.flatten_mapping(node)  # resolve `<<: *anchor` merges: merged pairs first, own keys override
+        n_merged = len(node.value) - own
+        out: dict[str, Node] = {}
+        own_keys: set[str] = set()
+        for position, (key_node, value_node) in enumerate(node.value):
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise RuleError([Diagnostic(_loc(file, key_node.start_mark), f"a key must be text, got {key!r}")])
+            if position >= n_merged:
+                if key in own_keys:
+                    raise RuleError([Diagnostic(_loc(file, key_node.start_mark), f"duplicate key {key!r}")])
+                own_keys.add(key)
+            out[key] = _convert(file, value_node, loader, text)
+        return Node(out, loc)
+    if isinstance(node, yaml.SequenceNode):
+        return Node([_convert(file, item, loader, text) for item in node.value], loc)
+    value = loader.construct_object(node, deep=True)
+    return Node(value, loc, node.style, text[node.start_mark.index : node.end_mark.index])
+
+
+def load_yaml(file: str, text: str) -> Node | None:
+    """Parse one YAML document; ``None`` for an empty file. Raises RuleError with the position."""
+    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
+        raise RuleError([Diagnostic(Location(file, 1, 1),
+                                    f"file is larger than {MAX_BYTES // 1_000_000} MB",
+                                    "split it into several rule files")])
+    loader = _Constructor(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _convert(file, node, loader, text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = _loc(file, mark) if mark else Location(file, 1, 1)
+        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "not valid YAML"
+        raise RuleError([Diagnostic(where, f"not valid YAML: {problem}",
+                                    "check indentation, colons and closing quotes")]) from None
+    except yaml.YAMLError as exc:
+        raise RuleError([Diagnostic(Location(file, 1, 1), f"not valid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()

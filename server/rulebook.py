@@ -1,0 +1,136 @@
+"""A rules directory, loaded: parse → check → compile, all or nothing.
+
+This is the one pipeline every entry point uses (the CLI, the server's start-up
+and hot reload, ``ValidateRules``), so a rule file means the same thing
+everywhere. A broken file raises ``RuleError`` listing every problem with its
+``file:line:col``; nothing half-loaded ever comes out of here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bekal import facts as schema
+from bekal.compiler import CompiledRules, compile_rulesets
+from bekal.lang import ast
+from bekal.lang.checker import check_rulesets
+from bekal.lang.diagnostics import Diagnostic, Location, RuleError
+from bekal.lang.parser import parse_file
+
+RulebookError = RuleError  # the name the service uses
+__all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_rulebook", "load_rulebook_from_texts"]
+
+SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """Everything loaded from one rules directory, immutable once built."""
+
+    version: str  # content hash of the rule and course files, e.g. "sha256:1a2b3c4d5e6f7a8b"
+    rulesets: tuple[ast.Ruleset, ...]
+    compiled: CompiledRules
+    courses: Mapping[str, Mapping[str, Any]]  # course code -> course facts
+    sources: Mapping[str, str]  # file name -> text, rule and course files
+    tests: tuple[ast.RuleTestCase, ...] = field(default=())
+
+    def rulesets_in_force(self, on: Any) -> tuple[ast.Ruleset, ...]:
+        return tuple(r for r in self.rulesets if r.in_force(on))
+
+
+def _read(path: Path, name: str) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise RuleError([Diagnostic(Location(name, 1, 1), f"file is {size / 1e6:.1f} MB; a rule file may be "
+                                        f"at most {MAX_FILE_BYTES // 1_000_000} MB", "split it into several files")])
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuleError([Diagnostic(Location(name, 1, 1), f"not UTF-8 text (byte {exc.start})",
+                                    "save the file as UTF-8")]) from None
+    except OSError as exc:
+        raise RuleError([Diagnostic(Location(name, 1, 1), f"cannot read: {exc.strerror}")]) from None
+
+
+def read_files(path: str | Path) -> dict[str, str]:
+    """The rule files under ``path`` (a directory, searched recursively, or one file), by display name."""
+    root = Path(path)
+    if not root.exists():
+        raise RuleError([Diagnostic(Location(str(path), 1, 1), "no such file or directory")])
+    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    files: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for p in paths:
+        try:
+            files[str(p)] = _read(p, str(p))
+        except RuleError as exc:
+            problems.extend(exc.diagnostics)
+    if problems:
+        raise RuleError(problems)
+    if not files:
+        raise RuleError([Diagnostic(Location(str(path), 1, 1), "no rule files (*.yaml) here")])
+    return files
+
+
+def _courses(entries: list[ast.CourseEntry]) -> tuple[dict[str, dict[str, Any]], list[Diagnostic]]:
+    courses: dict[str, dict[str, Any]] = {}
+    first: dict[str, Location] = {}
+    problems = []
+    for entry in entries:
+        if entry.code in first:
+            problems.append(Diagnostic(entry.loc, f"duplicate course code {entry.code!r} (first at {first[entry.code]})"))
+            continue
+        first[entry.code] = entry.loc
+        try:
+            courses[entry.code] = schema.parse_facts("course", entry.facts)
+        except schema.FactError as exc:
+            for name, message in exc.violations:
+                loc = entry.field_locs.get(name.split(".", 1)[1], entry.loc)
+                problems.append(Diagnostic(loc, f"{name}: {message}"))
+    return courses, problems
+
+
+def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
+    """Build a rulebook from file texts (name -> text). Raises RuleError with every problem."""
+    problems: list[Diagnostic] = []
+    parsed: list[ast.SourceFile] = []
+    for name in sorted(files):
+        if len(files[name].encode("utf-8", "replace")) > MAX_FILE_BYTES:
+            problems.append(Diagnostic(Location(name, 1, 1), "file is larger than 1 MB", "split it into several files"))
+            continue
+        try:
+            parsed.append(parse_file(name, files[name]))
+        except RuleError as exc:
+            problems.extend(exc.diagnostics)
+    rulesets = [r for f in parsed for r in f.rulesets]
+    courses, course_problems = _courses([c for f in parsed for c in f.courses])
+    problems += course_problems
+    problems += check_rulesets(rulesets)
+    if not rulesets and not problems:
+        problems.append(Diagnostic(Location(sorted(files)[0] if files else "rules", 1, 1), "no ruleset found",
+                                   "a rules directory needs at least one file starting with 'ruleset:'"))
+    if problems:
+        raise RuleError(problems)
+    versioned = {f.path: f.text for f in parsed if f.kind != "tests"}
+    digest = hashlib.sha256()
+    for name in sorted(versioned):
+        digest.update(Path(name).name.encode() + b"\0" + versioned[name].encode() + b"\0")
+    version = "sha256:" + digest.hexdigest()[:16]
+    return Rulebook(
+        version=version,
+        rulesets=tuple(rulesets),
+        compiled=compile_rulesets(rulesets, version),
+        courses=courses,
+        sources=versioned,
+        tests=tuple(t for f in parsed for t in f.tests),
+    )
+
+
+def load_rulebook(path: str | Path) -> Rulebook:
+    """Load a rules directory (or a single rule file). Raises RuleError with every problem."""
+    return load_rulebook_from_texts(read_files(path))

@@ -1,0 +1,93 @@
+"""Run the rule tests written beside the rules (``*.test.yaml``), OpenFisca-style.
+
+A test gives facts and a date and the decision staff expect; a failure shows the
+test's ``file:line`` and what differs. Rules that no test makes fire (or wait for
+a missing fact) are listed, so authors see what is untested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bekal import facts as schema
+from bekal.decision import Decision, RuleStatus
+from bekal.engine import Engine
+from bekal.lang import ast
+from bekal.rulebook import Rulebook
+
+
+@dataclass(frozen=True)
+class TestResult:
+    test: ast.RuleTestCase
+    problems: tuple[str, ...]  # empty when the test passed
+    decision: Decision | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    @property
+    def where(self) -> str:
+        return f"{self.test.loc.file}:{self.test.loc.line}"
+
+
+@dataclass(frozen=True)
+class TestReport:
+    results: tuple[TestResult, ...]
+    unexercised: tuple[tuple[str, str], ...]  # (rule id, location) of rules no test exercised
+
+    @property
+    def failed(self) -> tuple[TestResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+
+def _course(rulebook: Rulebook, test: ast.RuleTestCase) -> dict:
+    if isinstance(test.course, str):
+        if test.course not in rulebook.courses:
+            known = sorted(rulebook.courses)
+            close = schema.suggest(test.course, known)
+            raise ValueError(f"unknown course {test.course!r}" + (f" (did you mean {close!r}?)" if close else ""))
+        return dict(rulebook.courses[test.course])
+    return schema.parse_facts("course", test.course)
+
+
+def _compare(test: ast.RuleTestCase, d: Decision) -> list[str]:
+    problems = []
+    if d.outcome.value != test.expect_outcome:
+        problems.append(f"outcome: expected {test.expect_outcome}, got {d.outcome.value}")
+    if test.expect_priority is not None and d.priority != test.expect_priority:
+        problems.append(f"priority: expected {test.expect_priority}, got {d.priority}")
+    if test.expect_reasons is not None:
+        got = {r.rule_id for r in d.reasons}
+        want = set(test.expect_reasons)
+        if got != want:
+            extra, lacking = sorted(got - want), sorted(want - got)
+            problems.append("reasons: " + "; ".join(
+                ([f"unexpected {', '.join(extra)}"] if extra else []) + ([f"expected {', '.join(lacking)}"] if lacking else [])))
+    if test.expect_missing is not None and set(d.missing) != set(test.expect_missing):
+        problems.append(f"missing: expected {sorted(test.expect_missing)}, got {sorted(d.missing)}")
+    return problems
+
+
+def run_tests(rulebook: Rulebook, engine: Engine | None = None) -> TestReport:
+    """Run every test of ``rulebook`` through the real engine."""
+    own = engine is None
+    engine = engine or Engine(rulebook)
+    results = []
+    exercised: set[str] = set()
+    try:
+        for test in rulebook.tests:
+            try:
+                client = schema.parse_facts("client", test.client)
+                course = _course(rulebook, test)
+            except (ValueError, schema.FactError) as exc:
+                results.append(TestResult(test, (f"bad test input: {exc}",), None))
+                continue
+            d = engine.decide(client, course, test.as_of, explain=True)
+            exercised.update(t.rule_id for t in d.trace if t.status in (RuleStatus.FIRED, RuleStatus.MISSING))
+            results.append(TestResult(test, tuple(_compare(test, d)), d))
+    finally:
+        if own:
+            engine.close()
+    unexercised = tuple((r.id, r.location) for r in rulebook.compiled.rules if r.id not in exercised)
+    return TestReport(tuple(results), unexercised)

@@ -1,0 +1,490 @@
+"""The service's logic in plain Python: rules snapshots, checks, the audience view.
+
+Nothing here imports gRPC or protobuf; the servicers (``servicers.py``) only
+translate messages to the types below and back. That keeps every behaviour
+testable without a server.
+
+Consistency under hot reload: a :class:`Snapshot` pairs one rulebook with the
+engine built from it. A call leases the current snapshot once and uses it for
+everything (course catalogue, rules, version), so a decision can never mix two
+versions; a reload builds a new engine beside the old one, swaps the pointer
+atomically, and closes the old engine when its last lease ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from bekal.decision import Decision
+from bekal.service.errors import ServiceError, internal
+from bekal.store import LoggedDecision, LoggedRequest, Recorded, Store
+
+log = logging.getLogger("bekal.service")
+
+WITA = timezone(timedelta(hours=8), "WITA")  # Kalimantan Selatan's time zone
+
+BNN = "bnn"  # BNN case management: everything
+BLK = "blk"  # training centre: outcome, priority, shareable reasons; needs consent
+AUDIENCES = (BNN, BLK)
+
+
+def today() -> date:
+    """Today in Kalimantan Selatan, the default as-of date."""
+    return datetime.now(WITA).date()
+
+
+# --------------------------------------------------------------------------- rules snapshots
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """One loaded rulebook with its own engine; leased by calls, closed after its last lease."""
+
+    rulebook: Any  # bekal.rulebook.Rulebook
+    engine: Any  # bekal.engine.Engine
+    loaded_at: float = field(default_factory=time.time)
+    _users: int = 0
+    _retired: bool = False
+
+    @property
+    def version(self) -> str:
+        return self.rulebook.version
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    version: str
+    previous: str | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    file: str
+    line: int
+    col: int
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class RulesRejected(Exception):
+    """Rule files that cannot be served; the previous version (if any) keeps serving."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+@dataclass(frozen=True)
+class Validation:
+    valid: bool
+    version: str | None
+    diagnostics: tuple[Diagnostic, ...]
+    rulesets: tuple[str, ...] = ()
+
+
+def diagnostics_of(error: BaseException) -> tuple[Diagnostic, ...]:
+    """The diagnostics of a RulebookError as plain values (one line each, with the hint apart)."""
+    out = []
+    for d in getattr(error, "diagnostics", ()) or ():
+        out.append(
+            Diagnostic(
+                str(getattr(d, "file", "")), int(getattr(d, "line", 0) or 0),
+                int(getattr(d, "col", 0) or 0), str(getattr(d, "message", d)),
+                getattr(d, "hint", None) or None,
+            )
+        )
+    if not out:
+        out.append(Diagnostic("", 0, 0, str(error) or type(error).__name__))
+    return tuple(out)
+
+
+def _default_loader(path: Path):
+    from bekal.rulebook import load_rulebook
+
+    return load_rulebook(path)
+
+
+def _default_texts_loader(files: Mapping[str, str]):
+    from bekal.rulebook import load_rulebook_from_texts
+
+    return load_rulebook_from_texts(files)
+
+
+def _default_engine(rulebook):
+    from bekal.engine import Engine
+
+    return Engine(rulebook)
+
+
+def _rulebook_error() -> type[BaseException]:
+    try:
+        from bekal.rulebook import RulebookError
+
+        return RulebookError
+    except ImportError:  # pragma: no cover - only before the rule engine exists
+        return ValueError
+
+
+class Rules:
+    """The rules a worker serves: load, reload (atomic swap), validate, lease."""
+
+    def __init__(
+        self,
+        rules_dir: str | Path,
+        *,
+        loader: Callable[[Path], Any] = _default_loader,
+        texts_loader: Callable[[Mapping[str, str]], Any] = _default_texts_loader,
+        engine_factory: Callable[[Any], Any] = _default_engine,
+        error_type: type[BaseException] | None = None,
+    ):
+        self.rules_dir = Path(rules_dir)
+        self._loader = loader
+        self._texts_loader = texts_loader
+        self._engine_factory = engine_factory
+        self.error_type = error_type or _rulebook_error()
+        self._lock = threading.Lock()  # guards _current and lease counts
+        self._reload_lock = threading.Lock()  # one reload at a time
+        self._current: Snapshot | None = None
+        self._listeners: list[Callable[[Snapshot], None]] = []
+        self.last_error: tuple[Diagnostic, ...] = ()
+
+    # -- reading
+    @property
+    def current(self) -> Snapshot | None:
+        return self._current
+
+    @property
+    def version(self) -> str | None:
+        snap = self._current
+        return snap.version if snap else None
+
+    def on_change(self, listener: Callable[[Snapshot], None]) -> None:
+        """Call ``listener(snapshot)`` after every successful swap (health status, logging)."""
+        self._listeners.append(listener)
+
+    @contextmanager
+    def lease(self) -> Iterator[Snapshot]:
+        """The current snapshot, kept open for the block; FAILED_PRECONDITION when none is loaded."""
+        with self._lock:
+            snap = self._current
+            if snap is None:
+                raise no_rules_error(self.last_error)
+            snap._users += 1
+        try:
+            yield snap
+        finally:
+            close = False
+            with self._lock:
+                snap._users -= 1
+                close = snap._retired and snap._users == 0
+            if close:
+                self._close(snap)
+
+    # -- changing
+    def reload(self) -> ReloadOutcome:
+        """Load the rules folder; swap it in if valid and different. Raises RulesRejected."""
+        with self._reload_lock:
+            try:
+                rulebook = self._loader(self.rules_dir)
+            except self.error_type as exc:
+                self.last_error = diagnostics_of(exc)
+                raise RulesRejected(self.last_error) from None
+            previous = self._current
+            if previous is not None and previous.version == rulebook.version:
+                self.last_error = ()
+                return ReloadOutcome(rulebook.version, previous.version, False)
+            try:
+                self.install(rulebook)
+            except Exception as exc:  # durable_rules refused what the checker accepted
+                self.last_error = (Diagnostic(str(self.rules_dir), 0, 0, f"{type(exc).__name__}: {exc}"),)
+                raise RulesRejected(self.last_error) from None
+            self.last_error = ()
+            return ReloadOutcome(rulebook.version, previous.version if previous else None, True)
+
+    def install(self, rulebook: Any) -> Snapshot:
+        """Build an engine for ``rulebook`` and make it current (the old one closes when idle)."""
+        engine = self._engine_factory(rulebook)
+        snap = Snapshot(rulebook, engine)
+        with self._lock:
+            old, self._current = self._current, snap
+            close_old = False
+            if old is not None:
+                old._retired = True
+                close_old = old._users == 0
+        if close_old:
+            self._close(old)
+        for listener in list(self._listeners):
+            try:
+                listener(snap)
+            except Exception as exc:  # a listener must not undo a swap
+                internal("rules listener", exc)
+        return snap
+
+    def validate(self, files: Mapping[str, str], overlay: bool) -> Validation:
+        """Dry run, as ``bekal rules check``: parse, check, compile, register in a scratch engine.
+
+        Nothing changes. With ``overlay`` the files replace or add to the loaded ones
+        (paths relative to the rules folder).
+        """
+        texts: dict[str, str] = {}
+        if overlay:
+            snap = self._current
+            if snap is not None:
+                texts.update({self.relative(k): v for k, v in snap.rulebook.sources.items()})
+        texts.update(files)
+        try:
+            rulebook = self._texts_loader(texts)
+        except self.error_type as exc:
+            return Validation(False, None, diagnostics_of(exc))
+        try:
+            self._engine_factory(rulebook).close()
+        except Exception as exc:
+            return Validation(False, None, (Diagnostic("", 0, 0, f"{type(exc).__name__}: {exc}"),))
+        names = tuple(str(getattr(rs, "name", rs)) for rs in getattr(rulebook, "rulesets", ()))
+        return Validation(True, rulebook.version, (), names)
+
+    def relative(self, name: str) -> str:
+        """A loaded file's name relative to the rules folder (as clients name it)."""
+        try:
+            return Path(name).resolve().relative_to(self.rules_dir.resolve()).as_posix()
+        except ValueError:
+            return name
+
+    def close(self) -> None:
+        with self._lock:
+            snap, self._current = self._current, None
+        if snap is not None:
+            with self._lock:
+                snap._retired = True
+                idle = snap._users == 0
+            if idle:
+                self._close(snap)
+
+    @staticmethod
+    def _close(snap: Snapshot) -> None:
+        try:
+            snap.engine.close()
+        except Exception as exc:
+            internal("closing an old engine", exc)
+
+
+def no_rules_error(diagnostics: Sequence[Diagnostic] = ()) -> ServiceError:
+    message = "no valid ruleset is loaded"
+    if diagnostics:
+        message += f"; the rule files have {len(diagnostics)} problem(s), first: {diagnostics[0]}"
+    return ServiceError(
+        "FAILED_PRECONDITION",
+        message,
+        preconditions=[("RULES", str(d), d.message) for d in diagnostics[:20]],
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validated eligibility check (the domain form of CheckEligibilityRequest)."""
+
+    request_id: str
+    client: Mapping[str, Any]  # facts, as bekal.facts.facts_from_message returns them
+    course_code: str | None  # None: every course offered on as_of
+    as_of: date
+    audience: str = BLK
+    explain: bool = False
+    fingerprint: str = ""  # digest of the request, for idempotent retries
+
+    @property
+    def client_id(self) -> str:
+        return str(self.client.get("id", ""))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    request_id: str
+    ruleset_version: str
+    as_of: date
+    decisions: tuple[Decision, ...]
+    replayed: bool = False  # a retry of a request already recorded
+
+
+def course_start(course: Mapping[str, Any]) -> date | None:
+    value = course.get("start_date")
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> list[str]:
+    """Course codes offered on ``as_of``: start date on or after it, or not set; sorted."""
+    out = []
+    for code, course in courses.items():
+        start = course_start(course)
+        if start is None or start >= as_of:
+            out.append(code)
+    return sorted(out)
+
+
+def for_audience(decision: Decision, audience: str) -> Decision:
+    """What ``audience`` may see of a decision (DESIGN §6).
+
+    BNN sees everything. A training centre sees the outcome, the priority and the
+    shareable reasons, never the explain trace (which lists every rule and the
+    facts it read, rehabilitation details included).
+    """
+    if audience == BNN:
+        return decision
+    reasons = tuple(r for r in decision.reasons if r.shareable)
+    if len(reasons) == len(decision.reasons) and not decision.trace:
+        return decision
+    return replace(decision, reasons=reasons, trace=())
+
+
+def _logged(check: Check, snap: Snapshot, decisions: Sequence[Decision]) -> LoggedRequest:
+    return LoggedRequest(
+        request_id=check.request_id,
+        fingerprint=check.fingerprint,
+        audience=check.audience,
+        ruleset_version=snap.version,
+        decisions=tuple(
+            LoggedDecision(
+                client_id=d.client_id or check.client_id,
+                course_code=d.course_code,
+                outcome=getattr(d.outcome, "value", str(d.outcome)),
+                priority=int(d.priority),
+                rule_ids=tuple(f"{r.ruleset}/{r.rule_id}" for r in d.reasons),
+                ruleset_version=d.ruleset_version,
+                as_of=d.as_of.isoformat(),
+            )
+            for d in decisions
+        ),
+    )
+
+
+class Eligibility:
+    """Decides checks with the current rules and records them in the decision log."""
+
+    def __init__(self, rules: Rules, store: Store | None):
+        self.rules = rules
+        self.store = store
+
+    def check(self, check: Check) -> CheckResult:
+        """One check; raises ServiceError."""
+        (result,) = self.check_many([check])
+        if isinstance(result, ServiceError):
+            raise result
+        return result
+
+    def check_many(self, checks: Sequence[Check | ServiceError]) -> list[CheckResult | ServiceError]:
+        """A batch of checks decided by one snapshot and recorded in one transaction.
+
+        Items that are already errors (failed validation) pass through in place,
+        so results line up with the input.
+        """
+        results: list[CheckResult | ServiceError | None] = [None] * len(checks)
+        with self.rules.lease() as snap:
+            courses = snap.rulebook.courses
+            planned: list[tuple[int, Check, list[str]]] = []
+            for i, check in enumerate(checks):
+                if isinstance(check, ServiceError):
+                    results[i] = check
+                    continue
+                try:
+                    planned.append((i, check, self._plan(check, courses)))
+                except ServiceError as err:
+                    results[i] = err
+            decided = self._decide(snap, planned)
+            logged: list[tuple[int, LoggedRequest]] = []
+            for (i, check, _codes), decisions in zip(planned, decided):
+                if isinstance(decisions, ServiceError):
+                    results[i] = decisions
+                    continue
+                logged.append((i, _logged(check, snap, decisions)))
+                results[i] = CheckResult(
+                    check.request_id, snap.version, check.as_of,
+                    tuple(for_audience(d, check.audience) for d in decisions),
+                )
+        if logged and self.store is not None:
+            statuses = self.store.record([entry for _, entry in logged])
+            for (i, _entry), status in zip(logged, statuses):
+                if status is Recorded.CONFLICT:
+                    results[i] = ServiceError(
+                        "INVALID_ARGUMENT",
+                        "request_id was already used for a different request; use a new id",
+                        [("request_id", "already used for a different request")],
+                    )
+                elif status is Recorded.DUPLICATE:
+                    results[i] = replace(results[i], replayed=True)  # type: ignore[arg-type]
+        return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _plan(check: Check, courses: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        if check.audience == BLK and check.client.get("consent_to_share") is not True:
+            raise ServiceError(
+                "PERMISSION_DENIED",
+                "the client has not consented to sharing with a training centre",
+                [("client.consent_to_share", "must be true for a training centre (audience AUDIENCE_BLK)")],
+            )
+        if check.course_code:
+            if check.course_code not in courses:
+                raise ServiceError(
+                    "NOT_FOUND",
+                    f"no course {check.course_code!r} in the loaded catalogue",
+                    [("course_code", f"unknown course {check.course_code!r}")],
+                    resource=("bekal.v1.Course", check.course_code),
+                )
+            return [check.course_code]
+        return offered_courses(courses, check.as_of)
+
+    @staticmethod
+    def _decide(
+        snap: Snapshot, planned: Sequence[tuple[int, Check, list[str]]]
+    ) -> list[list[Decision] | ServiceError]:
+        courses = snap.rulebook.courses
+        engine = snap.engine
+        out: list[list[Decision] | ServiceError] = [[] for _ in planned]
+        # explain needs one engine call per pair; everything else goes through decide_many,
+        # one call per as-of date
+        by_date: dict[date, list[tuple[int, Mapping, Mapping]]] = {}
+        for slot, (_i, check, codes) in enumerate(planned):
+            if check.explain and check.audience == BNN:
+                try:
+                    out[slot] = [
+                        engine.decide(check.client, courses[code], check.as_of, explain=True)
+                        for code in codes
+                    ]
+                except Exception as exc:
+                    out[slot] = internal("decide", exc)
+                continue
+            for code in codes:
+                by_date.setdefault(check.as_of, []).append((slot, check.client, courses[code]))
+        for as_of, items in by_date.items():
+            try:
+                decisions = engine.decide_many([(c, k) for _s, c, k in items], as_of)
+            except Exception as exc:
+                err = internal("decide_many", exc)
+                for slot, _c, _k in items:
+                    out[slot] = err
+                continue
+            for (slot, _c, _k), decision in zip(items, decisions):
+                bucket = out[slot]
+                if isinstance(bucket, list):
+                    bucket.append(decision)
+        return out
