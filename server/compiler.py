@@ -77,6 +77,7 @@ class CompiledRule:
     location: str  # "file:line:col"
     facts: tuple[str, ...]  # every fact the condition reads, in source order
     needs: tuple[str, ...]  # facts whose absence leaves the rule undecided (see module docstring)
+    shown: tuple[str, ...]  # facts its reason shows: those it reads, then those its messages mention
     effective_from: date | None
     effective_until: date | None
     when: ast.Expr
@@ -230,6 +231,7 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledR
                 effect=rule.effect.kind, points=rule.effect.points, reason_id=rule.reason_id.value,
                 reason_en=rule.reason_en.value, source=rule.source, shareable=rule.shareable,
                 location=str(rule.loc), facts=names, needs=_unique(_needed(rule.when)),
+                shown=_unique([*names, *TEMPLATE_RE.findall(rule.reason_id.value + rule.reason_en.value)]),
                 effective_from=ruleset.effective_from, effective_until=ruleset.effective_until, when=rule.when,
             ))
     read_unique = _unique(read)

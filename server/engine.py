@@ -69,6 +69,7 @@ class _Loaded:
     ruleset: Any  # durable.engine.Ruleset
     fired: list  # (event index, rule index) appended by actions; only touched under the engine lock
     missing: list
+    reasons: "_Reasons"
 
 
 class Engine:
@@ -100,7 +101,7 @@ class Engine:
         with self._lock:
             if self._active is not None and self._active.compiled.name == compiled.name:
                 self._active = _Loaded(rulebook, compiled, self._active.ruleset, self._active.fired,
-                                       self._active.missing)
+                                       self._active.missing, self._active.reasons)
                 return
             loaded = self._register(rulebook, compiled)
             old, self._active = self._active, loaded
@@ -117,7 +118,7 @@ class Engine:
             self._host.register_rulesets({compiled.name: definition})
         except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
             raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
-        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), fired, missing)
+        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), fired, missing, _Reasons())
 
     def close(self) -> None:
         with self._lock:
@@ -174,7 +175,7 @@ class Engine:
         version = active.rulebook.version
         decisions = []
         for i, (cfull, kfull) in enumerate(views):
-            decisions.append(_decide(rules, fired.get(i, ()), missing.get(i, ()), cfull, kfull,
+            decisions.append(_decide(active.reasons, rules, fired.get(i, ()), missing.get(i, ()), cfull, kfull,
                                      as_of, version, explain))
         return decisions
 
@@ -239,33 +240,54 @@ def _absent_inputs(rule: CompiledRule, client: Mapping[str, Any], course: Mappin
 
 def _reason(rule: CompiledRule, outcome: Outcome, client: Mapping, course: Mapping,
             missing: tuple[str, ...] = ()) -> Reason:
-    values = _values(rule.facts, client, course)
-    every = {**values, **_template_values(rule, client, course)}
+    values = _values(rule.shown, client, course)
+    if missing:  # the rule's own reason describes it firing; say instead what it waits for
+        names = ", ".join(missing)
+        message_id = f"Belum dapat diputuskan: data {names} belum tersedia ({rule.description.rstrip('.')})."
+        message_en = f"Cannot be decided yet: {names} is not known (rule {rule.id})."
+    else:
+        message_id, message_en = render(rule.reason_id, values), render(rule.reason_en, values)
     return Reason(
         rule_id=rule.id, ruleset=rule.ruleset, outcome=outcome,
-        message_id=render(rule.reason_id, every), message_en=render(rule.reason_en, every),
-        facts=_fact_values(values), source=rule.source, shareable=rule.shareable,
+        message_id=message_id, message_en=message_en,
+        facts=_fact_values({n: values[n] for n in rule.facts}), source=rule.source, shareable=rule.shareable,
         priority=rule.points if outcome is Outcome.ELIGIBLE else 0, missing=missing,
     )
 
 
-def _template_values(rule: CompiledRule, client: Mapping, course: Mapping) -> dict[str, Any]:
-    from bekal.compiler import TEMPLATE_RE
+class _Reasons:
+    """Reasons are immutable and many decisions share one (every BNN referral's priority reason,
+    every "age 17"), so each is built once per distinct set of values and reused."""
 
-    names = tuple(m.group(1) for m in TEMPLATE_RE.finditer(rule.reason_id + rule.reason_en))
-    return _values(names, client, course)
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, Reason] = {}
+
+    def get(self, rule: CompiledRule, outcome: Outcome, client: Mapping, course: Mapping,
+            missing: tuple[str, ...] = ()) -> Reason:
+        key = (rule.index, outcome, missing, *_values(rule.shown, client, course).values())
+        try:
+            hit = self._cache.get(key)
+        except TypeError:  # an unhashable fact value: build without the cache
+            return _reason(rule, outcome, client, course, missing)
+        if hit is None:
+            if len(self._cache) >= self.LIMIT:
+                self._cache.clear()
+            hit = self._cache[key] = _reason(rule, outcome, client, course, missing)
+        return hit
 
 
 _EFFECT_OUTCOME = {"ineligible": Outcome.INELIGIBLE, "pending": Outcome.PENDING, "priority": Outcome.ELIGIBLE}
 
 
-def _decide(rules: tuple[CompiledRule, ...], fired_idx: Sequence[int], missing_idx: Sequence[int],
+def _decide(reasons_cache: _Reasons, rules: tuple[CompiledRule, ...], fired_idx: Sequence[int], missing_idx: Sequence[int],
             client: Mapping, course: Mapping, as_of: date, version: str, explain: bool) -> Decision:
     """Any INELIGIBLE wins, then PENDING (including undecidable rules), else ELIGIBLE."""
     fired = set(fired_idx)
     undecided = [i for i in missing_idx if i not in fired]
-    reasons = [_reason(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course) for i in sorted(fired)]
-    reasons += [_reason(rules[i], Outcome.PENDING, client, course, _absent_inputs(rules[i], client, course))
+    reasons = [reasons_cache.get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course) for i in sorted(fired)]
+    reasons += [reasons_cache.get(rules[i], Outcome.PENDING, client, course, _absent_inputs(rules[i], client, course))
                 for i in sorted(undecided)]
     outcomes = {r.outcome for r in reasons}
     outcome = (Outcome.INELIGIBLE if Outcome.INELIGIBLE in outcomes
