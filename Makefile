@@ -19,6 +19,7 @@ run: $(STAMP)
 ## test: check generated stubs and the protos, check the rule files, then run the test suite
 test: $(STAMP) proto-check lint
 	$(BIN)/bekal rules check rules
+	$(BIN)/bekal rules test rules
 	$(BIN)/python -m pytest
 
 ## proto: regenerate server/v1 (bekal.v1) from protos/
