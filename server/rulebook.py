@@ -19,7 +19,7 @@ from bekal.compiler import CompiledRules, compile_rulesets
 from bekal.lang import ast
 from bekal.lang.checker import check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
-from bekal.lang.parser import parse_file
+from bekal.lang.parser import parse_file_partially
 
 RulebookError = RuleError  # the name the service uses
 __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_rulebook", "load_rulebook_from_texts"]
@@ -104,7 +104,9 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
             problems.append(Diagnostic(Location(name, 1, 1), "file is larger than 1 MB", "split it into several files"))
             continue
         try:
-            parsed.append(parse_file(name, files[name]))
+            source, file_problems = parse_file_partially(name, files[name])
+            parsed.append(source)
+            problems.extend(file_problems)
         except RuleError as exc:
             problems.extend(exc.diagnostics)
     rulesets = [r for f in parsed for r in f.rulesets]

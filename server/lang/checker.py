@@ -127,7 +127,7 @@ class _Checker:
         if lt is None or rt is None:
             return
         if not self.comparable(lt, rt):
-            self.error(node.loc, f"cannot compare a {lt} with a {rt}")
+            self.error(node.loc, f"cannot compare {_a(lt)} with {_a(rt)}")
             return
         if node.op not in ("==", "!=") and lt not in ORDERED:
             self.error(node.loc, f"'{node.op}' needs numbers or dates; a {lt} can only be compared with == or !=",
@@ -187,6 +187,10 @@ class _Checker:
                     close = schema.suggest(m.group(1), list(self.facts))
                     self.error(text.loc, f"reason mentions unknown fact {{{m.group(1)}}}",
                                f"did you mean {{{close}}}?" if close else None)
+
+
+def _a(type_name: str) -> str:
+    return ("an " if type_name[0] in "aeiou" else "a ") + type_name
 
 
 def _loc(node: object) -> Location:

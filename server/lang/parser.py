@@ -143,9 +143,15 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
             c.error(node.value["shareable"].loc, "'shareable' must be true or false")
         else:
             shareable = node.value["shareable"].value
-    if len(c.diagnostics) > before or None in (rule_id, description, source, when, effect, reason):
+    if rule_id is None or when is None:
         return None
-    return ast.Rule(rule_id, description, when, effect, reason[0], reason[1], source, shareable,
+    if len(c.diagnostics) > before:
+        # Keep the rule with stand-ins for its broken parts so the checker still looks at its
+        # condition and id; a file with any diagnostic is never compiled, so they never run.
+        blank = ast.Text("", node.loc)
+        effect = effect or ast.Effect("ineligible", 0, node.loc)
+        reason = reason or (blank, blank)
+    return ast.Rule(rule_id, description or "", when, effect, reason[0], reason[1], source or "", shareable,
                     node.loc, node.value["id"].loc)
 
 
@@ -264,6 +270,16 @@ def _string_list(node: Node | None, what: str, c: _Collector) -> tuple[str, ...]
 
 def parse_file(path: str, text: str) -> ast.SourceFile:
     """Parse one file. Raises RuleError listing every problem found in it."""
+    result, problems = parse_file_partially(path, text)
+    if problems:
+        raise RuleError(problems)
+    return result
+
+
+def parse_file_partially(path: str, text: str) -> tuple[ast.SourceFile, list[Diagnostic]]:
+    """Parse one file, keeping what parsed next to the problems, so the checker can look at the
+    well-formed rules of a file with a malformed one and an author sees every problem in one run.
+    Raises RuleError only when nothing in the file can be used (not YAML, empty, unknown kind)."""
     c = _Collector()
     doc = load_yaml(path, text)
     if doc is None:
@@ -285,6 +301,4 @@ def parse_file(path: str, text: str) -> ast.SourceFile:
         result = ast.SourceFile(path, text, courses=tuple(_courses(doc, c)), kind=kind)
     else:
         result = ast.SourceFile(path, text, tests=tuple(_tests(doc, path, c)), kind=kind)
-    if c.diagnostics:
-        raise RuleError(c.diagnostics)
-    return result
+    return result, c.diagnostics
