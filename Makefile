@@ -35,6 +35,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/engine_bench.py
+	$(BIN)/python bench/matching_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -31,7 +31,6 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TypeVar
 
 from bekal.matching import (
@@ -218,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     inst_small = make_instance(*small, seed=2019)
     inst_large = make_instance(*large, seed=2019)
-    inst_large_res = replace(make_instance(*large, seed=2019, reserves=True))
+    inst_large_res = make_instance(*large, seed=2019, reserves=True)
     print(f"instances built in {time.perf_counter() - t0:.1f} s", flush=True)
 
     row_small, res_small = measure(f"{small[0]:,} x {small[1]}", inst_small, runs)
@@ -235,11 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{res_res.summary.group_placed:,} of {res_res.summary.group_clients:,}"
     )
 
-    ok = True
-    target = row_large["DA core s"]
-    print(f"\ntarget: DA on {large[0]:,} x {large[1]} under 1 s -> core {target:.3f} s, "
-          f"whole call {row_large['DA call s']:.3f} s: {'OK' if row_large['DA call s'] < 1 else 'MISSED'}")
-    ok &= row_large["DA call s"] < 1 or args.quick
+    ok = all(row["stable"] == "yes" for row in rows)
+    call = max(row_large["DA call s"], row_res["DA call s"])
+    print(
+        f"\ntarget: deferred acceptance on {large[0]:,} x {large[1]} under 1 s -> core "
+        f"{row_large['DA core s']:.3f} s, whole call {call:.3f} s (slowest of the two): "
+        f"{'OK' if call < 1 else 'MISSED'}"
+    )
+    ok &= call < 1 or args.quick
 
     if not args.no_lib:
         print(f"\nPyPI matching HospitalResident on the {small[0]:,} x {small[1]} instance ...", flush=True)

@@ -34,6 +34,8 @@ __all__ = ["Violation", "ViolationKind", "check_stability"]
 
 
 class ViolationKind(str, enum.Enum):
+    """What is wrong; the value is the wording used in reports."""
+
     UNKNOWN_CLIENT = "unknown client"
     UNKNOWN_COURSE = "unknown course"
     NOT_ACCEPTABLE = "not acceptable"
@@ -127,7 +129,9 @@ def check_stability(instance: Instance, placements: Mapping[str, str | None]) ->
                         ViolationKind.BLOCKING_PAIR,
                         cid,
                         market.course_codes[c],
-                        "the client prefers this course and the course would take them",
+                        "the client prefers this course, which has a free seat"
+                        if judge.free
+                        else "the client prefers this course, which would take them over someone it holds",
                     )
                 )
     return violations
