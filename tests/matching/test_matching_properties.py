@@ -9,7 +9,6 @@ function is rebuilt seat by seat (Kominers & Sönmez slot-specific priorities).
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import random
 import warnings
@@ -249,7 +248,6 @@ def test_equals_serial_dictatorship_when_all_courses_share_one_score(inst: Insta
     assert dict(deferred_acceptance(inst).placements) == expected
 
 
-@pytest.mark.skipif(importlib.util.find_spec("matching") is None, reason="needs the bench extra: pip install matching")
 @settings(max_examples=40, deadline=None)
 @given(markets(max_clients=8, max_courses=3, reserves=False, min_seats=1))
 def test_same_matching_as_the_pypi_matching_library(inst: Instance) -> None:
