@@ -95,6 +95,10 @@ def hand_events(pairs) -> list[dict]:
     return out
 
 
+def _noop(c):
+    pass
+
+
 def _collect(append, name):
     def action(c):
         append((c._m["m"]["_i"], name))
@@ -108,12 +112,15 @@ def run_hand(events: list[dict], with_missing: bool) -> tuple[float, int]:
     definition = {}
     for name, cond in hand_rules(with_missing).items():
         definition[name] = {"all": [{"m": cond}], "run": _collect(fired.append, name)}
+    # The same session guard as the engine (see bekal.engine.SESSION): without it durable_rules 2.0.28
+    # frees garbage when a session in which no action ran is deleted.
+    definition["session"] = {"all": [{"m": {"_s": 1}}], "run": _noop}
     host.register_rulesets({"hand": definition})
     ruleset = host.get_ruleset("hand")
     t0 = time.perf_counter()
     for b, start in enumerate(range(0, len(events), BATCH)):
         sid = f"h{b}"
-        chunk = events[start : start + BATCH]
+        chunk = [{"_s": 1}, *events[start : start + BATCH]]
         for e in chunk:
             e["sid"] = sid
         result = dre.assert_facts(ruleset._handle, json.dumps(chunk))

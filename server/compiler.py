@@ -117,6 +117,9 @@ class _Conditions:
         if not isinstance(left, dict) and not isinstance(right, dict):  # fold constants
             return {"+": lambda a, b: a + b, "-": lambda a, b: a - b,
                     "*": lambda a, b: a * b, "/": lambda a, b: a / b}[node.op](left, right)
+        if node.op == "/":  # durable_rules divides two integers as C ints: 45 / 2 == 22, and x / 0 kills
+            # the process (SIGFPE). Make the dividend a float: true division, and x / 0 is inf, not a crash.
+            left = {"$mul": {"$l": left, "$r": 1.0}} if isinstance(left, dict) else float(left)
         return {_ARITH[node.op]: {"$l": left, "$r": right}}
 
     def compare(self, op: str, left: ast.Value, right: ast.Value) -> dict:
@@ -124,7 +127,12 @@ class _Conditions:
             left, right, op = right, left, _FLIP[op]
         key = event_key(left.name)  # type: ignore[union-attr]
         rhs = self.value(right)
-        return {key: rhs} if op == "==" else {_OPS[op]: {key: rhs}}
+        test = {key: rhs} if op == "==" else {_OPS[op]: {key: rhs}}
+        # durable_rules evaluates a {"$m": prop} operand of an absent prop to uninitialised memory
+        # (events.c isAlphaMatch ignores ERR_PROPERTY_NOT_FOUND), so the test may fire at random:
+        # test first that every fact it reads on that side is there.
+        present = [{"$ex": {event_key(n): 1}} for n in _unique([r.name for r in ast.facts_in(right)])]
+        return _join("$and", [*present, test]) if present else test
 
     def build(self, node: ast.Expr, negated: bool = False) -> dict:
         """durable condition for ``node`` (or for ``not node``), pushing negation down to the leaves."""
@@ -148,6 +156,24 @@ class _Conditions:
             return {("$mt" if node.op == "matches" else "$imt"): {event_key(node.value.name): pattern}}  # type: ignore[union-attr]
         # a bare boolean fact
         return {event_key(node.name): not negated}  # type: ignore[union-attr]
+
+
+MAX_EXPRESSION_ENTRIES = 31  # durable_rules (rete.c MAX_SEQUENCE_EXPRESSIONS): entries of one rule's sequence
+
+
+def expression_entries(condition: Any) -> int:
+    """The entries a durable condition takes in its rule's expression sequence: 2 for every
+    $and/$or group and 1 for every comparison whose right side reads a fact ($m, arithmetic);
+    a comparison with a constant takes none."""
+    total = 0
+    for key, value in condition.items():
+        if key in ("$and", "$or"):
+            total += 2 + sum(expression_entries(item) for item in value)
+        elif key.startswith("$"):
+            total += sum(1 for rhs in value.values() if isinstance(rhs, dict))
+        elif isinstance(value, dict):
+            total += 1
+    return total
 
 
 def _join(op: str, items: list[dict]) -> dict:

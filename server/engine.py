@@ -34,6 +34,11 @@ from bekal.compiler import AS_OF, INDEX, TAG, CompiledRule, CompiledRules, day_n
 from bekal.decision import Decision, FactValue, Outcome, Reason, RuleStatus, RuleTrace
 
 BATCH = 500  # facts per durable_rules call: large enough to amortise the call, small enough for latency
+# durable_rules 2.0.28 never initialises a session's action context (state.c createStateNode), and
+# delete_state frees it: deleting a session in which no action ran frees garbage and kills the process
+# (SIGSEGV / "free(): invalid pointer", seen for an ELIGIBLE client of a small ruleset). So every batch
+# also asserts one SESSION fact that a no-op rule always fires on, which leaves the context NULL.
+SESSION = "_s"
 
 
 class EngineError(RuntimeError):
@@ -114,6 +119,7 @@ class Engine:
         missing: list = []
         for name, (kind, index) in compiled.actions.items():
             definition[name]["run"] = _action(fired.append if kind == "fired" else missing.append, index)
+        definition[SESSION] = {"all": [{"m": {SESSION: 1}}], "run": lambda c: None}
         try:
             self._host.register_rulesets({compiled.name: definition})
         except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
@@ -141,6 +147,14 @@ class Engine:
         dates as ``datetime.date``, enums as lower-case strings, absent = missing.
         The same mapping object may appear in many pairs; its facts are prepared once.
         """
+        while True:
+            decisions = self._decide_once(pairs, as_of, explain)
+            if decisions is not None:
+                return decisions
+
+    def _decide_once(self, pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], as_of: date,
+                     explain: bool) -> list[Decision] | None:
+        """``decide_many`` under the version serving now; None when another was loaded meanwhile."""
         active = self._active
         if active is None:
             raise NoRulesLoaded("no valid ruleset is loaded")
@@ -170,7 +184,10 @@ class Engine:
             kfull, kevent = prepare("course", course, compiled.course_facts)
             events.append({**cevent, **kevent, **base, INDEX: i})
             views.append((cfull, kfull))
-        fired, missing, active = self._run(events)
+        ran = self._run(events, active)
+        if ran is None:  # a new version was loaded while the events were prepared for this one
+            return None
+        fired, missing, active = ran
         rules = active.compiled.rules
         version = active.rulebook.version
         decisions = []
@@ -179,17 +196,24 @@ class Engine:
                                      as_of, version, explain))
         return decisions
 
-    def _run(self, events: list[dict]) -> tuple[dict[int, list[int]], dict[int, list[int]], _Loaded]:
-        """Assert the events as facts in fresh sessions; which rules fired for which event."""
+    def _run(self, events: list[dict], expected: _Loaded
+             ) -> tuple[dict[int, list[int]], dict[int, list[int]], _Loaded] | None:
+        """Assert the events as facts in fresh sessions; which rules fired for which event.
+
+        None when ``expected`` (the version the events were prepared for) no longer serves: another
+        version may read other facts or need the as-of day, so the events would be wrong for it.
+        """
         with self._lock:
             active = self._active
             if active is None:
                 raise NoRulesLoaded("no valid ruleset is loaded")
+            if active is not expected:
+                return None
             handle = active.ruleset._handle
             del active.fired[:], active.missing[:]
             for start in range(0, len(events), BATCH):
                 sid = f"b{next(self._sessions)}"
-                chunk = events[start : start + BATCH]
+                chunk = [{SESSION: 1}, *events[start : start + BATCH]]
                 for event in chunk:
                     event["sid"] = sid
                 errors: list[BaseException] = []

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bekal import facts as schema
-from bekal.compiler import CompiledRules, compile_rulesets
+from bekal.compiler import MAX_EXPRESSION_ENTRIES, CompiledRules, compile_rulesets, expression_entries
 from bekal.lang import ast
 from bekal.lang.checker import check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
@@ -123,14 +123,31 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
     for name in sorted(versioned):
         digest.update(Path(name).name.encode() + b"\0" + versioned[name].encode() + b"\0")
     version = "sha256:" + digest.hexdigest()[:16]
+    compiled = compile_rulesets(rulesets, version)
+    problems += _too_complex(rulesets, compiled)
+    if problems:
+        raise RuleError(problems)
     return Rulebook(
         version=version,
         rulesets=tuple(rulesets),
-        compiled=compile_rulesets(rulesets, version),
+        compiled=compiled,
         courses=courses,
         sources=versioned,
         tests=tuple(t for f in parsed for t in f.tests),
     )
+
+
+def _too_complex(rulesets: list[ast.Ruleset], compiled: CompiledRules) -> list[Diagnostic]:
+    """Rules durable_rules would refuse (error 113): its per-rule expression sequence is counted
+    exactly on the compiled form, which the checker's count of comparisons cannot see."""
+    rules = [r for rs in rulesets for r in rs.rules]
+    worst: dict[int, int] = {}
+    for name, (_, index) in compiled.actions.items():
+        n = expression_entries(compiled.definition[name]["all"][0]["m"])
+        worst[index] = max(n, worst.get(index, 0))
+    return [Diagnostic(rules[i].when.loc, f"condition is too complex for durable_rules: it takes {n} expression "
+                       f"slots, at most {MAX_EXPRESSION_ENTRIES}", "split it into several rules")
+            for i, n in sorted(worst.items()) if n > MAX_EXPRESSION_ENTRIES]
 
 
 def load_rulebook(path: str | Path) -> Rulebook:

@@ -25,6 +25,14 @@ from bekal.ruletests import run_tests
 DEFAULT_RULES = "rules"
 
 
+class _FactsLoader(yaml.SafeLoader):
+    """Dates stay text, so bekal.facts checks them and names the field of an impossible one
+    (PyYAML itself raises a bare ValueError for 2019-02-30)."""
+
+
+_FactsLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
 def _fail(lines: list[str] | str, code: int = 1) -> None:
     for line in [lines] if isinstance(lines, str) else lines:
         click.echo(line, err=True)
@@ -85,7 +93,7 @@ def test(path: str) -> None:
 def read_facts_file(path: str, kind: str) -> dict[str, Any]:
     """A YAML or JSON file of client (or course) facts, validated; exits 1 naming the bad field."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_FactsLoader)
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"{path}: cannot read: {exc}")
     except yaml.YAMLError as exc:

@@ -9,6 +9,7 @@ its ``file:line:col``; nothing here knows how rules are executed.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -55,7 +56,7 @@ class _Checker:
             else:
                 close = schema.suggest(ref.name, list(self.facts))
                 self.error(ref.loc, f"unknown fact {ref.name!r}",
-                           f"did you mean {close!r}?" if close else "see the fact list in docs/rules.md")
+                           f"did you mean {close!r}?" if close else "the facts are listed in README.md, section Facts")
         return fact
 
     def value_type(self, node: ast.Value) -> str | None:
@@ -72,7 +73,7 @@ class _Checker:
                     self.error(_loc(side), f"arithmetic needs numbers, this is a {t}",
                                "for dates use the derived day counts, e.g. client.days_since_rehab")
                     return None
-            if node.op == "/" and isinstance(node.right, ast.Literal) and node.right.value == 0:
+            if node.op == "/" and _constant(node.right) == 0:  # also (2 - 2): the compiler folds constants
                 self.error(node.right.loc, "division by zero")
             return schema.NUMBER if left and right else None
         self.error(_loc(node), "a condition cannot be used as a value")
@@ -191,6 +192,18 @@ class _Checker:
 
 def _a(type_name: str) -> str:
     return ("an " if type_name[0] in "aeiou" else "a ") + type_name
+
+
+def _constant(node: object) -> int | float | None:
+    """The value of a number expression without facts, e.g. ``(2 - 2)``; None when it reads a fact."""
+    if isinstance(node, ast.Literal):
+        return node.value if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) else None
+    if isinstance(node, ast.Arith):
+        a, b = _constant(node.left), _constant(node.right)
+        if a is None or b is None or (node.op == "/" and b == 0):
+            return None
+        return {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}[node.op](a, b)
+    return None
 
 
 def _loc(node: object) -> Location:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -164,14 +165,16 @@ def _end_of(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
-def parse_condition(text: str, start: Location, absolute_cols: bool = False) -> ast.Expr:
+def parse_condition(text: str, start: Location, absolute_cols: bool = False,
+                    where: "Callable[[int, int], Location] | None" = None) -> ast.Expr:
     """Parse condition ``text`` that begins at ``start`` in its file.
 
     ``absolute_cols``: columns on every line of ``text`` are file columns (the text
     was cut from the file with its indentation); otherwise only lines after the first are.
+    ``where``: maps (line, col) in ``text`` to its file Location, when neither rule fits.
     Raises RuleError with the exact position of a syntax error.
     """
-    where = _Where(start, absolute_cols)
+    where = where or _Where(start, absolute_cols)
     if not text.strip():
         raise RuleError([Diagnostic(start, "empty condition", "write a condition such as: client.age <= 18")])
     try:

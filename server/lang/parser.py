@@ -72,8 +72,32 @@ def _condition(node: Node) -> ast.Expr:
         newline = raw.find("\n")
         body = raw[newline + 1 :] if newline >= 0 else ""
         return parse_condition(body, Location(node.loc.file, node.loc.line + 1, 1), absolute_cols=True)
-    # quoted scalar: the value (escapes resolved) starts one column after the quote
-    return parse_condition(str(node.value), Location(node.loc.file, node.loc.line, node.loc.col + 1))
+    # quoted scalar: escapes ('' or \") and folded line breaks make the value differ from the file's text
+    value = str(node.value)
+    start = Location(node.loc.file, node.loc.line, node.loc.col + 1)
+    return parse_condition(value, start, where=_quoted_positions(value, raw, node.loc))
+
+
+def _quoted_positions(value: str, raw: str, quote: Location):
+    """Maps (line, col) in a quoted scalar's value to the file: aligns each value character with the
+    character of ``raw`` (the scalar as written, quotes included, starting at ``quote``) it came from."""
+    index, j = [], 1  # raw[0] is the opening quote
+    for ch in value:
+        while j < len(raw) - 1 and raw[j] != ch and not (ch == " " and raw[j] == "\n"):
+            j += 1  # skip an escape character, or the indentation of a folded line
+        index.append(j)
+        j += 1
+    index.append(min(j, max(len(raw) - 1, 0)))  # one past the end, for "condition ends too early"
+    starts = [0] + [i + 1 for i, ch in enumerate(value) if ch == "\n"]
+
+    def where(line: int, col: int) -> Location:
+        k = index[min(starts[min(line, len(starts)) - 1] + col - 1, len(index) - 1)]
+        newline = raw.rfind("\n", 0, k)
+        if newline < 0:
+            return Location(quote.file, quote.line, quote.col + k)
+        return Location(quote.file, quote.line + raw.count("\n", 0, k), k - newline)
+
+    return where
 
 
 def _effect(node: Node, c: _Collector) -> ast.Effect | None:

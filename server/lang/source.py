@@ -46,6 +46,16 @@ def _loc(file: str, mark: yaml.Mark) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+def _construct(file: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # PyYAML raises a bare ValueError for an impossible date such as 2019-02-30
+        where = _loc(file, node.start_mark)
+        if node.tag.endswith(":timestamp"):
+            raise RuleError([Diagnostic(where, f"not a real date: {node.value}", "write a date YYYY-MM-DD")]) from None
+        raise RuleError([Diagnostic(where, f"cannot read {node.value!r}: {exc}")]) from None
+
+
 def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> Node:
     loc = _loc(file, node.start_mark)
     if isinstance(node, yaml.MappingNode):
@@ -55,7 +65,7 @@ def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> 
         out: dict[str, Node] = {}
         own_keys: set[str] = set()
         for position, (key_node, value_node) in enumerate(node.value):
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(file, key_node, loader)
             if not isinstance(key, str):
                 raise RuleError([Diagnostic(_loc(file, key_node.start_mark), f"a key must be text, got {key!r}")])
             if position >= n_merged:
@@ -66,7 +76,7 @@ def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> 
         return Node(out, loc)
     if isinstance(node, yaml.SequenceNode):
         return Node([_convert(file, item, loader, text) for item in node.value], loc)
-    value = loader.construct_object(node, deep=True)
+    value = _construct(file, node, loader)
     return Node(value, loc, node.style, text[node.start_mark.index : node.end_mark.index])
 
 

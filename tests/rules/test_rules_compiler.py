@@ -1,0 +1,192 @@
+"""The compiler: the durable_rules JSON produced for representative conditions."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from bekal.compiler import AS_OF, MAX_EXPRESSION_ENTRIES, TAG, day_number, expression_entries
+from ruleshelp import rulebook_of
+
+T = {TAG: 1}
+
+
+def condition(when: str) -> dict:
+    """The durable condition of a one-rule ruleset, without the tag every rule tests."""
+    m = rulebook_of(("r", when)).compiled.definition["r0"]["all"][0]["m"]
+    items = m["$and"]
+    assert items[0] == T  # every durable rule tests the tag first
+    rest = items[1:]
+    return rest[0] if len(rest) == 1 else {"$and": rest}
+
+
+@pytest.mark.parametrize("when, expected", [
+    # comparisons; equality is {prop: value}; a constant on the left is flipped to the right
+    ("client.age <= 18", {"$lte": {"client_age": 18}}),
+    ("client.age > 18", {"$gt": {"client_age": 18}}),
+    ('client.referrer == "bnn"', {"client_referrer": "bnn"}),
+    ('client.referrer != "bnn"', {"$neq": {"client_referrer": "bnn"}}),
+    ("18 >= client.age", {"$lte": {"client_age": 18}}),
+    # negation is pushed down to the leaves (durable_rules has no general 'not' on a message)
+    ("not client.age < 18", {"$gte": {"client_age": 18}}),
+    ('not client.referrer == "bnn"', {"$neq": {"client_referrer": "bnn"}}),
+    ('not (client.age < 18 or client.referrer == "bnn")',
+     {"$and": [{"$gte": {"client_age": 18}}, {"$neq": {"client_referrer": "bnn"}}]}),
+    ("not (client.age < 18 and client.age > 60)", {"$or": [{"$gte": {"client_age": 18}}, {"$lte": {"client_age": 60}}]}),
+    ("not not client.age < 18", {"$lt": {"client_age": 18}}),
+    ("client.age < 18 and not (client.age > 3 or not client.age == 5)",
+     {"$and": [{"$lt": {"client_age": 18}}, {"$lte": {"client_age": 3}}, {"client_age": 5}]}),
+    # in / not in
+    ('client.education in ["sd", "smp"]', {"$or": [{"client_education": "sd"}, {"client_education": "smp"}]}),
+    ('client.education in ["sd"]', {"client_education": "sd"}),
+    ('client.education not in ["sd", "smp"]',
+     {"$and": [{"$neq": {"client_education": "sd"}}, {"$neq": {"client_education": "smp"}}]}),
+    ('not client.education in ["sd", "smp"]',
+     {"$and": [{"$neq": {"client_education": "sd"}}, {"$neq": {"client_education": "smp"}}]}),
+    ('not client.education not in ["sd", "smp"]',
+     {"$or": [{"client_education": "sd"}, {"client_education": "smp"}]}),
+    # exists
+    ("client.interview_score exists", {"$ex": {"client_interview_score": 1}}),
+    ("client.interview_score not exists", {"$nex": {"client_interview_score": 1}}),
+    ("not client.interview_score not exists", {"$ex": {"client_interview_score": 1}}),
+    # arithmetic reads other facts of the same event with $m, after testing they exist (durable_rules
+    # reads an absent $m property as uninitialised memory); constants are folded
+    ("client.age >= course.min_age + 2",
+     {"$and": [{"$ex": {"course_min_age": 1}},
+               {"$gte": {"client_age": {"$add": {"$l": {"$m": "course_min_age"}, "$r": 2}}}}]}),
+    ("client.age < course.max_age - course.min_age * 2",
+     {"$and": [{"$ex": {"course_max_age": 1}}, {"$ex": {"course_min_age": 1}},
+               {"$lt": {"client_age": {"$sub": {"$l": {"$m": "course_max_age"},
+                                                "$r": {"$mul": {"$l": {"$m": "course_min_age"}, "$r": 2}}}}}}]}),
+    ("client.age < course.min_age + course.min_age",
+     {"$and": [{"$ex": {"course_min_age": 1}},
+               {"$lt": {"client_age": {"$add": {"$l": {"$m": "course_min_age"}, "$r": {"$m": "course_min_age"}}}}}]}),
+    ("client.age > 10 + 4 * 2", {"$gt": {"client_age": 18}}),
+    ("client.age > 45 / 2", {"$gt": {"client_age": 22.5}}),
+    # division: the dividend is made a float, so durable_rules divides truly (and never by an int zero)
+    ("client.age >= course.max_age / 2",
+     {"$and": [{"$ex": {"course_max_age": 1}},
+               {"$gte": {"client_age": {"$div": {"$l": {"$mul": {"$l": {"$m": "course_max_age"}, "$r": 1.0}},
+                                                 "$r": 2}}}}]}),
+    ("client.age > 100 / course.min_age",
+     {"$and": [{"$ex": {"course_min_age": 1}},
+               {"$gt": {"client_age": {"$div": {"$l": 100.0, "$r": {"$m": "course_min_age"}}}}}]}),
+    # a fact on both sides, also negated
+    ("client.written_test_score < course.min_written_score",
+     {"$and": [{"$ex": {"course_min_written_score": 1}},
+               {"$lt": {"client_written_test_score": {"$m": "course_min_written_score"}}}]}),
+    ("not client.age < course.min_age",
+     {"$and": [{"$ex": {"course_min_age": 1}}, {"$gte": {"client_age": {"$m": "course_min_age"}}}]}),
+    ("client.age == course.min_age or client.age < 3",
+     {"$or": [{"$and": [{"$ex": {"course_min_age": 1}}, {"client_age": {"$m": "course_min_age"}}]},
+              {"$lt": {"client_age": 3}}]}),
+    # dates are day numbers since 1970-01-01
+    ("client.birth_date < 2001-05-16", {"$lt": {"client_birth_date": 11458}}),
+    ("client.rehab_completed_date >= 1970-01-01", {"$gte": {"client_rehab_completed_date": 0}}),
+    # booleans
+    ("client.consent_to_share", {"client_consent_to_share": True}),
+    ("not client.consent_to_share", {"client_consent_to_share": False}),
+    ("client.consent_to_share == false", {"client_consent_to_share": False}),
+    # patterns: matches is durable's dialect as written, contains is a case-insensitive escaped pattern
+    ('client.domicile matches "Banjar%a+"', {"$mt": {"client_domicile": "Banjar%a+"}}),
+    ('client.domicile contains "a.b(1)"', {"$imt": {"client_domicile": ".*a%.b%(1%).*"}}),
+])
+def test_condition_json(when, expected):
+    assert condition(when) == expected
+
+
+def test_day_numbers():
+    assert day_number(date(1970, 1, 1)) == 0
+    assert day_number(date(2001, 5, 16)) == (date(2001, 5, 16) - date(1970, 1, 1)).days == 11458
+    assert day_number(date(1969, 12, 31)) == -1
+
+
+def test_effective_window_guards_every_rule_and_its_missing_check():
+    compiled = rulebook_of(("a", "client.age <= 18"), ("p", 'client.referrer == "bnn"', 10),
+                           effective=("2016-01-01", "2019-12-31")).compiled
+    assert compiled.dated
+    window = [{"$gte": {AS_OF: day_number(date(2016, 1, 1))}}, {"$lte": {AS_OF: day_number(date(2019, 12, 31))}}]
+    for name in ("r0", "m0", "r1"):
+        assert compiled.definition[name]["all"][0]["m"]["$and"][:3] == [T, *window], name
+    only_from = rulebook_of(("a", "client.age <= 18"), effective=("2016-01-01", None)).compiled
+    assert only_from.definition["r0"]["all"][0]["m"]["$and"][:2] == [T, window[0]]
+    undated = rulebook_of(("a", "client.age <= 18")).compiled
+    assert not undated.dated
+    assert undated.definition["r0"]["all"][0]["m"] == {"$and": [T, {"$lte": {"client_age": 18}}]}
+
+
+def test_missing_checks_only_for_ineligible_and_pending_rules():
+    compiled = rulebook_of(("i", "client.age <= 18"), ("p", "client.interview_score < 60", "pending"),
+                           ("prio", 'client.referrer == "bnn"', 10), ("neg", "client.age > 90", -5)).compiled
+    assert sorted(compiled.definition) == ["m0", "m1", "r0", "r1", "r2", "r3"]
+    assert compiled.actions == {"r0": ("fired", 0), "m0": ("missing", 0), "r1": ("fired", 1), "m1": ("missing", 1),
+                                "r2": ("fired", 2), "r3": ("fired", 3)}
+    # the missing check of a one-fact rule: the rule is not known false, and the fact is absent
+    assert compiled.definition["m0"]["all"][0]["m"] == {"$and": [
+        T, {"$or": [{"$lte": {"client_age": 18}}, {"$nex": {"client_age": 1}}]}, {"$nex": {"client_age": 1}}]}
+
+
+def test_missing_check_respects_exists_guards():
+    """``course.X exists and ...``: no wait for a course without X, but a wait for the client's fact."""
+    compiled = rulebook_of(("w", "course.min_written_score exists and "
+                                 "client.written_test_score < course.min_written_score")).compiled
+    assert compiled.rules[0].needs == ("client.written_test_score", "course.min_written_score")
+    assert compiled.definition["r0"]["all"][0]["m"] == {"$and": [
+        T, {"$ex": {"course_min_written_score": 1}}, {"$ex": {"course_min_written_score": 1}},
+        {"$lt": {"client_written_test_score": {"$m": "course_min_written_score"}}}]}
+    assert compiled.definition["m0"]["all"][0]["m"] == {"$and": [
+        T,
+        {"$ex": {"course_min_written_score": 1}},
+        {"$or": [{"$and": [{"$ex": {"course_min_written_score": 1}},
+                           {"$lt": {"client_written_test_score": {"$m": "course_min_written_score"}}}]},
+                 {"$nex": {"client_written_test_score": 1}}, {"$nex": {"course_min_written_score": 1}}]},
+        {"$or": [{"$nex": {"client_written_test_score": 1}}, {"$nex": {"course_min_written_score": 1}}]},
+    ]}
+
+
+def test_a_rule_that_only_tests_existence_has_no_missing_check():
+    compiled = rulebook_of(("x", "client.interview_score not exists", "pending")).compiled
+    assert sorted(compiled.definition) == ["r0"] and compiled.rules[0].needs == ()
+
+
+def test_metadata_for_the_engine_and_explanations():
+    book = rulebook_of(("a", "client.age <= 18 and course.min_age exists"), ("b", "course.max_age > client.age", 3))
+    compiled = book.compiled
+    assert compiled.client_facts == ("client.age",)
+    assert compiled.course_facts == ("course.min_age", "course.max_age")
+    a, b = compiled.rules
+    assert (a.id, a.effect, a.points, a.facts, a.location) == ("a", "ineligible", 0, ("client.age", "course.min_age"),
+                                                              "t.rules.yaml:5:5")
+    assert (b.effect, b.points, b.effect_text) == ("priority", 3, "priority +3")
+    json.dumps(compiled.definition)  # plain JSON, nothing Python-only
+
+
+def test_durable_name_follows_the_content():
+    a1 = rulebook_of(("a", "client.age <= 18"))
+    a2 = rulebook_of(("a", "client.age <= 18"))
+    b = rulebook_of(("a", "client.age <= 17"))
+    assert a1.version == a2.version and a1.compiled.name == a2.compiled.name
+    assert a1.version != b.version and a1.compiled.name != b.compiled.name
+    assert a1.version.startswith("sha256:") and a1.compiled.name.startswith("bekal_")
+
+
+@pytest.mark.parametrize("cond, entries", [
+    ({"$lt": {"a": 1}}, 0),
+    ({"a": "x"}, 0),
+    ({"$ex": {"a": 1}}, 0),
+    ({"$mt": {"a": "%d+"}}, 0),
+    ({"$lt": {"a": {"$m": "b"}}}, 1),
+    ({"a": {"$m": "b"}}, 1),
+    ({"$gte": {"a": {"$add": {"$l": {"$m": "b"}, "$r": 2}}}}, 1),
+    ({"$and": [{"$lt": {"a": 1}}, {"$gt": {"a": 0}}]}, 2),
+    ({"$and": [{"_t": 1}, {"$or": [{"$lt": {"a": {"$m": "b"}}}, {"$nex": {"a": 1}}]}]}, 5),
+])
+def test_expression_entries_count_durable_rules_sequence(cond, entries):
+    assert expression_entries(cond) == entries
+
+
+def test_default_rules_fit_durable_rules_limits(default_rulebook):
+    for name, rule in default_rulebook.compiled.definition.items():
+        assert expression_entries(rule["all"][0]["m"]) <= MAX_EXPRESSION_ENTRIES, name

@@ -1,0 +1,166 @@
+"""The programme's default ruleset in rules/: its YAML rule tests pass through the real engine,
+``bekal rules test`` reports failures with ``file:line`` and the difference, and lists rules no
+test exercises."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bekal.decision import Outcome
+from bekal.rulebook import load_rulebook
+from bekal.ruletests import run_tests
+from ruleshelp import AS_OF, READY, RULES, bekal
+
+
+def test_default_rule_tests_pass(default_rulebook):
+    report = run_tests(default_rulebook)
+    assert len(report.results) >= 10
+    assert [(r.where, r.problems) for r in report.failed] == []
+    assert all(r.decision is not None for r in report.results)
+    assert report.unexercised == ()  # every default rule is made to fire or wait by some test
+
+
+def test_default_ruleset_shape(default_rulebook):
+    assert {r.name for r in default_rulebook.rulesets} == {"eligibility", "priority"}
+    ids = [r.id for r in default_rulebook.compiled.rules]
+    assert len(ids) == len(set(ids))
+    for rule in default_rulebook.compiled.rules:
+        assert rule.source and rule.reason_id and rule.reason_en, rule.id  # every rule cites its source
+    trades = {c["trade"] for c in default_rulebook.courses.values()}
+    assert {"las", "otomotif", "menjahit", "tata boga", "teknologi informasi", "listrik"} <= trades
+
+
+@pytest.mark.parametrize("change, course, outcome, reasons", [
+    ({}, "LAS-SMAW-01", Outcome.ELIGIBLE, {"bnn-referral-priority"}),
+    ({"birth_date": date(2001, 5, 16)}, "JHT-01", Outcome.INELIGIBLE, {"age-above-18", "bnn-referral-priority"}),
+    ({"birth_date": date(2000, 5, 16)}, "JHT-01", Outcome.ELIGIBLE, {"bnn-referral-priority"}),
+    ({"rehab_stage": "dropped_out"}, "BOG-01", Outcome.INELIGIBLE, {"rehab-dropped-out", "bnn-referral-priority"}),
+    ({"rehab_stage": "assessment"}, "BOG-01", Outcome.PENDING, {"rehab-not-finished", "bnn-referral-priority"}),
+    ({"consent_to_share": False}, "BOG-01", Outcome.PENDING, {"consent-to-share", "bnn-referral-priority"}),
+    ({"written_test_score": 64.5}, "KOM-OP-01", Outcome.INELIGIBLE, {"written-test-passed", "bnn-referral-priority"}),
+    ({"written_test_score": 65}, "KOM-OP-01", Outcome.ELIGIBLE, {"bnn-referral-priority"}),
+    ({"education": "smp"}, "OTO-MBL-01", Outcome.INELIGIBLE, {"course-min-education", "bnn-referral-priority"}),
+    ({"education": "smp"}, "OTO-MTR-01", Outcome.ELIGIBLE, {"bnn-referral-priority"}),
+    ({"birth_date": date(1978, 5, 15)}, "OTO-MBL-01", Outcome.INELIGIBLE, {"course-max-age", "bnn-referral-priority"}),
+    ({"referrer": "other_agency"}, "BRB-01", Outcome.ELIGIBLE, set()),
+])
+def test_default_rules_on_the_mou_date(default_engine, default_rulebook, change, course, outcome, reasons):
+    d = default_engine.decide({**READY, **change}, default_rulebook.courses[course], AS_OF)
+    assert d.outcome is outcome
+    assert {r.rule_id for r in d.reasons} == reasons
+
+
+def test_rehabilitation_details_are_not_shareable(default_engine, default_rulebook):
+    d = default_engine.decide({**READY, "rehab_stage": "inpatient"}, default_rulebook.courses["JHT-01"], AS_OF)
+    [r] = [r for r in d.reasons if r.rule_id == "rehab-not-finished"]
+    assert r.shareable is False
+    assert "inpatient" in r.message_en  # the template {client.rehab_stage} is filled in
+
+
+def test_cli_rules_test_passes_on_the_default_rules():
+    result = bekal("rules", "test", "rules")
+    assert result.code == 0, result
+    assert "Traceback" not in result.text
+    assert result.out.splitlines()[-1].endswith(" passed, 0 failed")
+    assert "0 failed" in result.out and "FAIL" not in result.out
+    assert bekal("rules", "check", "rules").code == 0
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+FAILING_TEST = """\
+tests:
+  - name: passes
+    as_of: 2019-05-16
+    client: {birth_date: 1990-01-01, rehab_stage: post_rehabilitation, written_test_score: 90,
+             interview_score: 90, education: sma, consent_to_share: true, referrer: self}
+    course: JHT-01
+    expect: {outcome: ELIGIBLE, priority: 0, reasons: []}
+
+  - name: a 17-year-old wrongly expected to be eligible
+    as_of: 2019-05-16
+    client: {birth_date: 2002-01-01, rehab_stage: post_rehabilitation, written_test_score: 90,
+             interview_score: 90, education: sma, consent_to_share: true, referrer: bnn}
+    course: JHT-01
+    expect:
+      outcome: ELIGIBLE
+      priority: 5
+      reasons: [bnn-referral-priority, consent-to-share]
+      missing: [client.interview_score]
+"""
+
+
+def test_a_failing_rule_test_shows_where_and_what_differs(rules_copy: Path):
+    (rules_copy / "extra.test.yaml").write_text(FAILING_TEST)
+    result = bekal("rules", "test", str(rules_copy))
+    assert result.code == 1, result
+    assert "Traceback" not in result.text
+    lines = result.out.splitlines()
+    where = f"{rules_copy / 'extra.test.yaml'}:9"
+    assert f"{where}: FAIL a 17-year-old wrongly expected to be eligible" in lines
+    assert "    outcome: expected ELIGIBLE, got INELIGIBLE" in lines
+    assert "    priority: expected 5, got 10" in lines
+    assert "    reasons: unexpected age-above-18; expected consent-to-share" in lines
+    assert "    missing: expected ['client.interview_score'], got []" in lines
+    assert any(line.startswith("    got reason age-above-18 (INELIGIBLE): The client is 17") for line in lines)
+    assert lines[-1].endswith(" passed, 1 failed")
+    assert f"{rules_copy / 'extra.test.yaml'}:2: FAIL" not in result.out  # the passing test is quiet
+
+
+def test_rules_no_test_exercises_are_listed(rules_copy: Path):
+    text = (rules_copy / "priority.rules.yaml").read_text()
+    text += """
+  - id: banjarbaru-resident
+    description: Warga Banjarbaru diprioritaskan.
+    when: client.domicile contains "banjarbaru"
+    effect:
+      priority: +2
+    reason: {id: Warga Banjarbaru., en: Banjarbaru resident.}
+    source: "Contoh."
+"""
+    (rules_copy / "priority.rules.yaml").write_text(text)
+    line = text.splitlines().index("  - id: banjarbaru-resident") + 1
+    result = bekal("rules", "test", str(rules_copy))
+    assert result.code == 0, result  # untested rules are reported, not failures
+    assert (f"{rules_copy / 'priority.rules.yaml'}:{line}:5: rule 'banjarbaru-resident' is not exercised by any test"
+            in result.out.splitlines())
+    report = run_tests(load_rulebook(rules_copy))
+    assert [rule_id for rule_id, _ in report.unexercised] == ["banjarbaru-resident"]
+    # a test that makes the rule fire exercises it; one where it stays silent does not
+    for domicile in ("Kota Banjarbaru", "Martapura"):
+        (rules_copy / "domicile.test.yaml").write_text(
+            f"tests:\n  - name: resident\n    as_of: 2019-05-16\n    client: {{domicile: {domicile}}}\n"
+            f"    course: BRB-01\n    expect: {{outcome: PENDING}}\n")
+        report = run_tests(load_rulebook(rules_copy))
+        assert report.failed == ()
+        assert report.unexercised == () if domicile == "Kota Banjarbaru" else report.unexercised != ()
+
+
+def test_bad_test_input_is_a_failure_not_a_crash(rules_copy: Path):
+    (rules_copy / "bad.test.yaml").write_text(
+        "tests:\n  - name: typo in the course code\n    as_of: 2019-05-16\n    client: {birth_date: 1990-01-01}\n"
+        "    course: LAS-SMAW01\n    expect: {outcome: PENDING}\n"
+        "  - name: typo in a client field\n    as_of: 2019-05-16\n    client: {birth_dat: 1990-01-01}\n"
+        "    course: JHT-01\n    expect: {outcome: PENDING}\n")
+    result = bekal("rules", "test", str(rules_copy))
+    assert result.code == 1 and "Traceback" not in result.text
+    assert "    bad test input: unknown course 'LAS-SMAW01' (did you mean 'LAS-SMAW-01'?)" in result.out.splitlines()
+    assert "    bad test input: client.birth_dat: unknown field (did you mean 'birth_date'?)" in result.out.splitlines()
+
+
+def test_a_broken_test_file_is_reported_by_check(rules_copy: Path):
+    (rules_copy / "bad.test.yaml").write_text(
+        "tests:\n  - name: impossible date\n    as_of: 2019-02-30\n    client: {}\n    course: JHT-01\n"
+        "    expect: {outcome: MAYBE}\n")
+    result = bekal("rules", "check", str(rules_copy))
+    assert result.code == 1 and "Traceback" not in result.text
+    assert f"{rules_copy / 'bad.test.yaml'}:3:12: not a real date: 2019-02-30" in result.err.splitlines()
