@@ -13,9 +13,15 @@ def main() -> None:
 
 def _register() -> None:
     # Each command group lives in its own module; importing them here keeps one entry point.
+    from bekal.cli import check as check_cmd
+    from bekal.cli import match as match_cmd
     from bekal.cli import rules as rules_cmd
+    from bekal.cli import serve as serve_cmd
 
     main.add_command(rules_cmd.rules)
+    main.add_command(serve_cmd.serve)
+    main.add_command(check_cmd.check)
+    main.add_command(match_cmd.match)
 
 
 _register()

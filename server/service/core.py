@@ -25,7 +25,7 @@ from typing import Any
 
 from bekal.decision import Decision
 from bekal.service.errors import ServiceError, internal
-from bekal.store import LoggedDecision, LoggedRequest, Recorded, Store
+from bekal.store import LoggedRequest, Recorded, Store, StoreUnavailable
 
 log = logging.getLogger("bekal.service")
 
@@ -357,24 +357,21 @@ def for_audience(decision: Decision, audience: str) -> Decision:
     return replace(decision, reasons=reasons, trace=())
 
 
+def summary_line(d: Decision) -> str:
+    """One decision for the decision log: ``COURSE OUTCOME PRIORITY ruleset/rule,...`` (no facts)."""
+    rules = ",".join([f"{r.ruleset}/{r.rule_id}" for r in d.reasons])
+    return f"{d.course_code} {d.outcome.value} {d.priority} {rules}"
+
+
 def _logged(check: Check, snap: Snapshot, decisions: Sequence[Decision]) -> LoggedRequest:
     return LoggedRequest(
         request_id=check.request_id,
         fingerprint=check.fingerprint,
+        client_id=check.client_id,
         audience=check.audience,
         ruleset_version=snap.version,
-        decisions=tuple(
-            LoggedDecision(
-                client_id=d.client_id or check.client_id,
-                course_code=d.course_code,
-                outcome=getattr(d.outcome, "value", str(d.outcome)),
-                priority=int(d.priority),
-                rule_ids=tuple(f"{r.ruleset}/{r.rule_id}" for r in d.reasons),
-                ruleset_version=d.ruleset_version,
-                as_of=d.as_of.isoformat(),
-            )
-            for d in decisions
-        ),
+        as_of=check.as_of.isoformat(),
+        summary="\n".join([summary_line(d) for d in decisions]),
     )
 
 
@@ -422,7 +419,11 @@ class Eligibility:
                     tuple(for_audience(d, check.audience) for d in decisions),
                 )
         if logged and self.store is not None:
-            statuses = self.store.record([entry for _, entry in logged])
+            try:
+                statuses = self.store.record([entry for _, entry in logged])
+            except StoreUnavailable as exc:  # nothing acknowledged, nothing recorded: retry is safe
+                log.error("decision log: %s", exc)
+                raise ServiceError("UNAVAILABLE", "the decision log cannot be written now; retry") from None
             for (i, _entry), status in zip(logged, statuses):
                 if status is Recorded.CONFLICT:
                     results[i] = ServiceError(
@@ -460,18 +461,17 @@ class Eligibility:
         courses = snap.rulebook.courses
         engine = snap.engine
         out: list[list[Decision] | ServiceError] = [[] for _ in planned]
-        # explain needs one engine call per pair; everything else goes through decide_many,
-        # one call per as-of date
+        # one engine call per as-of date for the plain checks; explain checks (rare, heavier)
+        # get a call each
         by_date: dict[date, list[tuple[int, Mapping, Mapping]]] = {}
         for slot, (_i, check, codes) in enumerate(planned):
             if check.explain and check.audience == BNN:
                 try:
-                    out[slot] = [
-                        engine.decide(check.client, courses[code], check.as_of, explain=True)
-                        for code in codes
-                    ]
+                    out[slot] = engine.decide_many(
+                        [(check.client, courses[code]) for code in codes], check.as_of, explain=True
+                    )
                 except Exception as exc:
-                    out[slot] = internal("decide", exc)
+                    out[slot] = engine_error(exc, check.as_of)
                 continue
             for code in codes:
                 by_date.setdefault(check.as_of, []).append((slot, check.client, courses[code]))
@@ -479,7 +479,7 @@ class Eligibility:
             try:
                 decisions = engine.decide_many([(c, k) for _s, c, k in items], as_of)
             except Exception as exc:
-                err = internal("decide_many", exc)
+                err = engine_error(exc, as_of)
                 for slot, _c, _k in items:
                     out[slot] = err
                 continue
@@ -488,3 +488,17 @@ class Eligibility:
                 if isinstance(bucket, list):
                     bucket.append(decision)
         return out
+
+
+def engine_error(exc: BaseException, as_of: date) -> ServiceError:
+    """An exception from the engine as the error a caller should see."""
+    name = type(exc).__name__
+    if name == "NotInForce":
+        return ServiceError(
+            "INVALID_ARGUMENT",
+            f"no ruleset is in force on {as_of.isoformat()}",
+            [("as_of_date", f"no ruleset is in force on {as_of.isoformat()}")],
+        )
+    if name == "NoRulesLoaded":
+        return no_rules_error()
+    return internal("engine", exc)

@@ -72,9 +72,8 @@ class ServiceError(Exception):
 
 def invalid(violations: Sequence[tuple[str, str]], message: str | None = None) -> ServiceError:
     if message is None:
-        first = violations[0]
-        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        message = f"invalid {first[0]}: {first[1]}{more}"
+        names = list(dict.fromkeys(f for f, _ in violations))
+        message = "invalid " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return ServiceError("INVALID_ARGUMENT", message, list(violations))
 
 

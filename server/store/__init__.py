@@ -4,7 +4,8 @@ The embedded SQLite implementation (:mod:`bekal.store.sqlite`) is the default
 and needs no setup; a PostgreSQL implementation of the same interface can serve
 several server replicas later. The store keeps no personal data: decisions are
 logged by request id with the pseudonymous client id, the course, the outcome,
-the ids of the rules behind it and the ruleset version — never the facts.
+the ids of the rules behind it, the ruleset version and the as-of date — never
+the facts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot take the write now (locked too long, disk full, ...): the caller may retry."""
 
 
 class Recorded(str, enum.Enum):
@@ -28,25 +33,45 @@ class Recorded(str, enum.Enum):
 class LoggedDecision:
     """One decision as the decision log keeps it: identifiers and outcome, no facts."""
 
-    client_id: str  # pseudonymous id, never a name or national id number
     course_code: str
     outcome: str  # ELIGIBLE / INELIGIBLE / PENDING
     priority: int
     rule_ids: tuple[str, ...]  # "ruleset/rule" of every reason
-    ruleset_version: str
-    as_of: str  # YYYY-MM-DD
+
+    def line(self) -> str:
+        return f"{self.course_code} {self.outcome} {self.priority} {','.join(self.rule_ids)}"
+
+
+def parse_summary(summary: str) -> tuple[LoggedDecision, ...]:
+    """The decisions packed in :attr:`LoggedRequest.summary`."""
+    out = []
+    for line in summary.splitlines():
+        code, outcome, priority, *rest = line.split(" ")
+        rules = rest[0] if rest else ""
+        out.append(LoggedDecision(code, outcome, int(priority), tuple(r for r in rules.split(",") if r)))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
 class LoggedRequest:
-    """One answered request: the unit of idempotency."""
+    """One answered check (one client, one or more courses): the unit of idempotency.
+
+    ``summary`` packs its decisions, one line each: ``COURSE OUTCOME PRIORITY ruleset/rule,...``
+    (see :class:`LoggedDecision`); one row per request keeps the log cheap at bulk rates.
+    """
 
     request_id: str
-    fingerprint: str  # hex digest of the request (see bekal.service.core.fingerprint)
+    fingerprint: str  # digest of the request (see bekal.service.convert.fingerprint)
+    client_id: str  # pseudonymous id, never a name or national id number
     audience: str
     ruleset_version: str
-    decisions: tuple[LoggedDecision, ...]
+    as_of: str  # YYYY-MM-DD
+    summary: str
     created_at: str = ""  # ISO timestamp (UTC), set by the store
+
+    @property
+    def decisions(self) -> tuple[LoggedDecision, ...]:
+        return parse_summary(self.summary)
 
 
 class Store(abc.ABC):
@@ -59,6 +84,7 @@ class Store(abc.ABC):
         A request id already recorded is not recorded again: the result says whether
         the earlier request had the same fingerprint (a retry) or not (a conflict).
         When this returns, every NEW request survives a crash of the process.
+        Raises StoreUnavailable when nothing could be recorded.
         """
 
     @abc.abstractmethod
@@ -86,4 +112,5 @@ def open_store(location: str | Path) -> Store:
     return SQLiteStore(text)
 
 
-__all__ = ["LoggedDecision", "LoggedRequest", "Recorded", "Store", "open_store"]
+__all__ = ["LoggedDecision", "LoggedRequest", "Recorded", "Store", "StoreUnavailable", "open_store",
+           "parse_summary"]

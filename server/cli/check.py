@@ -1,0 +1,95 @@
+"""``bekal check``: ask a running server whether a client is eligible, and why."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit dates: the server checks dates and names a bad one."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_client(path: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe subclass
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"--client {path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise click.UsageError(f"{where}: not valid YAML/JSON: {getattr(exc, 'problem', exc)}") from None
+    if isinstance(data, dict) and isinstance(data.get("client"), dict):
+        data = data["client"]
+    if not isinstance(data, dict):
+        raise click.UsageError(f"--client {path}: expected a mapping of client fields, e.g. birth_date: 1995-03-01")
+    return data
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(type(value).__name__)
+
+
+@click.command()
+@click.option("--client", "client_file", required=True, type=click.Path(dir_okay=False),
+              help="YAML/JSON file of the client's facts (Client fields)")
+@click.option("--course", "course_code", help="course code; default: every course offered on the date")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="decision date  [default: today in WITA]")
+@click.option("--audience", type=click.Choice(["bnn", "blk"]), default="blk", show_default=True,
+              help="bnn: every reason; blk: a training centre's view (shareable reasons, needs consent)")
+@click.option("--explain", is_flag=True, help="show every rule and the facts it read (audience bnn)")
+@click.option("--server", default=None, metavar="HOST:PORT", envvar="BEKAL_SERVER",
+              help="server address  [default: 127.0.0.1:50051; env BEKAL_SERVER]")
+@click.option("--tls", is_flag=True, help="connect with TLS")
+@click.option("--ca", type=click.Path(dir_okay=False), help="PEM CA certificate to trust (implies --tls)")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="deadline in seconds, retries included")
+@click.option("--request-id", help="request id (default: a new UUID); reuse it to retry")
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+def check(client_file: str, course_code: str | None, as_of: str | None, audience: str, explain: bool,
+          server: str | None, tls: bool, ca: str | None, timeout: float, request_id: str | None,
+          as_json: bool) -> None:
+    """Check a client against a course (or every offered course) on a running server.
+
+    Exit status: 0 answered, 1 the server refused (the reason is printed), 2 bad usage.
+    """
+    from bekal.client import DEFAULT_TARGET, BekalError, connect
+
+    client = read_client(client_file)
+    try:
+        with connect(server or DEFAULT_TARGET, tls=tls, root_certificates=ca, timeout=timeout) as bekal:
+            result = bekal.check(client, course_code, as_of=as_of, audience=audience, explain=explain,
+                                 request_id=request_id)
+    except ValueError as exc:  # a field the client library cannot even encode
+        click.echo(f"{client_file}: {exc}", err=True)
+        sys.exit(2)
+    except BekalError as exc:
+        click.echo(f"bekal check: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(asdict(result), default=_json_default, ensure_ascii=False, indent=2))
+        return
+    from bekal.cli.rules import print_decision
+
+    if not result.decisions:
+        click.echo(f"no course offered on {result.as_of}")
+    for i, decision in enumerate(result.decisions):
+        if i:
+            click.echo("")
+        print_decision(decision, trace=bool(decision.trace))

@@ -1,0 +1,40 @@
+"""``bekal serve``: run the gRPC service."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command()
+@click.option("--listen", metavar="HOST:PORT", help="address to listen on  [default: 127.0.0.1:50051; env BEKAL_LISTEN]")
+@click.option("--rules", metavar="DIR", help="rules folder, watched and hot-reloaded  [default: rules; env BEKAL_RULES]")
+@click.option("--db", metavar="PATH", help="SQLite database file  [default: bekal.db; env BEKAL_DB]")
+@click.option("--workers", type=int, metavar="N", help="server processes sharing the port  [default: 1; env BEKAL_WORKERS]")
+@click.option("--threads", type=int, metavar="N", help="handler threads per process  [default: 16]")
+@click.option("--grace", type=float, metavar="SECONDS", help="time in-flight calls get on SIGTERM  [default: 10]")
+@click.option("--max-message-bytes", type=int, metavar="BYTES", help="largest request accepted  [default: 4 MiB]")
+@click.option("--reload-interval", type=float, metavar="SECONDS",
+              help="how often the rules folder is checked; 0 turns hot reload off  [default: 1]")
+@click.option("--tls-cert", metavar="PEM", help="certificate chain: serve TLS (with --tls-key)")
+@click.option("--tls-key", metavar="PEM", help="private key for --tls-cert")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option("--config", "config_file", metavar="FILE", help="TOML config file  [env BEKAL_CONFIG]")
+def serve(config_file: str | None, **flags: object) -> None:
+    """Serve the bekal.v1 gRPC API (eligibility, rules, health, reflection).
+
+    Every setting can also come from the environment (BEKAL_<SETTING>, e.g.
+    BEKAL_WORKERS=2) or a TOML config file; a flag wins over the environment,
+    which wins over the file. SIGTERM drains in-flight calls and exits; SIGHUP
+    reloads the rules (they are also reloaded whenever a rule file changes).
+    """
+    from bekal.service.config import ConfigError, resolve
+    from bekal.service.server import serve as run
+
+    try:
+        config = resolve(flags, config_file=config_file)
+    except ConfigError as exc:
+        click.echo(f"bekal serve: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(run(config))
