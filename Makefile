@@ -33,8 +33,8 @@ lint: $(STAMP)
 	$(BIN)/buf lint
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/engine_bench.py
+	$(BIN)/python bench/service_bench.py
 	$(BIN)/python bench/matching_bench.py
 
 clean:
