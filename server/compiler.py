@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bekal import facts as schema
 from bekal.lang import ast
 from bekal.lang.patterns import literal_pattern
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
+
+from bekal.cli.output import to_json
 import yaml
 
 
@@ -37,14 +36,6 @@ def read_client(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise click.UsageError(f"--client {path}: expected a mapping of client fields, e.g. birth_date: 1995-03-01")
     return data
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if hasattr(value, "value"):
-        return value.value
-    raise TypeError(type(value).__name__)
 
 
 @click.command()
@@ -83,9 +74,9 @@ def check(client_file: str, course_code: str | None, as_of: str | None, audience
         click.echo(f"bekal check: {exc}", err=True)
         sys.exit(1)
     if as_json:
-        click.echo(json.dumps(asdict(result), default=_json_default, ensure_ascii=False, indent=2))
+        click.echo(to_json(result))
         return
-    from bekal.cli.rules import print_decision
+    from bekal.cli.output import print_decision
 
     if not result.decisions:
         click.echo(f"no course offered on {result.as_of}")

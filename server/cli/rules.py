@@ -6,9 +6,7 @@ Errors are ``file:line:col: message`` lines, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,10 +15,10 @@ import click
 import yaml
 
 from bekal import facts as schema
-from bekal.decision import Decision, RuleStatus
 from bekal.engine import Engine, EngineError, NotInForce
 from bekal.rulebook import Rulebook, RuleError, load_rulebook
 from bekal.ruletests import run_tests
+from bekal.cli.output import print_decision, to_json
 
 DEFAULT_RULES = "rules"
 
@@ -127,31 +125,6 @@ def course_from(rulebook: Rulebook, code: str) -> dict[str, Any]:
     return dict(rulebook.courses[code])
 
 
-def _value(v: Any) -> str:
-    return "(absent)" if v is None else json.dumps(v, ensure_ascii=False)
-
-
-def print_decision(d: Decision, trace: bool) -> None:
-    click.echo(f"client {d.client_id or '(no id)'} × course {d.course_code} as of {d.as_of.isoformat()}")
-    click.echo(f"outcome: {d.outcome.value}   priority: {d.priority}   ruleset version: {d.ruleset_version}")
-    click.echo("reasons:" if d.reasons else "reasons: none: no rule excluded the client or is waiting for a fact")
-    for r in d.reasons:
-        click.echo(f"  {r.outcome.value:<10} {r.rule_id}: {r.message_id}")
-        click.echo(f"  {'':<10} {'':<{len(r.rule_id)}}  {r.message_en}")
-        if r.missing:
-            click.echo(f"  {'':<10} missing: {', '.join(r.missing)}")
-        click.echo(f"  {'':<10} source: {r.source}")
-    if not trace:
-        return
-    click.echo("trace (every rule):")
-    width = max(len(t.rule_id) for t in d.trace) if d.trace else 0
-    for t in d.trace:
-        click.echo(f"  [{t.status.value:<13}] {t.rule_id:<{width}}  {t.effect:<12} {t.location}")
-        if t.status is not RuleStatus.NOT_IN_FORCE:
-            for f in t.facts:
-                click.echo(f"  {'':<15} {f.name} = {_value(f.value)}")
-
-
 @rules.command()
 @click.option("--client", "client_file", required=True, type=click.Path(dir_okay=False),
               help="YAML/JSON file of the client's facts")
@@ -172,14 +145,6 @@ def explain(client_file: str, course_code: str, as_of: str | None, rules_path: s
     finally:
         engine.close()
     if as_json:
-        click.echo(json.dumps(asdict(decision), default=_json_default, ensure_ascii=False, indent=2))
+        click.echo(to_json(decision))
     else:
         print_decision(decision, trace=True)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if hasattr(value, "value"):
-        return value.value
-    raise TypeError(type(value).__name__)
