@@ -242,5 +242,5 @@ def ruleset_info_pb(ruleset: Any, file: str) -> rules_pb2.RulesetInfo:
 
 def diagnostic_pb(d: Diagnostic) -> rules_pb2.Diagnostic:
     return rules_pb2.Diagnostic(
-        file=d.file, line=d.line, column=d.col, message=d.message, hint=d.hint or "", text=str(d)
+        file=d.file, line=d.line, column=d.col, message=d.message, hint=d.hint or "", text=f"{d.location}: {d.message}"
     )

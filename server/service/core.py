@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bekal.decision import Decision
+from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.service.errors import ServiceError, internal
 from bekal.store import LoggedRequest, Recorded, Store, StoreUnavailable
 
@@ -66,18 +67,6 @@ class ReloadOutcome:
     changed: bool
 
 
-@dataclass(frozen=True)
-class Diagnostic:
-    file: str
-    line: int
-    col: int
-    message: str
-    hint: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message}"
-
-
 class RulesRejected(Exception):
     """Rule files that cannot be served; the previous version (if any) keeps serving."""
 
@@ -95,19 +84,14 @@ class Validation:
 
 
 def diagnostics_of(error: BaseException) -> tuple[Diagnostic, ...]:
-    """The diagnostics of a RulebookError as plain values (one line each, with the hint apart)."""
-    out = []
-    for d in getattr(error, "diagnostics", ()) or ():
-        out.append(
-            Diagnostic(
-                str(getattr(d, "file", "")), int(getattr(d, "line", 0) or 0),
-                int(getattr(d, "col", 0) or 0), str(getattr(d, "message", d)),
-                getattr(d, "hint", None) or None,
-            )
-        )
-    if not out:
-        out.append(Diagnostic("", 0, 0, str(error) or type(error).__name__))
-    return tuple(out)
+    """The located problems behind an error: a RuleError's own, else the error as one problem."""
+    if isinstance(error, RuleError) and error.diagnostics:
+        return tuple(error.diagnostics)
+    return (_unlocated(str(error) or type(error).__name__),)
+
+
+def _unlocated(message: str, file: str = "") -> Diagnostic:
+    return Diagnostic(Location(file, 0, 0), message)
 
 
 def _default_loader(path: Path):
@@ -208,7 +192,7 @@ class Rules:
             try:
                 self.install(rulebook)
             except Exception as exc:  # durable_rules refused what the checker accepted
-                self.last_error = (Diagnostic(str(self.rules_dir), 0, 0, f"{type(exc).__name__}: {exc}"),)
+                self.last_error = (_unlocated(f"{type(exc).__name__}: {exc}", str(self.rules_dir)),)
                 raise RulesRejected(self.last_error) from None
             self.last_error = ()
             return ReloadOutcome(rulebook.version, previous.version if previous else None, True)
@@ -251,7 +235,7 @@ class Rules:
         try:
             self._engine_factory(rulebook).close()
         except Exception as exc:
-            return Validation(False, None, (Diagnostic("", 0, 0, f"{type(exc).__name__}: {exc}"),))
+            return Validation(False, None, (_unlocated(f"{type(exc).__name__}: {exc}"),))
         names = tuple(str(getattr(rs, "name", rs)) for rs in getattr(rulebook, "rulesets", ()))
         return Validation(True, rulebook.version, (), names)
 
