@@ -144,17 +144,29 @@ def cohort_from_pb(
                 out.append(facts_from_message(msg))
             except FactError as exc:
                 violations.extend((f"{where}.{name.split('.', 1)[1]}", m) for name, m in exc.violations)
-                out.append(None)
+                # keep what the cross-checks need, so every problem is reported in one answer
+                out.append({"id": msg.id, "preferences": list(msg.preferences)} if kind == "clients"
+                           else {"code": msg.code, "seats": msg.seats})
             if len(violations) >= MAX_VIOLATIONS:
                 raise invalid(violations[:MAX_VIOLATIONS])
-    if violations:
-        raise invalid(violations)
     entries = [(r.course_code, list(r.client_ids)) for r in rankings]
     try:
-        return make_cohort(client_facts, course_facts, as_of=settings["as_of"], seed=settings["seed"],
-                           rankings=entries, reserve_order=settings["reserve_order"], parsed=True)
+        cohort = make_cohort(client_facts, course_facts, as_of=settings["as_of"], seed=settings["seed"],
+                             rankings=entries, reserve_order=settings["reserve_order"], parsed=True)
     except CohortError as exc:
-        raise cohort_error(exc) from None
+        violations += cohort_error(exc).violations
+        cohort = None
+    if violations:
+        raise invalid(sorted(violations, key=_path_order)[:MAX_VIOLATIONS])
+    return cohort
+
+
+def _path_order(violation: tuple[str, str]) -> tuple:
+    """Sort key: by field path, with indices compared as numbers."""
+    import re
+
+    parts = re.split(r"\[(\d+)\]", violation[0])
+    return tuple((0, int(p)) if i % 2 else (1, p) for i, p in enumerate(parts))
 
 
 def cohort_error(exc: CohortError) -> ServiceError:

@@ -243,10 +243,10 @@ class SQLiteJobStore(JobStore):
         self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
                                    check_same_thread=False)
         if not memory:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
-            self._migrate()
+            _retry_locked(self._migrate, busy_timeout_s)
 
     def _migrate(self) -> None:
         # the decision log owns PRAGMA user_version; these tables keep their own version
@@ -418,6 +418,22 @@ class SQLiteJobStore(JobStore):
             self._db.close()
 
 
+def _retry_locked(fn: Callable[[], object], timeout_s: float) -> None:
+    """Switching a new database file to WAL ignores the busy timeout: when several worker processes
+    open a fresh file at once, one of them may get "database is locked". Retry for a while."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.01
+    while True:
+        try:
+            fn()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class _Transaction:
     """``BEGIN IMMEDIATE`` .. ``COMMIT`` (or ``ROLLBACK`` on an exception or ``cur.rollback = True``)."""
 
@@ -463,7 +479,7 @@ class _Cursor:
 
 
 def open_job_store(location: str | Path) -> JobStore:
-    """The job store for ``--db`` (a file path, ``:memory:`` or ``sqlite:///path``), as :func:`bekal.store.open_store`."""
+    """The job store for ``--db``: a file path, ``:memory:`` or ``sqlite:///path`` (as ``open_store``)."""
     text = str(location)
     if text.startswith(("postgres://", "postgresql://")):
         raise ValueError("PostgreSQL storage is not implemented yet; use an SQLite file path")

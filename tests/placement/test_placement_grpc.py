@@ -1,0 +1,291 @@
+"""MatchingService against the real server (a subprocess on a free loopback port, default rules):
+Match inline, the job API, errors with field violations, and jobs surviving restarts and crashes."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import time
+import uuid
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from bekal.cli import cohort_files as files
+from bekal.placement import make_cohort, place
+from bekal.service import matching_convert as conv
+from bekal.store.jobs import NewJob, SQLiteJobStore
+from bekal.v1 import eligibility_pb2, facts_pb2, matching_pb2, matching_pb2_grpc
+from placementhelp import AS_OF, EXAMPLES, Server, bekal, client
+
+SETTINGS = matching_pb2.MatchSettings(as_of_date=AS_OF, seed=2019, audience=eligibility_pb2.AUDIENCE_BNN)
+SUCCEEDED, FAILED = matching_pb2.MATCH_JOB_STATUS_SUCCEEDED, matching_pb2.MATCH_JOB_STATUS_FAILED
+
+
+def example_messages():
+    clients = files.read_records(str(EXAMPLES / "cohort.csv"), "client")
+    courses = files.read_records(str(EXAMPLES / "courses.csv"), "course")
+    rankings = files.read_rankings(str(EXAMPLES / "rankings.csv"))
+    return ([files.client_message(r) for r in clients.records], [files.course_message(r) for r in courses.records],
+            [matching_pb2.CourseRanking(course_code=c, client_ids=ids) for c, ids in rankings.entries],
+            (clients, courses, rankings))
+
+
+def failure(call, *args):
+    """Call expecting failure: (code, {field: description}, status)."""
+    with pytest.raises(grpc.RpcError) as info:
+        result = call(*args, timeout=30)
+        if hasattr(result, "__iter__") and not hasattr(result, "DESCRIPTOR"):
+            list(result)
+    status = rpc_status.from_call(info.value)
+    fields = {}
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            fields.update({v.field: v.description for v in bad.field_violations})
+    return info.value.code(), fields, status
+
+
+def wait_done(stub, job_id: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = stub.GetMatchJob(matching_pb2.GetMatchJobRequest(job_id=job_id), timeout=10).job
+        if job.status in (SUCCEEDED, FAILED):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} not done after {timeout} s: {job}")
+
+
+def upload(stub, clients, courses=(), rankings=(), settings=SETTINGS, request_id=None, per_part=7):
+    def parts():
+        rid = str(uuid.uuid4()) if request_id is None else request_id
+        yield matching_pb2.UploadCohortRequest(request_id=rid, settings=settings,
+                                               courses=list(courses), rankings=list(rankings))
+        for start in range(0, len(clients), per_part):
+            yield matching_pb2.UploadCohortRequest(clients=clients[start:start + per_part])
+
+    return stub.UploadCohort(parts(), timeout=60).job
+
+
+def streamed(stub, job_id: str, offset: int = 0):
+    out = []
+    for message in stub.StreamPlacements(matching_pb2.StreamPlacementsRequest(job_id=job_id, offset=offset),
+                                         timeout=30):
+        out.extend(message.placements)
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("server"))
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
+@pytest.fixture(scope="module")
+def stub(server):
+    with grpc.insecure_channel(server.address) as channel:
+        yield matching_pb2_grpc.MatchingServiceStub(channel)
+
+
+# ------------------------------------------------------------------------------ Match
+
+
+def test_match_inline_equals_the_library(stub, engine):
+    clients, courses, rankings, (c_rec, k_rec, r_rec) = example_messages()
+    response = stub.Match(matching_pb2.MatchRequest(settings=SETTINGS, clients=clients, courses=courses,
+                                                    rankings=rankings), timeout=30)
+    local = place(engine, make_cohort(c_rec.records, k_rec.records, as_of=AS_OF, seed=2019,
+                                      rankings=r_rec.entries))
+    assert [p.client_id for p in response.placements] == [c.id for c in clients]
+    assert [conv.placement_from(p) for p in response.placements] == list(local.clients)
+    assert [conv.course_fill_from(f) for f in response.courses] == list(local.courses)
+    assert conv.summary_from(response.summary) == local.summary
+    assert response.summary.placed == 11 and response.summary.ruleset_version.startswith("sha256:")
+    minor = next(p for p in response.placements if p.client_id == "BNNK-BJB-2019-0004")
+    assert minor.why_not[0].reason == matching_pb2.NOT_PLACED_REASON_INELIGIBLE
+    assert minor.why_not[0].reasons[0].rule_id == "age-above-18" and minor.why_not[0].reasons[0].message_id
+
+
+def test_match_defaults_to_the_catalogue_and_a_training_centres_view(stub):
+    clients = [conv_client(client("A", "JHT-01", "LAS-SMAW-01", referrer="bnn")),
+               conv_client(client("B", "JHT-01", rehab_stage="outpatient"))]
+    response = stub.Match(matching_pb2.MatchRequest(
+        settings=matching_pb2.MatchSettings(as_of_date=AS_OF), clients=clients), timeout=30)
+    assert response.summary.courses >= 8  # every catalogue course offered on the date
+    a, b = response.placements
+    assert a.course_code == "JHT-01" and a.priority_group and a.standing.priority == 10
+    assert b.course_code == "" and b.why_not[0].reason == matching_pb2.NOT_PLACED_REASON_PENDING
+    assert len(b.why_not[0].reasons) == 0  # "still in rehabilitation" is not for a training centre
+
+
+def conv_client(facts):
+    return files.client_message(facts)
+
+
+def test_match_refuses_bad_fields_with_field_violations(stub):
+    bad = [conv_client(client("A", "JHT-01", "XYZ")), conv_client(client("A", "JHT-01")),
+           facts_pb2.Client(id="C", birth_date="1990-02-30", preferences=["JHT-01"])]
+    code, fields, _ = failure(stub.Match, matching_pb2.MatchRequest(
+        settings=matching_pb2.MatchSettings(as_of_date="2019-6-1"), clients=bad))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert fields["clients[0].preferences[1]"] == "unknown course 'XYZ'"
+    assert fields["clients[1].id"] == "duplicate client id 'A'"
+    assert fields["clients[2].birth_date"].startswith("not a real date")
+    assert fields["settings.as_of_date"].startswith("not a real date")
+
+
+def test_match_is_limited_in_size_and_points_to_the_job_api(stub):
+    many = [facts_pb2.Client(id=f"C{i}") for i in range(conv.MAX_INLINE_CLIENTS + 1)]
+    code, fields, status = failure(stub.Match, matching_pb2.MatchRequest(clients=many))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "UploadCohort" in fields["clients"]
+
+
+# ------------------------------------------------------------------------------ jobs
+
+
+def test_upload_poll_and_stream_a_job(stub):
+    clients, courses, rankings, _ = example_messages()
+    request_id = str(uuid.uuid4())
+    job = upload(stub, clients, courses, rankings, request_id=request_id)
+    assert job.job_id and job.clients == 18 and job.courses == 5
+    assert job.status in (matching_pb2.MATCH_JOB_STATUS_QUEUED, matching_pb2.MATCH_JOB_STATUS_RUNNING, SUCCEEDED)
+    done = wait_done(stub, job.job_id)
+    assert done.status == SUCCEEDED and done.phase == "done" and done.attempts == 1 and not done.error
+    assert done.summary.placed == 11 and len(done.course_fills) == 5
+    assert done.settings.as_of_date == AS_OF and done.settings.audience == eligibility_pb2.AUDIENCE_BNN
+    inline = stub.Match(matching_pb2.MatchRequest(settings=SETTINGS, clients=clients, courses=courses,
+                                                  rankings=rankings), timeout=30)
+    results = streamed(stub, job.job_id)
+    assert list(results) == list(inline.placements)
+    assert streamed(stub, job.job_id, offset=15) == results[15:]
+    assert streamed(stub, job.job_id, offset=18) == []
+    # a retry with the same request id and content is the same job; other content is refused
+    assert upload(stub, clients, courses, rankings, request_id=request_id).job_id == job.job_id
+    other = matching_pb2.MatchSettings(as_of_date=AS_OF, seed=1)
+    code, fields, _ = failure(lambda **kw: upload(stub, clients, courses, rankings, settings=other,
+                                                  request_id=request_id))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "already used" in fields["request_id"]
+
+
+def test_a_bad_upload_creates_no_job(stub):
+    clients, courses, _, _ = example_messages()
+    clients[4].preferences.append("NOPE")
+    code, fields, _ = failure(lambda **kw: upload(stub, clients, courses))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert fields == {"clients[4].preferences[2]": "unknown course 'NOPE'"}
+    code, fields, _ = failure(lambda **kw: upload(stub, clients[:2], courses, request_id=""))
+    assert fields == {"request_id": "required"}
+
+
+def test_unknown_jobs_are_not_found(stub):
+    code, fields, status = failure(stub.GetMatchJob, matching_pb2.GetMatchJobRequest(job_id="no-such-job"))
+    assert code == grpc.StatusCode.NOT_FOUND and "no-such-job" in fields["job_id"]
+    code, _, _ = failure(stub.StreamPlacements, matching_pb2.StreamPlacementsRequest(job_id="no-such-job"))
+    assert code == grpc.StatusCode.NOT_FOUND
+    code, fields, _ = failure(stub.GetMatchJob, matching_pb2.GetMatchJobRequest())
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and fields == {"job_id": "required"}
+
+
+def test_the_cli_on_a_server_writes_what_it_writes_locally(server, tmp_path):
+    common = ["match", "--as-of", AS_OF, "--seed", "3", "--no-progress", "--clients", str(EXAMPLES / "cohort.csv"),
+              "--courses", str(EXAMPLES / "courses.csv"), "--rankings", str(EXAMPLES / "rankings.csv")]
+    remote = bekal(*common, "--server", server.address, "--out", str(tmp_path / "remote.csv"))
+    local = bekal(*common, "--local", "--out", str(tmp_path / "local.csv"))
+    assert remote.returncode == 0, remote.stderr
+    assert local.returncode == 0, local.stderr
+    assert (tmp_path / "remote.csv").read_text() == (tmp_path / "local.csv").read_text()
+    assert f"server {server.address}, job " in remote.stdout
+    lines = (EXAMPLES / "cohort.csv").read_text().splitlines()
+    lines[2] = lines[2].replace("1990-11-12", "1990-11-31")
+    (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
+    bad = bekal("match", "--as-of", AS_OF, "--no-progress", "--clients", str(tmp_path / "bad.csv"),
+                "--server", server.address, "--out", str(tmp_path / "o.csv"))
+    assert bad.returncode == 1 and f"{tmp_path / 'bad.csv'}:3:birth_date: not a real date" in bad.stderr
+
+
+# ------------------------------------------------------------------------------ restarts and crashes
+
+
+def big_cohort(n: int):
+    codes = ["LAS-SMAW-01", "OTO-MTR-01", "JHT-01", "BOG-01", "KOM-OP-01", "LIS-INST-01", "OTO-MBL-01"]
+    return [conv_client(client(f"K{i:05d}", *(codes[(i + k) % 7] for k in range(5)),
+                               referrer="bnn" if i % 3 == 0 else "self")) for i in range(n)]
+
+
+def test_a_finished_job_survives_a_restart_and_a_crashed_one_is_run_again(tmp_path):
+    db = tmp_path / "bekal.db"
+    first = Server(tmp_path, db=db)
+    try:
+        with grpc.insecure_channel(first.address) as channel:
+            stub = matching_pb2_grpc.MatchingServiceStub(channel)
+            small = upload(stub, big_cohort(40))
+            small_done = wait_done(stub, small.job_id)
+            small_results = streamed(stub, small.job_id)
+            big = upload(stub, big_cohort(12_000), per_part=3_000)
+            deadline = time.monotonic() + 30
+            while True:  # crash while the big job is deciding eligibility
+                job = stub.GetMatchJob(matching_pb2.GetMatchJobRequest(job_id=big.job_id), timeout=10).job
+                if job.phase == "eligibility" and job.progress_done > 0 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            assert job.status == matching_pb2.MATCH_JOB_STATUS_RUNNING, job
+    finally:
+        first.crash()
+
+    second = Server(tmp_path, db=db)
+    try:
+        with grpc.insecure_channel(second.address) as channel:
+            stub = matching_pb2_grpc.MatchingServiceStub(channel)
+            again = stub.GetMatchJob(matching_pb2.GetMatchJobRequest(job_id=small.job_id), timeout=10).job
+            assert again == small_done
+            assert streamed(stub, small.job_id) == small_results
+            resumed = wait_done(stub, big.job_id)
+            assert resumed.status == SUCCEEDED and resumed.attempts == 2, resumed
+            assert resumed.summary.clients == 12_000 and len(streamed(stub, big.job_id)) == 12_000
+        assert "was interrupted (attempt 1); running it again" in second.log()
+    finally:
+        assert second.stop() == 0, second.log()
+
+
+def test_a_job_that_keeps_being_interrupted_is_failed_with_the_reason(tmp_path, rulebook):
+    """Jobs left running by a process that is gone, as a crash leaves them, written straight to the store."""
+    db = tmp_path / "bekal.db"
+    store = SQLiteJobStore(db)
+    catalogue = [conv.course_message(facts) for facts in rulebook.courses.values()]
+    part = matching_pb2.UploadCohortRequest(request_id="r1", settings=SETTINGS, clients=big_cohort(5),
+                                            courses=catalogue)
+    owner = f"{socket.gethostname()}:{_dead_pid()}:gone"
+    job, _ = store.create(NewJob("r1", "fp", SETTINGS.SerializeToString(), 5, 0), [part.SerializeToString()],
+                          owner, 60)
+    store.start(job.job_id, owner, 60)
+    poisoned, _ = store.create(NewJob("r2", "fp2", SETTINGS.SerializeToString(), 5, 0),
+                               [part.SerializeToString()], owner, 60)
+    store.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE match_job SET status = 'running', attempts = 3 WHERE job_id = ?", (poisoned.job_id,))
+    srv = Server(tmp_path, db=db)
+    try:
+        with grpc.insecure_channel(srv.address) as channel:
+            stub = matching_pb2_grpc.MatchingServiceStub(channel)
+            recovered = wait_done(stub, job.job_id)
+            assert recovered.status == SUCCEEDED and recovered.attempts == 2
+            failed = wait_done(stub, poisoned.job_id)
+            assert failed.status == FAILED and "interrupted 3 times" in failed.error
+            code, _, status = failure(stub.StreamPlacements,
+                                      matching_pb2.StreamPlacementsRequest(job_id=poisoned.job_id))
+            assert code == grpc.StatusCode.FAILED_PRECONDITION and "interrupted 3 times" in status.message
+    finally:
+        assert srv.stop() == 0, srv.log()
+    with sqlite3.connect(db) as conn:  # the input (client facts) is gone once a job is over
+        assert conn.execute("SELECT count(*) FROM match_job_input").fetchone()[0] == 0
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
