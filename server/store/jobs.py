@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bekal.store.sqlite import retry_locked
+
 __all__ = ["JobRecord", "JobStatus", "JobStore", "NewJob", "ResultChunk", "SQLiteJobStore", "new_owner",
            "open_job_store", "owner_alive"]
 
@@ -243,10 +245,10 @@ class SQLiteJobStore(JobStore):
         self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
                                    check_same_thread=False)
         if not memory:
-            _retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
+            retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
-            _retry_locked(self._migrate, busy_timeout_s)
+            retry_locked(self._migrate, busy_timeout_s)
 
     def _migrate(self) -> None:
         # the decision log owns PRAGMA user_version; these tables keep their own version
@@ -416,22 +418,6 @@ class SQLiteJobStore(JobStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _retry_locked(fn: Callable[[], object], timeout_s: float) -> None:
-    """Switching a new database file to WAL ignores the busy timeout: when several worker processes
-    open a fresh file at once, one of them may get "database is locked". Retry for a while."""
-    deadline = time.monotonic() + timeout_s
-    delay = 0.01
-    while True:
-        try:
-            fn()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
 
 
 class _Transaction:

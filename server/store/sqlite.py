@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,6 +38,22 @@ CREATE TABLE IF NOT EXISTS request (
 """
 
 
+def retry_locked(fn: Callable[[], object], timeout_s: float) -> None:
+    """Switching a new database file to WAL ignores the busy timeout: when several worker processes
+    open a fresh file at once, one of them may get "database is locked". Retry for a while."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.01
+    while True:
+        try:
+            fn()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class SQLiteStore(Store):
     """:class:`bekal.store.Store` on one SQLite file (or ``:memory:``)."""
 
@@ -51,11 +68,11 @@ class SQLiteStore(Store):
         self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
                                    check_same_thread=False)
         if not memory:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
             self._db.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
-            self._migrate()
+            retry_locked(self._migrate, busy_timeout_s)
         self._dirty = threading.Event()
         self._closed = threading.Event()
         self._checkpointer = None
