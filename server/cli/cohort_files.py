@@ -2,7 +2,7 @@
 
 The format is chosen by the file name: ``.csv`` (comma-separated, UTF-8, a
 header row) or ``.jsonl`` (one JSON object per line). Column names are the
-field names of ``bekal.v1.Client`` / ``bekal.v1.Course`` (see docs/matching.md).
+field names of ``bekal.v1.Client`` / ``bekal.v1.Course`` (see README.md, section Matching).
 Every problem is reported as ``file:row:column: message`` -- the row is the line
 number in the file (the CSV header is row 1), the column the field's name -- and
 all problems of a file are reported at once.
