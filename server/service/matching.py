@@ -9,25 +9,14 @@ chunks as they are (already encoded bytes).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 import grpc
 
-from bekal.service.errors import ServiceError, internal, to_status
+from bekal.service.servicers import run_guarded
 from bekal.service.matching_core import MatchingCore
 from bekal.v1 import matching_pb2, matching_pb2_grpc
 
 SERVICE = matching_pb2.DESCRIPTOR.services_by_name["MatchingService"].full_name
-
-
-def _run(context: grpc.ServicerContext, what: str, fn: Callable[[], object]):
-    try:
-        return fn()
-    except ServiceError as err:
-        error = err
-    except Exception as exc:  # never UNKNOWN with a traceback
-        error = internal(what, exc)
-    context.abort_with_status(to_status(error))
 
 
 class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
@@ -37,20 +26,20 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
         self.core = core
 
     def Match(self, request, context):
-        return _run(context, "Match", lambda: self.core.match(request))
+        return run_guarded(context, "Match", lambda: self.core.match(request))
 
     def UploadCohort(self, request_iterator, context):
-        return _run(context, "UploadCohort",
+        return run_guarded(context, "UploadCohort",
                     lambda: matching_pb2.UploadCohortResponse(job=self.core.upload(request_iterator)))
 
     def GetMatchJob(self, request, context):
-        return _run(context, "GetMatchJob",
+        return run_guarded(context, "GetMatchJob",
                     lambda: matching_pb2.GetMatchJobResponse(job=self.core.get(request.job_id)))
 
     def StreamPlacements(self, request, context):
-        chunks = _run(context, "StreamPlacements", lambda: self.core.placements(request.job_id, request.offset))
+        chunks = run_guarded(context, "StreamPlacements", lambda: self.core.placements(request.job_id, request.offset))
         while True:
-            payload = _run(context, "StreamPlacements", lambda: next(chunks, None))
+            payload = run_guarded(context, "StreamPlacements", lambda: next(chunks, None))
             if payload is None:
                 return
             yield payload

@@ -22,6 +22,7 @@ from bekal.placement import (
     PlacementSummary,
     make_cohort,
 )
+from bekal.service.convert import OUTCOME_PB, reason_pb
 from bekal.service.errors import ServiceError, invalid
 from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2, matching_pb2
 
@@ -54,11 +55,6 @@ BECAUSE_PB = {
     Because.FULL: matching_pb2.NOT_PLACED_REASON_FULL,
 }
 BECAUSE = {v: k for k, v in BECAUSE_PB.items()}
-OUTCOME_PB = {
-    Outcome.ELIGIBLE: decision_pb2.OUTCOME_ELIGIBLE,
-    Outcome.INELIGIBLE: decision_pb2.OUTCOME_INELIGIBLE,
-    Outcome.PENDING: decision_pb2.OUTCOME_PENDING,
-}
 OUTCOME = {v: k for k, v in OUTCOME_PB.items()}
 JOB_STATUS_PB = {
     "queued": matching_pb2.MATCH_JOB_STATUS_QUEUED,
@@ -203,32 +199,10 @@ def fingerprint(parts: Iterable[bytes]) -> str:
 # ------------------------------------------------------------------------------------------- results
 
 
-def _fact_pb(fact: FactValue, out: decision_pb2.FactValue) -> None:
-    out.name = fact.name
-    value = fact.value
-    if value is None:
-        return
-    if isinstance(value, bool):
-        out.bool_value = value
-    elif isinstance(value, int):
-        out.int_value = value
-    elif isinstance(value, float):
-        out.double_value = value
-    elif isinstance(value, date):
-        out.string_value = value.isoformat()
-    else:
-        out.string_value = str(value)
-
-
-def reason_pb(reason: Reason) -> decision_pb2.Reason:
-    out = decision_pb2.Reason(
-        rule_id=reason.rule_id, ruleset=reason.ruleset, outcome=OUTCOME_PB[reason.outcome],
-        message_id=reason.message_id, message_en=reason.message_en, citation=reason.source,
-        shareable=reason.shareable, priority=reason.priority, missing=reason.missing,
-    )
-    for fact in reason.facts:
-        _fact_pb(fact, out.facts.add())
-    return out
+def _reason_bytes(reason: Reason) -> bytes:
+    out = decision_pb2.Reason()
+    reason_pb(reason, out)
+    return out.SerializeToString()
 
 
 def _standing_pb(s: Standing | None, out: matching_pb2.Standing) -> None:
@@ -250,7 +224,7 @@ class PlacementEncoder:
     def _reason(self, reason: Reason) -> bytes:
         hit = self._reasons.get(id(reason))
         if hit is None or hit[0] is not reason:
-            hit = self._reasons[id(reason)] = (reason, reason_pb(reason).SerializeToString())
+            hit = self._reasons[id(reason)] = (reason, _reason_bytes(reason))
         return hit[1]
 
     def placement(self, p: ClientPlacement, out: matching_pb2.ClientPlacement) -> None:

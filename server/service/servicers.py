@@ -31,7 +31,7 @@ def _abort(context: grpc.ServicerContext, error: ServiceError) -> None:
     context.abort_with_status(to_status(error))
 
 
-def _run(context: grpc.ServicerContext, what: str, fn: Callable[[], object]):
+def run_guarded(context: grpc.ServicerContext, what: str, fn: Callable[[], object]):
     """Call ``fn``; turn its failures into statuses (abort raises, ending the RPC)."""
     try:
         return fn()
@@ -65,7 +65,7 @@ class EligibilityServicer(eligibility_pb2_grpc.EligibilityServiceServicer):
             _expired(context)
             return self.encoder.response(self.eligibility.check(check))
 
-        return _run(context, "CheckEligibility", call)
+        return run_guarded(context, "CheckEligibility", call)
 
     def CheckEligibilityStream(
         self, request_iterator, context
@@ -80,7 +80,7 @@ class EligibilityServicer(eligibility_pb2_grpc.EligibilityServiceServicer):
                 results = self.eligibility.check_many(checks)
                 return self.encoder.stream_response(request.checks, results)
 
-            yield _run(context, "CheckEligibilityStream", call)
+            yield run_guarded(context, "CheckEligibilityStream", call)
             if self.draining.is_set():
                 _abort(context, ServiceError(
                     "UNAVAILABLE", "server is shutting down; resend the unanswered checks"))
@@ -103,7 +103,7 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
                     course_codes=sorted(book.courses),
                 )
 
-        return _run(context, "ListRulesets", call)
+        return run_guarded(context, "ListRulesets", call)
 
     def GetRuleset(self, request, context):
         def call():
@@ -125,7 +125,7 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
                     resource=("bekal.v1.Ruleset", request.name),
                 )
 
-        return _run(context, "GetRuleset", call)
+        return run_guarded(context, "GetRuleset", call)
 
     def ValidateRules(self, request, context):
         def call():
@@ -155,7 +155,7 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
                 rulesets=list(result.rulesets),
             )
 
-        return _run(context, "ValidateRules", call)
+        return run_guarded(context, "ValidateRules", call)
 
     def ReloadRules(self, request, context):
         def call():
@@ -179,7 +179,7 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
                 changed=outcome.changed,
             )
 
-        return _run(context, "ReloadRules", call)
+        return run_guarded(context, "ReloadRules", call)
 
 
 def _serialize(message) -> bytes:
