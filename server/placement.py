@@ -40,6 +40,7 @@ from datetime import date
 from typing import Any
 
 from bekal import facts as schema
+from bekal.audience import AUDIENCES, BNN, may_see, visible_reasons
 from bekal.decision import Decision, Outcome, Reason
 from bekal.matching import (
     Client,
@@ -72,7 +73,7 @@ PRIORITY_GROUP = "bnn"  # client.referrer value of the group course.reserved_bnn
 # eligibility requests served meanwhile interleave (measured: no slower than 5,000-pair calls)
 CHUNK_PAIRS = 500
 MAX_VIOLATIONS = 100  # problems reported at most per cohort (the rest are counted)
-AUDIENCES = ("bnn", "blk")
+
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``; phases: ``eligibility``, ``matching``, ``explaining``."""
@@ -380,7 +381,7 @@ def _facts(kind: str, raw: Any, where: str, parsed: bool,
 # ---------------------------------------------------------------------------------------- placing
 
 
-def place(engine: Any, cohort: Cohort, *, progress: Progress | None = None, audience: str = "bnn",
+def place(engine: Any, cohort: Cohort, *, progress: Progress | None = None, audience: str = BNN,
           chunk: int = CHUNK_PAIRS) -> Placement:
     """Decide, match and explain ``cohort`` with ``engine`` (a :class:`bekal.engine.Engine`).
 
@@ -487,9 +488,7 @@ def _instance(cohort: Cohort, decisions: list[list[Decision]]) -> Instance:
 
 
 def _visible(reasons: Iterable[Reason], outcome: Outcome, audience: str) -> tuple[Reason, ...]:
-    if audience == "blk":
-        return tuple(r for r in reasons if r.outcome is outcome and r.shareable)
-    return tuple(r for r in reasons if r.outcome is outcome)
+    return visible_reasons((r for r in reasons if r.outcome is outcome), audience)
 
 
 def _missing(reasons: Iterable[Reason]) -> tuple[str, ...]:
@@ -540,7 +539,7 @@ def _explain(cohort: Cohort, decisions: list[list[Decision]], instance: Instance
                 why.append(NotPlaced(d.course_code, Because.NOT_RANKED))
             else:
                 # a training centre sees no reasons at all for a client who has not consented to sharing
-                hidden = audience == "blk" and client.get("consent_to_share") is not True
+                hidden = not may_see(client, audience)
                 key = (d.course_code, d.outcome, hidden, *map(id, d.reasons))
                 hit = refused_cache.get(key)
                 if hit is None:

@@ -28,7 +28,7 @@ STATUS_PB = {
     RuleStatus.MISSING: decision_pb2.RULE_STATUS_MISSING_FACTS,
     RuleStatus.NOT_IN_FORCE: decision_pb2.RULE_STATUS_NOT_IN_FORCE,
 }
-AUDIENCE = {
+AUDIENCE = {  # unspecified gets the narrowest view (bekal.audience)
     eligibility_pb2.AUDIENCE_UNSPECIFIED: BLK,
     eligibility_pb2.AUDIENCE_BLK: BLK,
     eligibility_pb2.AUDIENCE_BNN: BNN,

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from bekal.audience import BLK, BNN, for_audience, may_see
 from bekal.decision import Decision
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.service.errors import ServiceError, internal
@@ -32,8 +33,6 @@ log = logging.getLogger("bekal.service")
 
 WITA = timezone(timedelta(hours=8), "WITA")  # Kalimantan Selatan's time zone
 
-BNN = "bnn"  # BNN case management: everything
-BLK = "blk"  # training centre: outcome, priority, shareable reasons; needs consent
 AUDIENCES = (BNN, BLK)
 
 
@@ -326,21 +325,6 @@ def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> li
     return sorted(out)
 
 
-def for_audience(decision: Decision, audience: str) -> Decision:
-    """What ``audience`` may see of a decision (DESIGN §6).
-
-    BNN sees everything. A training centre sees the outcome, the priority and the
-    shareable reasons, never the explain trace (which lists every rule and the
-    facts it read, rehabilitation details included).
-    """
-    if audience == BNN:
-        return decision
-    reasons = tuple(r for r in decision.reasons if r.shareable)
-    if len(reasons) == len(decision.reasons) and not decision.trace:
-        return decision
-    return replace(decision, reasons=reasons, trace=())
-
-
 def summary_line(d: Decision) -> str:
     """One decision for the decision log: ``COURSE OUTCOME PRIORITY ruleset/rule,...`` (no facts)."""
     rules = ",".join([f"{r.ruleset}/{r.rule_id}" for r in d.reasons])
@@ -421,7 +405,7 @@ class Eligibility:
 
     @staticmethod
     def _plan(check: Check, courses: Mapping[str, Mapping[str, Any]]) -> list[str]:
-        if check.audience == BLK and check.client.get("consent_to_share") is not True:
+        if not may_see(check.client, check.audience):
             raise ServiceError(
                 "PERMISSION_DENIED",
                 "the client has not consented to sharing with a training centre",

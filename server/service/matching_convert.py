@@ -22,6 +22,7 @@ from bekal.placement import (
     PlacementSummary,
     make_cohort,
 )
+from bekal.audience import BLK, BNN
 from bekal.service.convert import OUTCOME_PB, reason_pb
 from bekal.service.errors import ServiceError, invalid
 from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2, matching_pb2
@@ -43,11 +44,11 @@ RESERVE_ORDER_PB = {
     ReserveOrder.RESERVED_FIRST: matching_pb2.RESERVE_ORDER_RESERVED_FIRST,
 }
 AUDIENCE = {
-    eligibility_pb2.AUDIENCE_UNSPECIFIED: "blk",
-    eligibility_pb2.AUDIENCE_BLK: "blk",
-    eligibility_pb2.AUDIENCE_BNN: "bnn",
+    eligibility_pb2.AUDIENCE_UNSPECIFIED: BLK,
+    eligibility_pb2.AUDIENCE_BLK: BLK,
+    eligibility_pb2.AUDIENCE_BNN: BNN,
 }
-AUDIENCE_PB = {"blk": eligibility_pb2.AUDIENCE_BLK, "bnn": eligibility_pb2.AUDIENCE_BNN}
+AUDIENCE_PB = {BLK: eligibility_pb2.AUDIENCE_BLK, BNN: eligibility_pb2.AUDIENCE_BNN}
 BECAUSE_PB = {
     Because.INELIGIBLE: matching_pb2.NOT_PLACED_REASON_INELIGIBLE,
     Because.PENDING: matching_pb2.NOT_PLACED_REASON_PENDING,
@@ -96,7 +97,7 @@ def parse_settings(settings: matching_pb2.MatchSettings, today: date, prefix: st
     if audience is None:
         violations.append((f"{prefix}audience", f"unknown audience {settings.audience}"))
     return ({"as_of": as_of, "seed": settings.seed, "reserve_order": order or ReserveOrder.OPEN_FIRST,
-             "audience": audience or "blk"}, violations)
+             "audience": audience or BLK}, violations)
 
 
 def resolved_settings(values: Mapping[str, Any]) -> matching_pb2.MatchSettings:
