@@ -42,7 +42,29 @@ def _enum_number(field: FieldDescriptor, value: Any) -> int:
         if candidate in enum.values_by_name:
             return enum.values_by_name[candidate].number
     allowed = ", ".join(v.name[len(prefix):].lower() for v in enum.values if v.number)
-    raise ValueError(f"{field.name}: unknown value {value!r}; one of {allowed}")
+    raise ValueError(f"unknown value {value!r}; one of {allowed}")
+
+
+def _set(msg: Any, field: FieldDescriptor, value: Any) -> None:
+    key = field.name
+    if field.is_repeated:
+        getattr(msg, key).extend(str(v) for v in value)
+    elif field.type == FieldDescriptor.TYPE_ENUM:
+        setattr(msg, key, _enum_number(field, value))
+    elif field.type == FieldDescriptor.TYPE_STRING:
+        setattr(msg, key, value.isoformat() if isinstance(value, date) else str(value))
+    elif field.type == FieldDescriptor.TYPE_BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        setattr(msg, key, value)
+    elif field.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"expected a number, got {value!r}")
+        setattr(msg, key, float(value))
+    else:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        setattr(msg, key, value)
 
 
 def message_from(cls: type, data: Mapping[str, Any] | Any):
@@ -61,22 +83,12 @@ def message_from(cls: type, data: Mapping[str, Any] | Any):
         field = fields.get(key)
         if field is None:
             raise ValueError(f"unknown {cls.DESCRIPTOR.name} field {key!r}; known: {', '.join(fields)}")
-        if value is None:
+        if value is None or value == "":
             continue
-        if field.is_repeated:
-            getattr(msg, key).extend(str(v) for v in value)
-        elif field.type == FieldDescriptor.TYPE_ENUM:
-            setattr(msg, key, _enum_number(field, value))
-        elif field.type == FieldDescriptor.TYPE_STRING:
-            setattr(msg, key, value.isoformat() if isinstance(value, date) else str(value))
-        elif field.type == FieldDescriptor.TYPE_BOOL:
-            if not isinstance(value, bool):
-                raise ValueError(f"{key}: expected true or false, got {value!r}")
-            setattr(msg, key, value)
-        elif field.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-            setattr(msg, key, float(value))
-        else:
-            setattr(msg, key, int(value))
+        try:
+            _set(msg, field, value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{key}: {exc}") from None
     return msg
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 
 from bekal import facts as schema
+from bekal.client.convert import message_from
 from bekal.placement import ClientPlacement, CourseFill, NotPlaced, PlacementSummary, describe
 from bekal.v1 import facts_pb2
 
@@ -498,45 +499,8 @@ def write_table(path: str, columns: Sequence[str], rows: Iterable[list[Any]], ob
 
 def client_message(record: Mapping[str, Any]) -> facts_pb2.Client:
     """A client record (as read) as a ``bekal.v1.Client``; ValueError naming the field."""
-    return _message(facts_pb2.Client, record)
+    return message_from(facts_pb2.Client, record)
 
 
 def course_message(record: Mapping[str, Any]) -> facts_pb2.Course:
-    return _message(facts_pb2.Course, record)
-
-
-def _message(cls, record: Mapping[str, Any]):
-    msg = cls()
-    fields = cls.DESCRIPTOR.fields_by_name
-    for key, value in record.items():
-        fd = fields[key]
-        if value is None or value == "":
-            continue
-        try:
-            if fd.is_repeated:
-                getattr(msg, key).extend(str(v) for v in value)
-            elif fd.type == FieldDescriptor.TYPE_ENUM:
-                zero = fd.enum_type.values_by_number[0].name
-                prefix = zero[: -len("UNSPECIFIED")]
-                name = prefix + str(value).strip().upper()
-                if name not in fd.enum_type.values_by_name:
-                    allowed = ", ".join(v.name[len(prefix):].lower() for v in fd.enum_type.values if v.number)
-                    raise ValueError(f"unknown value {value!r}; one of {allowed}")
-                setattr(msg, key, fd.enum_type.values_by_name[name].number)
-            elif fd.type == FieldDescriptor.TYPE_STRING:
-                setattr(msg, key, value.isoformat() if isinstance(value, date) else str(value))
-            elif fd.type == FieldDescriptor.TYPE_BOOL:
-                if not isinstance(value, bool):
-                    raise ValueError(f"expected true or false, got {value!r}")
-                setattr(msg, key, value)
-            elif fd.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ValueError(f"expected a number, got {value!r}")
-                setattr(msg, key, float(value))
-            else:
-                if isinstance(value, bool) or not isinstance(value, int):
-                    raise ValueError(f"expected a whole number, got {value!r}")
-                setattr(msg, key, value)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{key}: {exc}") from None
-    return msg
+    return message_from(facts_pb2.Course, record)
