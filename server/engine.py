@@ -21,7 +21,7 @@ import copy
 import itertools
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -72,7 +72,7 @@ class _Loaded:
     rulebook: Any  # bekal.rulebook.Rulebook (not imported: the engine does not depend on rule files)
     compiled: CompiledRules
     ruleset: Any  # durable.engine.Ruleset
-    fired: list  # (event index, rule index) appended by actions; only touched under the engine lock
+    fired: list  # (event index, rule index) recorded by `dispatch`; only touched under the engine lock
     missing: list
     reasons: "_Reasons"
 
@@ -115,16 +115,15 @@ class Engine:
 
     def _register(self, rulebook: Any, compiled: CompiledRules) -> _Loaded:
         definition = copy.deepcopy(compiled.definition)  # durable_rules mutates what it is given
-        fired: list = []
-        missing: list = []
-        for name, (kind, index) in compiled.actions.items():
-            definition[name]["run"] = _action(fired.append if kind == "fired" else missing.append, index)
-        definition[SESSION] = {"all": [{"m": {SESSION: 1}}], "run": lambda c: None}
+        # durable_rules wants a callable per rule; `dispatch` records what fired instead of calling them.
+        for name in compiled.actions:
+            definition[name]["run"] = _never_called
+        definition[SESSION] = {"all": [{"m": {SESSION: 1}}], "run": _never_called}
         try:
             self._host.register_rulesets({compiled.name: definition})
         except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
             raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
-        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), fired, missing, _Reasons())
+        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), [], [], _Reasons())
 
     def close(self) -> None:
         with self._lock:
@@ -211,31 +210,49 @@ class Engine:
                 return None
             handle = active.ruleset._handle
             del active.fired[:], active.missing[:]
+            actions = active.compiled.actions
+            lists = {"fired": active.fired, "missing": active.missing}
+
+            def record(name: str, message: dict) -> None:
+                target = actions.get(name)  # None for the session sentinel
+                if target is not None:
+                    lists[target[0]].append((message["m"][INDEX], target[1]))
+
             for start in range(0, len(events), BATCH):
                 sid = f"b{next(self._sessions)}"
                 chunk = [{SESSION: 1}, *events[start : start + BATCH]]
                 for event in chunk:
                     event["sid"] = sid
-                errors: list[BaseException] = []
                 try:
                     result = dre.assert_facts(handle, json.dumps(chunk))
                     # result[0] is 1 when some fact matched no rule: normal for an eligible client.
-                    active.ruleset.do_actions(result[1], lambda e, _s: e and errors.append(e))
+                    dispatch(handle, result[1], record)
                 finally:
                     dre.delete_state(handle, sid)
-                if errors:
-                    raise EngineError(f"a rule action failed: {errors[0]}")
             fired = _group(active.fired)
             missing = _group(active.missing)
             del active.fired[:], active.missing[:]
         return fired, missing, active
 
 
-def _action(append: Any, index: int) -> Any:
-    def action(c: Any) -> None:
-        append((c._m["m"][INDEX], index))
+def dispatch(handle: int, state: int, on_action: Callable[[str, dict], None]) -> None:
+    """Run the actions durable_rules queued for a session, calling ``on_action(rule name, message)``.
 
-    return action
+    This is durable.engine.Ruleset.do_actions without what our actions never use: a Closure
+    per action, re-posting the unchanged session state after each one, timers and promises.
+    That machinery cost about half of each decision; the C calls and their order are the same
+    (measured: identical decisions on 24,000 pairs, flat memory over 500,000).
+    """
+    started = dre.start_action_for_state(handle, state)
+    message = started[1] if started else None
+    while message:
+        for name, payload in json.loads(message).items():
+            on_action(name, payload)
+        message = dre.complete_and_start_action(handle, state)
+
+
+def _never_called(c: Any) -> None:
+    raise AssertionError("bekal.engine.dispatch runs actions; durable_rules' own dispatch is never used")
 
 
 def _group(pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
