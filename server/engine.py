@@ -123,7 +123,7 @@ class Engine:
             self._host.register_rulesets({compiled.name: definition})
         except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
             raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
-        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), [], [], _Reasons())
+        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), [], [], _Reasons(compiled.rules))
 
     def close(self) -> None:
         with self._lock:
@@ -302,12 +302,15 @@ class _Reasons:
 
     LIMIT = 200_000
 
-    def __init__(self) -> None:
+    def __init__(self, rules: Sequence[CompiledRule] = ()) -> None:
         self._cache: dict[tuple, Reason] = {}
+        # per rule: (is a client fact, field) of each fact its reason shows, looked up on every decision
+        self._shown = [tuple((n.startswith("client."), n.split(".", 1)[1]) for n in r.shown) for r in rules]
 
     def get(self, rule: CompiledRule, outcome: Outcome, client: Mapping, course: Mapping,
             missing: tuple[str, ...] = ()) -> Reason:
-        key = (rule.index, outcome, missing, *_values(rule.shown, client, course).values())
+        key = (rule.index, outcome, missing,
+               *[(client if own else course).get(field) for own, field in self._shown[rule.index]])
         try:
             hit = self._cache.get(key)
         except TypeError:  # an unhashable fact value: build without the cache
@@ -320,26 +323,27 @@ class _Reasons:
 
 
 _EFFECT_OUTCOME = {"ineligible": Outcome.INELIGIBLE, "pending": Outcome.PENDING, "priority": Outcome.ELIGIBLE}
+_ORDER = {Outcome.INELIGIBLE: 0, Outcome.PENDING: 1, Outcome.ELIGIBLE: 2}
 
 
-def _decide(reasons_cache: _Reasons, rules: tuple[CompiledRule, ...], fired_idx: Sequence[int], missing_idx: Sequence[int],
-            client: Mapping, course: Mapping, as_of: date, version: str, explain: bool) -> Decision:
+def _decide(reasons_cache: _Reasons, rules: tuple[CompiledRule, ...], fired_idx: Sequence[int],
+            missing_idx: Sequence[int], client: Mapping, course: Mapping, as_of: date, version: str,
+            explain: bool) -> Decision:
     """Any INELIGIBLE wins, then PENDING (including undecidable rules), else ELIGIBLE."""
-    fired = set(fired_idx)
-    undecided = [i for i in missing_idx if i not in fired]
-    reasons = [reasons_cache.get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course) for i in sorted(fired)]
-    reasons += [reasons_cache.get(rules[i], Outcome.PENDING, client, course, _absent_inputs(rules[i], client, course))
-                for i in sorted(undecided)]
-    outcomes = {r.outcome for r in reasons}
-    outcome = (Outcome.INELIGIBLE if Outcome.INELIGIBLE in outcomes
-               else Outcome.PENDING if Outcome.PENDING in outcomes else Outcome.ELIGIBLE)
-    order = {Outcome.INELIGIBLE: 0, Outcome.PENDING: 1, Outcome.ELIGIBLE: 2}
-    reasons.sort(key=lambda r: order[r.outcome])
-    priority = sum(r.priority for r in reasons)
-    trace = _trace(rules, fired, set(undecided), client, course, as_of) if explain else ()
+    fired = sorted(set(fired_idx))
+    reasons = [reasons_cache.get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course) for i in fired]
+    undecided = sorted(set(missing_idx).difference(fired)) if missing_idx else []
+    for i in undecided:
+        reasons.append(reasons_cache.get(rules[i], Outcome.PENDING, client, course,
+                                         _absent_inputs(rules[i], client, course)))
+    if len(reasons) > 1:
+        reasons.sort(key=lambda r: _ORDER[r.outcome])
+    outcome = reasons[0].outcome if reasons else Outcome.ELIGIBLE
+    trace = _trace(rules, set(fired), set(undecided), client, course, as_of) if explain else ()
     return Decision(
         client_id=str(client.get("id", "")), course_code=str(course.get("code", "")), outcome=outcome,
-        reasons=tuple(reasons), priority=priority, ruleset_version=version, as_of=as_of, trace=trace,
+        reasons=tuple(reasons), priority=sum(r.priority for r in reasons), ruleset_version=version,
+        as_of=as_of, trace=trace,
     )
 
 
