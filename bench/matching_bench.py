@@ -33,6 +33,11 @@ import warnings
 from collections.abc import Callable
 from typing import TypeVar
 
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from workload import print_table  # noqa: E402
+
 from bekal.matching import (
     Client,
     Course,
@@ -187,16 +192,6 @@ def measure(label: str, instance: Instance, runs: int) -> tuple[dict[str, object
     return row, result
 
 
-def print_table(rows: list[dict[str, object]]) -> None:
-    headers = list(rows[0])
-    cells = [[_fmt(r.get(h, "")) for h in headers] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    print("  ".join(h.rjust(w) for h, w in zip(headers, widths)))
-    print("  ".join("-" * w for w in widths))
-    for c in cells:
-        print("  ".join(v.rjust(w) for v, w in zip(c, widths)))
-
-
 def _fmt(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.3f}"
@@ -227,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     row_res, res_res = measure(f"{large[0]:,} x {large[1]} +reserves", inst_large_res, runs)
     rows.append(row_res)
     print()
-    print_table(rows)
+    print_table(rows, _fmt)
     print(
         f"\nreserves (open first): {res_res.summary.reserved_to_group:,} of "
         f"{res_res.summary.reserved_seats:,} reserved seats to the group; group placed "
@@ -260,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                 {"solver": "matching: build + solve", "seconds": t_build + t_solve,
                  "x slower than bekal": (t_build + t_solve) / ours},
             ]
-            print_table(lib_rows)
+            print_table(lib_rows, _fmt)
             ratio = t_solve / ours
             print(f"\ntarget: >= 20x faster than matching.solve() -> {ratio:.1f}x: {'OK' if ratio >= 20 else 'MISSED'}")
             print(f"same matching as the matching library: {'yes' if same else f'NO ({diff} clients differ)'}")

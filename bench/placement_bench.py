@@ -139,16 +139,6 @@ def run(label: str, n_clients: int, n_courses: int, rulebook: Any, check: bool) 
     return row
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
-    headers = list(rows[0])
-    cells = [[_fmt(r.get(h, "")) for h in headers] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    print("  ".join(h.rjust(w) for h, w in zip(headers, widths)))
-    print("  ".join("-" * w for w in widths))
-    for c in cells:
-        print("  ".join(v.rjust(w) for v, w in zip(c, widths)))
-
-
 def _fmt(v: object) -> str:
     if isinstance(v, float):
         return f"{v:,.0f}" if v >= 1000 else f"{v:.2f}"
@@ -168,7 +158,7 @@ def main() -> int:
     for n_clients, n_courses in sizes:
         rows.append(run(f"{n_clients:,} x {n_courses}", n_clients, n_courses, rulebook, not ns.no_check))
     print(f"placement job, in-process, default rules ({rulebook.version}), {PREFS} preferences per client")
-    print_table(rows)
+    workload.print_table(rows, _fmt)
     worst = rows[-1]
     if not ns.quick:
         verdict = "met" if worst["whole job s"] < 30 else "MISSED"

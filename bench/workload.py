@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from collections.abc import Callable
 from typing import Any
 
 AS_OF = date(2019, 5, 16)
@@ -32,3 +33,14 @@ def clients(n: int, seed: int = 7) -> list[dict[str, Any]]:
             c["interview_score"] = float(rng.randint(40, 95))
         out.append(c)
     return out
+
+
+def print_table(rows: list[dict[str, Any]], fmt: Callable[[object], str]) -> None:
+    """Right-aligned columns, one row per dict, the keys of the first as headers."""
+    headers = list(rows[0])
+    cells = [[fmt(r.get(h, "")) for h in headers] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    print("  ".join(h.rjust(w) for h, w in zip(headers, widths)))
+    print("  ".join("-" * w for w in widths))
+    for c in cells:
+        print("  ".join(v.rjust(w) for v, w in zip(c, widths)))
