@@ -72,8 +72,6 @@ class _Loaded:
     rulebook: Any  # bekal.rulebook.Rulebook (not imported: the engine does not depend on rule files)
     compiled: CompiledRules
     ruleset: Any  # durable.engine.Ruleset
-    fired: list  # (event index, rule index) recorded by `dispatch`; only touched under the engine lock
-    missing: list
     reasons: "_Reasons"
 
 
@@ -105,8 +103,7 @@ class Engine:
         compiled: CompiledRules = rulebook.compiled
         with self._lock:
             if self._active is not None and self._active.compiled.name == compiled.name:
-                self._active = _Loaded(rulebook, compiled, self._active.ruleset, self._active.fired,
-                                       self._active.missing, self._active.reasons)
+                self._active = _Loaded(rulebook, compiled, self._active.ruleset, self._active.reasons)
                 return
             loaded = self._register(rulebook, compiled)
             old, self._active = self._active, loaded
@@ -123,7 +120,7 @@ class Engine:
             self._host.register_rulesets({compiled.name: definition})
         except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
             raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
-        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), [], [], _Reasons(compiled.rules))
+        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), _Reasons(compiled.rules))
 
     def close(self) -> None:
         with self._lock:
@@ -209,9 +206,8 @@ class Engine:
             if active is not expected:
                 return None
             handle = active.ruleset._handle
-            del active.fired[:], active.missing[:]
             actions = active.compiled.actions
-            lists = {"fired": active.fired, "missing": active.missing}
+            lists: dict[str, list[tuple[int, int]]] = {"fired": [], "missing": []}  # (event, rule index)
 
             def record(name: str, message: dict) -> None:
                 target = actions.get(name)  # None for the session sentinel
@@ -229,10 +225,7 @@ class Engine:
                     dispatch(handle, result[1], record)
                 finally:
                     dre.delete_state(handle, sid)
-            fired = _group(active.fired)
-            missing = _group(active.missing)
-            del active.fired[:], active.missing[:]
-        return fired, missing, active
+        return _group(lists["fired"]), _group(lists["missing"]), active
 
 
 def dispatch(handle: int, state: int, on_action: Callable[[str, dict], None]) -> None:
