@@ -16,7 +16,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -218,10 +218,8 @@ def _read_csv(path: str, kind: str, text: str) -> Records:
     return out
 
 
-def _read_jsonl(path: str, kind: str, text: str) -> Records:
-    out = Records(path)
-    problems = _Problems()
-    known = _fields(kind)
+def _jsonl_objects(path: str, text: str, what: str, problems: "_Problems") -> Iterator[tuple[int, dict]]:
+    """``(row, object)`` for each non-blank line that is a JSON object; the rest go to ``problems``."""
     for row, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -231,8 +229,16 @@ def _read_jsonl(path: str, kind: str, text: str) -> Records:
             problems.add(f"{path}:{row}:{exc.colno}: not valid JSON: {exc.msg}")
             continue
         if not isinstance(obj, dict):
-            problems.add(f"{path}:{row}:1: expected a JSON object with {kind} fields")
+            problems.add(f"{path}:{row}:1: expected a JSON object with {what}")
             continue
+        yield row, obj
+
+
+def _read_jsonl(path: str, kind: str, text: str) -> Records:
+    out = Records(path)
+    problems = _Problems()
+    known = _fields(kind)
+    for row, obj in _jsonl_objects(path, text, f"{kind} fields", problems):
         record: dict[str, Any] = {}
         for name, value in obj.items():
             if name not in known:
@@ -288,17 +294,7 @@ def read_rankings(path: str) -> Rankings:
         except csv.Error as exc:
             problems.add(f"{path}:{reader.line_num}: not valid CSV: {exc}")
     else:
-        for row, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.add(f"{path}:{row}:{exc.colno}: not valid JSON: {exc.msg}")
-                continue
-            if not isinstance(obj, dict):
-                problems.add(f"{path}:{row}:1: expected a JSON object with " + ", ".join(RANKING_COLUMNS))
-                continue
+        for row, obj in _jsonl_objects(path, text, ", ".join(RANKING_COLUMNS), problems):
             for name in obj:
                 if name not in RANKING_COLUMNS:
                     problems.add(f"{path}:{row}:{name}: unknown field; use " + ", ".join(RANKING_COLUMNS))
