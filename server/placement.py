@@ -35,7 +35,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -49,6 +49,7 @@ from bekal.matching import (
     MatchResult,
     ReserveOrder,
     Standing,
+    Summary,
     deferred_acceptance,
 )
 from bekal.matching import Reason as MatchReason
@@ -168,27 +169,15 @@ class CourseFill:
 
 
 @dataclass(frozen=True, slots=True)
-class PlacementSummary:
-    """Figures for a report line."""
+class PlacementSummary(Summary):
+    """The matching's figures (:class:`bekal.matching.Summary`) and the placement job's own."""
 
-    clients: int
-    placed: int
-    unmatched: int
-    courses: int
-    seats: int
-    seats_filled: int
-    courses_full: int
-    group_clients: int
-    group_placed: int
-    reserved_seats: int
-    reserved_to_group: int
     first_choice: int  # clients placed at their first choice
     pairs: int  # client x course decisions taken
     eligible_pairs: int
     ineligible_pairs: int
     pending_pairs: int
     not_ranked_pairs: int  # eligible pairs left out because the panel did not rank the client
-    proposals: int  # applications made in deferred acceptance
     ruleset_version: str
     as_of: date
     seed: int
@@ -566,12 +555,9 @@ def _explain(cohort: Cohort, decisions: list[list[Decision]], instance: Instance
     s = match.summary
     version = next((ds[0].ruleset_version for ds in decisions if ds), "")
     summary = PlacementSummary(
-        clients=s.clients, placed=s.placed, unmatched=s.unmatched, courses=s.courses, seats=s.seats,
-        seats_filled=s.seats_filled, courses_full=s.courses_full, group_clients=s.group_clients,
-        group_placed=s.group_placed, reserved_seats=s.reserved_seats, reserved_to_group=s.reserved_to_group,
-        first_choice=first_choice, pairs=sum(counts.values()), eligible_pairs=counts[Outcome.ELIGIBLE],
+        **{f.name: getattr(s, f.name) for f in fields(Summary)}, first_choice=first_choice, pairs=sum(counts.values()), eligible_pairs=counts[Outcome.ELIGIBLE],
         ineligible_pairs=counts[Outcome.INELIGIBLE], pending_pairs=counts[Outcome.PENDING],
-        not_ranked_pairs=not_ranked_pairs, proposals=s.proposals, ruleset_version=version,
+        not_ranked_pairs=not_ranked_pairs, ruleset_version=version,
         as_of=cohort.as_of, seed=cohort.seed, reserve_order=cohort.reserve_order,
     )
     return tuple(out), tuple(fills), summary

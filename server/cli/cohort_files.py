@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -452,9 +452,9 @@ def course_json(f: CourseFill) -> dict[str, Any]:
 
 def summary_json(s: PlacementSummary) -> dict[str, Any]:
     out = {}
-    for name in s.__slots__:
-        value = getattr(s, name)
-        out[name] = value.isoformat() if isinstance(value, date) else getattr(value, "value", value)
+    for f in fields(s):
+        value = getattr(s, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, date) else getattr(value, "value", value)
     return out
 
 
