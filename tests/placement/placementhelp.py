@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from contextlib import closing
 from pathlib import Path
+
+import servers
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -49,56 +47,8 @@ def bekal(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``bekal serve`` on a free loopback port with the default rules and a database in ``tmp``."""
-
-    def __init__(self, tmp: Path, db: Path | None = None, port: int | None = None):
-        self.port = port or free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.db = db or tmp / "bekal.db"
-        self.log_path = tmp / f"server-{self.port}-{time.monotonic_ns()}.log"
-        self._log = open(self.log_path, "wb")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BEKAL_")}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from bekal.cli import main; main()", "serve", "--listen", self.address,
-             "--rules", str(RULES), "--db", str(self.db), "--reload-interval", "0", "--grace", "2"],
-            stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
-        self.wait_listening()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_listening(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with closing(socket.create_connection(("127.0.0.1", self.port), timeout=0.2)):
-                    return  # the rules are loaded before the server listens
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"server not listening after {timeout} s:\n{self.log()}")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
-
-    def crash(self) -> None:
-        """``kill -9``: no shutdown code runs."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-        self._log.close()
+def Server(tmp: Path, db: Path | None = None, port: int | None = None) -> servers.Server:
+    """``bekal serve`` on the default rules, listening; a database in ``tmp`` unless ``db`` is given."""
+    server = servers.Server(tmp, RULES, db=db, port=port, reload_interval="0", grace="2")
+    server.wait_listening()  # the rules are loaded before the server listens
+    return server

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from placementhelp import AS_OF, EXAMPLES, bekal, free_port
+from placementhelp import AS_OF, EXAMPLES, bekal
+from servers import free_port
 
 COHORT = str(EXAMPLES / "cohort.csv")
 COURSES = str(EXAMPLES / "courses.csv")

@@ -11,8 +11,6 @@ import uuid
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from bekal.cli import cohort_files as files
 from bekal.placement import make_cohort, place
@@ -20,6 +18,7 @@ from bekal.service import matching_convert as conv
 from bekal.store.jobs import NewJob, SQLiteJobStore
 from bekal.v1 import eligibility_pb2, facts_pb2, matching_pb2, matching_pb2_grpc
 from placementhelp import AS_OF, EXAMPLES, Server, bekal, client
+from servers import rpc_failure
 
 SETTINGS = matching_pb2.MatchSettings(as_of_date=AS_OF, seed=2019, audience=eligibility_pb2.AUDIENCE_BNN)
 SUCCEEDED, FAILED = matching_pb2.MATCH_JOB_STATUS_SUCCEEDED, matching_pb2.MATCH_JOB_STATUS_FAILED
@@ -32,22 +31,6 @@ def example_messages():
     return ([files.client_message(r) for r in clients.records], [files.course_message(r) for r in courses.records],
             [matching_pb2.CourseRanking(course_code=c, client_ids=ids) for c, ids in rankings.entries],
             (clients, courses, rankings))
-
-
-def failure(call, *args):
-    """Call expecting failure: (code, {field: description}, status)."""
-    with pytest.raises(grpc.RpcError) as info:
-        result = call(*args, timeout=30)
-        if hasattr(result, "__iter__") and not hasattr(result, "DESCRIPTOR"):
-            list(result)
-    status = rpc_status.from_call(info.value)
-    fields = {}
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields.update({v.field: v.description for v in bad.field_violations})
-    return info.value.code(), fields, status
 
 
 def wait_done(stub, job_id: str, timeout: float = 60.0):
@@ -130,7 +113,7 @@ def conv_client(facts):
 def test_match_refuses_bad_fields_with_field_violations(stub):
     bad = [conv_client(client("A", "JHT-01", "XYZ")), conv_client(client("A", "JHT-01")),
            facts_pb2.Client(id="C", birth_date="1990-02-30", preferences=["JHT-01"])]
-    code, fields, _ = failure(stub.Match, matching_pb2.MatchRequest(
+    code, fields, _ = rpc_failure(stub.Match, matching_pb2.MatchRequest(
         settings=matching_pb2.MatchSettings(as_of_date="2019-6-1"), clients=bad))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert fields["clients[0].preferences[1]"] == "unknown course 'XYZ'"
@@ -141,7 +124,7 @@ def test_match_refuses_bad_fields_with_field_violations(stub):
 
 def test_match_is_limited_in_size_and_points_to_the_job_api(stub):
     many = [facts_pb2.Client(id=f"C{i}") for i in range(conv.MAX_INLINE_CLIENTS + 1)]
-    code, fields, status = failure(stub.Match, matching_pb2.MatchRequest(clients=many))
+    code, fields, status = rpc_failure(stub.Match, matching_pb2.MatchRequest(clients=many))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "UploadCohort" in fields["clients"]
 
 
@@ -167,7 +150,7 @@ def test_upload_poll_and_stream_a_job(stub):
     # a retry with the same request id and content is the same job; other content is refused
     assert upload(stub, clients, courses, rankings, request_id=request_id).job_id == job.job_id
     other = matching_pb2.MatchSettings(as_of_date=AS_OF, seed=1)
-    code, fields, _ = failure(lambda **kw: upload(stub, clients, courses, rankings, settings=other,
+    code, fields, _ = rpc_failure(lambda **kw: upload(stub, clients, courses, rankings, settings=other,
                                                   request_id=request_id))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "already used" in fields["request_id"]
 
@@ -175,19 +158,19 @@ def test_upload_poll_and_stream_a_job(stub):
 def test_a_bad_upload_creates_no_job(stub):
     clients, courses, _, _ = example_messages()
     clients[4].preferences.append("NOPE")
-    code, fields, _ = failure(lambda **kw: upload(stub, clients, courses))
+    code, fields, _ = rpc_failure(lambda **kw: upload(stub, clients, courses))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert fields == {"clients[4].preferences[2]": "unknown course 'NOPE'"}
-    code, fields, _ = failure(lambda **kw: upload(stub, clients[:2], courses, request_id=""))
+    code, fields, _ = rpc_failure(lambda **kw: upload(stub, clients[:2], courses, request_id=""))
     assert fields == {"request_id": "required"}
 
 
 def test_unknown_jobs_are_not_found(stub):
-    code, fields, status = failure(stub.GetMatchJob, matching_pb2.GetMatchJobRequest(job_id="no-such-job"))
+    code, fields, status = rpc_failure(stub.GetMatchJob, matching_pb2.GetMatchJobRequest(job_id="no-such-job"))
     assert code == grpc.StatusCode.NOT_FOUND and "no-such-job" in fields["job_id"]
-    code, _, _ = failure(stub.StreamPlacements, matching_pb2.StreamPlacementsRequest(job_id="no-such-job"))
+    code, _, _ = rpc_failure(stub.StreamPlacements, matching_pb2.StreamPlacementsRequest(job_id="no-such-job"))
     assert code == grpc.StatusCode.NOT_FOUND
-    code, fields, _ = failure(stub.GetMatchJob, matching_pb2.GetMatchJobRequest())
+    code, fields, _ = rpc_failure(stub.GetMatchJob, matching_pb2.GetMatchJobRequest())
     assert code == grpc.StatusCode.INVALID_ARGUMENT and fields == {"job_id": "required"}
 
 
@@ -276,7 +259,7 @@ def test_a_job_that_keeps_being_interrupted_is_failed_with_the_reason(tmp_path, 
             assert recovered.status == SUCCEEDED and recovered.attempts == 2
             failed = wait_done(stub, poisoned.job_id)
             assert failed.status == FAILED and "interrupted 3 times" in failed.error
-            code, _, status = failure(stub.StreamPlacements,
+            code, _, status = rpc_failure(stub.StreamPlacements,
                                       matching_pb2.StreamPlacementsRequest(job_id=poisoned.job_id))
             assert code == grpc.StatusCode.FAILED_PRECONDITION and "interrupted 3 times" in status.message
     finally:

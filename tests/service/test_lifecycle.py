@@ -19,7 +19,9 @@ from bekal.client import BekalError, Check, Outcome, connect
 from bekal.client.convert import client_message
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc
 
-from .conftest import AS_OF, adult, free_port
+from servers import free_port
+
+from .conftest import AS_OF, adult
 
 
 def test_without_valid_rules_not_serving_until_fixed(rules_dir, start_server):

@@ -9,12 +9,12 @@ import uuid
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from bekal.client import BekalError, Check, Outcome
 from bekal.client.convert import client_message
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc, rules_pb2, rules_pb2_grpc
+
+from servers import rpc_failure
 
 from .conftest import AS_OF, adult
 
@@ -29,23 +29,6 @@ def api(server):
 def channel(server):
     with grpc.insecure_channel(server.address) as ch:
         yield ch
-
-
-def raw_error(call, request):
-    """Call a raw stub expecting failure; return (code, BadRequest field -> description, status)."""
-    with pytest.raises(grpc.RpcError) as info:
-        call(request, timeout=10)
-    status = rpc_status.from_call(info.value)
-    violations = {}
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            violations.update({v.field: v.description for v in bad.field_violations})
-    return info.value.code(), violations, status
-
-
-# ------------------------------------------------------------------------------ health, reflection
 
 
 def test_health_is_serving_for_every_service(api):
@@ -189,7 +172,7 @@ def test_bad_request_gets_status_and_field(channel, kwargs, code, field):
         as_of_date=kwargs.pop("as_of_date", AS_OF), audience=kwargs.pop("audience", eligibility_pb2.AUDIENCE_BNN),
         **kwargs,
     )
-    got, violations, status = raw_error(stub.CheckEligibility, request)
+    got, violations, status = rpc_failure(stub.CheckEligibility, request)
     assert got == code
     assert field in violations, (status.message, violations)
     assert "Traceback" not in status.message
@@ -197,7 +180,7 @@ def test_bad_request_gets_status_and_field(channel, kwargs, code, field):
 
 def test_missing_client_message(channel):
     stub = eligibility_pb2_grpc.EligibilityServiceStub(channel)
-    code, violations, _ = raw_error(stub.CheckEligibility, eligibility_pb2.CheckEligibilityRequest(request_id="r"))
+    code, violations, _ = rpc_failure(stub.CheckEligibility, eligibility_pb2.CheckEligibilityRequest(request_id="r"))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and violations == {"client": "required"}
 
 
@@ -266,7 +249,7 @@ def test_rules_rpcs_raw(channel):
     stub = rules_pb2_grpc.RulesServiceStub(channel)
     listing = stub.ListRulesets(rules_pb2.ListRulesetsRequest(), timeout=10)
     assert listing.rulesets[1].rule_count == 1
-    code, violations, _ = raw_error(stub.GetRuleset, rules_pb2.GetRulesetRequest())
+    code, violations, _ = rpc_failure(stub.GetRuleset, rules_pb2.GetRulesetRequest())
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "name" in violations
 
 
