@@ -25,6 +25,8 @@ from typing import Any
 
 from bekal.audience import BLK, BNN, for_audience, may_see
 from bekal.decision import Decision
+from bekal.engine import Engine
+from bekal.rulebook import load_rulebook, load_rulebook_from_texts
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.service.errors import ServiceError, internal
 from bekal.store import LoggedRequest, Recorded, Store, StoreUnavailable
@@ -93,50 +95,11 @@ def _unlocated(message: str, file: str = "") -> Diagnostic:
     return Diagnostic(Location(file, 0, 0), message)
 
 
-def _default_loader(path: Path):
-    from bekal.rulebook import load_rulebook
-
-    return load_rulebook(path)
-
-
-def _default_texts_loader(files: Mapping[str, str]):
-    from bekal.rulebook import load_rulebook_from_texts
-
-    return load_rulebook_from_texts(files)
-
-
-def _default_engine(rulebook):
-    from bekal.engine import Engine
-
-    return Engine(rulebook)
-
-
-def _rulebook_error() -> type[BaseException]:
-    try:
-        from bekal.rulebook import RulebookError
-
-        return RulebookError
-    except ImportError:  # pragma: no cover - only before the rule engine exists
-        return ValueError
-
-
 class Rules:
     """The rules a worker serves: load, reload (atomic swap), validate, lease."""
 
-    def __init__(
-        self,
-        rules_dir: str | Path,
-        *,
-        loader: Callable[[Path], Any] = _default_loader,
-        texts_loader: Callable[[Mapping[str, str]], Any] = _default_texts_loader,
-        engine_factory: Callable[[Any], Any] = _default_engine,
-        error_type: type[BaseException] | None = None,
-    ):
+    def __init__(self, rules_dir: str | Path):
         self.rules_dir = Path(rules_dir)
-        self._loader = loader
-        self._texts_loader = texts_loader
-        self._engine_factory = engine_factory
-        self.error_type = error_type or _rulebook_error()
         self._lock = threading.Lock()  # guards _current and lease counts
         self._reload_lock = threading.Lock()  # one reload at a time
         self._current: Snapshot | None = None
@@ -180,8 +143,8 @@ class Rules:
         """Load the rules folder; swap it in if valid and different. Raises RulesRejected."""
         with self._reload_lock:
             try:
-                rulebook = self._loader(self.rules_dir)
-            except self.error_type as exc:
+                rulebook = load_rulebook(self.rules_dir)
+            except RuleError as exc:
                 self.last_error = diagnostics_of(exc)
                 raise RulesRejected(self.last_error) from None
             previous = self._current
@@ -198,7 +161,7 @@ class Rules:
 
     def install(self, rulebook: Any) -> Snapshot:
         """Build an engine for ``rulebook`` and make it current (the old one closes when idle)."""
-        engine = self._engine_factory(rulebook)
+        engine = Engine(rulebook)
         snap = Snapshot(rulebook, engine)
         with self._lock:
             old, self._current = self._current, snap
@@ -228,11 +191,11 @@ class Rules:
                 texts.update({self.relative(k): v for k, v in snap.rulebook.sources.items()})
         texts.update(files)
         try:
-            rulebook = self._texts_loader(texts)
-        except self.error_type as exc:
+            rulebook = load_rulebook_from_texts(texts)
+        except RuleError as exc:
             return Validation(False, None, diagnostics_of(exc))
         try:
-            self._engine_factory(rulebook).close()
+            Engine(rulebook).close()
         except Exception as exc:
             return Validation(False, None, (_unlocated(f"{type(exc).__name__}: {exc}"),))
         names = tuple(str(getattr(rs, "name", rs)) for rs in getattr(rulebook, "rulesets", ()))
@@ -303,23 +266,11 @@ class CheckResult:
     replayed: bool = False  # a retry of a request already recorded
 
 
-def course_start(course: Mapping[str, Any]) -> date | None:
-    value = course.get("start_date")
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> list[str]:
     """Course codes offered on ``as_of``: start date on or after it, or not set; sorted."""
     out = []
     for code, course in courses.items():
-        start = course_start(course)
+        start = course.get("start_date")  # course facts: a date, or absent
         if start is None or start >= as_of:
             out.append(code)
     return sorted(out)
