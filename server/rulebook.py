@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.lang.parser import parse_file_partially
 
 RulebookError = RuleError  # the name the service uses
-__all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_rulebook", "load_rulebook_from_texts"]
+__all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_rulebook", "load_rulebook_from_texts",
+           "offered_courses"]
 
 SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 1_000_000
@@ -39,7 +41,7 @@ class Rulebook:
     sources: Mapping[str, str]  # file name -> text, rule and course files
     tests: tuple[ast.RuleTestCase, ...] = field(default=())
 
-    def rulesets_in_force(self, on: Any) -> tuple[ast.Ruleset, ...]:
+    def rulesets_in_force(self, on: date) -> tuple[ast.Ruleset, ...]:
         return tuple(r for r in self.rulesets if r.in_force(on))
 
 
@@ -148,6 +150,16 @@ def _too_complex(rulesets: list[ast.Ruleset], compiled: CompiledRules) -> list[D
     return [Diagnostic(rules[i].when.loc, f"condition is too complex for durable_rules: it takes {n} expression "
                        f"slots, at most {MAX_EXPRESSION_ENTRIES}", "split it into several rules")
             for i, n in sorted(worst.items()) if n > MAX_EXPRESSION_ENTRIES]
+
+
+def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> list[str]:
+    """Course codes offered on ``as_of``: start date on or after it, or not set; sorted."""
+    out = []
+    for code, course in courses.items():
+        start = course.get("start_date")  # course facts: a date, or absent
+        if start is None or start >= as_of:
+            out.append(code)
+    return sorted(out)
 
 
 def load_rulebook(path: str | Path) -> Rulebook:

@@ -236,7 +236,7 @@ def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_or
     from bekal.engine import Engine
     from bekal.placement import CohortError, place
     from bekal.rulebook import RuleError, load_rulebook
-    from bekal.service.core import offered_courses
+    from bekal.rulebook import offered_courses
 
     try:
         rulebook = load_rulebook(rules_dir)

@@ -26,7 +26,7 @@ from typing import Any
 from bekal.audience import BLK, BNN, for_audience, may_see
 from bekal.decision import Decision
 from bekal.engine import Engine
-from bekal.rulebook import load_rulebook, load_rulebook_from_texts
+from bekal.rulebook import load_rulebook, load_rulebook_from_texts, offered_courses  # noqa: F401 (re-exported)
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.service.errors import ServiceError, internal
 from bekal.store import LoggedRequest, Recorded, Store, StoreUnavailable
@@ -264,16 +264,6 @@ class CheckResult:
     as_of: date
     decisions: tuple[Decision, ...]
     replayed: bool = False  # a retry of a request already recorded
-
-
-def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> list[str]:
-    """Course codes offered on ``as_of``: start date on or after it, or not set; sorted."""
-    out = []
-    for code, course in courses.items():
-        start = course.get("start_date")  # course facts: a date, or absent
-        if start is None or start >= as_of:
-            out.append(code)
-    return sorted(out)
 
 
 def summary_line(d: Decision) -> str:

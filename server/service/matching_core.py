@@ -21,7 +21,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bekal.placement import CohortError, Placement, place
-from bekal.service.core import Rules, offered_courses, today
+from bekal.rulebook import offered_courses
+from bekal.service.core import Rules, today
 from bekal.service.errors import ServiceError, internal, invalid
 from bekal.service.matching_convert import (
     MAX_COURSES,
