@@ -107,20 +107,20 @@ def _fact(pb: decision_pb2.FactValue) -> FactValue:
     return FactValue(pb.name, None if kind is None else getattr(pb, kind))
 
 
+def reason_from(pb: decision_pb2.Reason) -> Reason:
+    return Reason(
+        rule_id=pb.rule_id, ruleset=pb.ruleset, outcome=_OUTCOME[pb.outcome],
+        message_id=pb.message_id, message_en=pb.message_en, facts=tuple(_fact(f) for f in pb.facts),
+        source=pb.citation, shareable=pb.shareable, priority=pb.priority, missing=tuple(pb.missing),
+    )
+
+
 def decision_from(pb: decision_pb2.Decision) -> Decision:
     return Decision(
         client_id=pb.client_id,
         course_code=pb.course_code,
         outcome=_OUTCOME[pb.outcome],
-        reasons=tuple(
-            Reason(
-                rule_id=r.rule_id, ruleset=r.ruleset, outcome=_OUTCOME[r.outcome],
-                message_id=r.message_id, message_en=r.message_en,
-                facts=tuple(_fact(f) for f in r.facts), source=r.citation,
-                shareable=r.shareable, priority=r.priority, missing=tuple(r.missing),
-            )
-            for r in pb.reasons
-        ),
+        reasons=tuple(reason_from(r) for r in pb.reasons),
         priority=pb.priority,
         ruleset_version=pb.ruleset_version,
         as_of=date.fromisoformat(pb.as_of_date),

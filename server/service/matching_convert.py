@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bekal.decision import FactValue, Outcome, Reason
+from bekal.decision import Reason
 from bekal.matching import ReserveOrder, Standing
 from bekal.placement import (
     Because,
@@ -23,6 +23,7 @@ from bekal.placement import (
     make_cohort,
 )
 from bekal.audience import BLK, BNN
+from bekal.client.convert import reason_from
 from bekal.service.convert import OUTCOME_PB, reason_pb
 from bekal.service.errors import ServiceError, invalid
 from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2, matching_pb2
@@ -56,7 +57,6 @@ BECAUSE_PB = {
     Because.FULL: matching_pb2.NOT_PLACED_REASON_FULL,
 }
 BECAUSE = {v: k for k, v in BECAUSE_PB.items()}
-OUTCOME = {v: k for k, v in OUTCOME_PB.items()}
 JOB_STATUS_PB = {
     "queued": matching_pb2.MATCH_JOB_STATUS_QUEUED,
     "running": matching_pb2.MATCH_JOB_STATUS_RUNNING,
@@ -273,19 +273,6 @@ def summary_pb(s: PlacementSummary, out: matching_pb2.MatchSummary) -> None:
 
 
 # ------------------------------------------------------------------------------------------- back again
-
-
-def _fact(pb: decision_pb2.FactValue) -> FactValue:
-    kind = pb.WhichOneof("value")
-    return FactValue(pb.name, None if kind is None else getattr(pb, kind))
-
-
-def reason_from(pb: decision_pb2.Reason) -> Reason:
-    return Reason(
-        rule_id=pb.rule_id, ruleset=pb.ruleset, outcome=OUTCOME.get(pb.outcome, Outcome.PENDING),
-        message_id=pb.message_id, message_en=pb.message_en, facts=tuple(_fact(f) for f in pb.facts),
-        source=pb.citation, shareable=pb.shareable, priority=pb.priority, missing=tuple(pb.missing),
-    )
 
 
 def standing_from(pb: matching_pb2.Standing, present: bool = True) -> Standing | None:
