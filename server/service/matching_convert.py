@@ -24,7 +24,7 @@ from bekal.placement import (
 )
 from bekal.audience import BLK, BNN
 from bekal.client.convert import reason_from
-from bekal.service.convert import OUTCOME_PB, reason_pb
+from bekal.service.convert import reason_pb
 from bekal.service.errors import ServiceError, invalid
 from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2, matching_pb2
 
