@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test proto proto-check lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e clients/python -e '.[dev]'
 	touch $(STAMP)
 
 ## run: start the gRPC service with its defaults (rules/ and an embedded SQLite database)
@@ -22,7 +22,7 @@ test: $(STAMP) proto-check lint
 	$(BIN)/bekal rules test rules
 	$(BIN)/python -m pytest
 
-## proto: regenerate server/v1 (bekal.v1) from protos/
+## proto: regenerate clients/python/bekal/v1 (bekal.v1) from protos/
 proto: $(STAMP)
 	$(BIN)/python tools/protogen.py
 

@@ -1,4 +1,4 @@
-"""Regenerate the Python stubs in server/v1 (import name ``bekal.v1``) from protos/.
+"""Regenerate the Python stubs in clients/python/bekal/v1 (import name ``bekal.v1``) from protos/.
 
 ``python tools/protogen.py`` rewrites them; ``--check`` exits 1 when the committed
 stubs differ from what the protos generate (CI runs this), so the stubs can never
@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
-OUT = ROOT / "server" / "v1"
+OUT = ROOT / "clients" / "python" / "bekal" / "v1"
 KEEP = {"__init__.py", "py.typed"}
 
 
@@ -42,7 +42,7 @@ def generate(into: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if server/v1 is stale")
+    parser.add_argument("--check", action="store_true", help="fail if clients/python/bekal/v1 is stale")
     ns = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp))
@@ -54,7 +54,7 @@ def main() -> int:
                 (new ^ old) | {n for n in new & old if not filecmp.cmp(fresh / n, OUT / n, shallow=False)}
             )
             if stale:
-                print("stale generated stubs in server/v1: " + ", ".join(stale), file=sys.stderr)
+                print("stale generated stubs in clients/python/bekal/v1: " + ", ".join(stale), file=sys.stderr)
                 print("run: make proto", file=sys.stderr)
                 return 1
             print("generated stubs are up to date")
