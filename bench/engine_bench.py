@@ -10,8 +10,10 @@ Both run in this process, on the same client × course pairs, in the same run:
 - ``hand-lean``: ``hand`` with bekal's lean action dispatch (``bekal.engine.dispatch``) instead
   of durable_rules' ``Ruleset.do_actions``: the ceiling for these rules from Python;
 - ``hand-naive``: the same as ``hand`` without missing-fact rules (a ruleset that would call a
-  client without a birth date eligible), for reference.
-Prints the rates and the ratio bekal / hand (target >= 0.6).
+  client without a birth date eligible), for reference;
+- ``bekal-no-proof``: bekal with the judges (the evidence that every rule judged every pair,
+  see ``bekal.compiler``) taken out of the compiled rules, to show what the evidence costs.
+Prints the rates and the ratio bekal / hand (target >= 0.6) and the cost of the evidence (target <= 15%).
 
     .venv/bin/python bench/engine_bench.py [--clients 2000] [--repeat 3]
 """
@@ -29,7 +31,9 @@ import durable_rules_engine as dre
 sys.path.insert(0, str(Path(__file__).parent))
 from workload import AS_OF, clients  # noqa: E402
 
-from bekal.compiler import day_number  # noqa: E402
+import dataclasses  # noqa: E402
+
+from bekal.compiler import JUDGED, day_number  # noqa: E402
 from bekal.engine import BATCH, Engine, _QuietHost, dispatch  # noqa: E402
 from bekal.facts import EDUCATION_LEVEL  # noqa: E402
 from bekal.rulebook import load_rulebook  # noqa: E402
@@ -77,7 +81,7 @@ def hand_events(pairs) -> list[dict]:
     out = []
     for i, (c, k) in enumerate(pairs):
         born = c.get("birth_date")
-        e = {"t": 1, "_i": i}
+        e = {"_i": i, "t": 1}  # the index first: bekal.engine.dispatch reads it there
         if born:
             e["age"] = AS_OF.year - born.year - ((AS_OF.month, AS_OF.day) < (born.month, born.day))
         for src, dst in (("rehab_stage", "stage"), ("consent_to_share", "consent"), ("written_test_score", "w"),
@@ -127,11 +131,21 @@ def run_hand(events: list[dict], with_missing: bool, lean: bool = False) -> tupl
             e["sid"] = sid
         result = dre.assert_facts(ruleset._handle, json.dumps(chunk))
         if lean:
-            dispatch(ruleset._handle, result[1], lambda name, m: fired.append((m["m"].get("_i"), name)))
+            dispatch(ruleset._handle, result[1], lambda name, index: fired.append((index, name)))
         else:
             ruleset.do_actions(result[1], lambda e, s: None)
         dre.delete_state(ruleset._handle, sid)
     return time.perf_counter() - t0, len(fired)
+
+
+def without_evidence(rulebook):
+    """The same rulebook with its judges taken out: the engine then expects no proof (for measuring only)."""
+    compiled = rulebook.compiled
+    definition = {k: v for k, v in compiled.definition.items() if compiled.actions[k][0] != JUDGED}
+    actions = {k: v for k, v in compiled.actions.items() if v[0] != JUDGED}
+    stripped = dataclasses.replace(compiled, name=compiled.name + "_noproof", definition=definition,
+                                   actions=actions, judges=())
+    return dataclasses.replace(rulebook, compiled=stripped)
 
 
 def main() -> None:
@@ -145,11 +159,17 @@ def main() -> None:
     n = len(pairs)
     engine = Engine(rulebook)
     engine.decide_many(pairs[:500], AS_OF)  # warm up
-    best = {"bekal": float("inf"), "hand": float("inf"), "hand-lean": float("inf"), "hand-naive": float("inf")}
+    unproven = Engine(without_evidence(rulebook))
+    unproven.decide_many(pairs[:500], AS_OF)
+    best = {"bekal": float("inf"), "bekal-no-proof": float("inf"), "hand": float("inf"), "hand-lean": float("inf"),
+            "hand-naive": float("inf")}
     for _ in range(ns.repeat):
         t0 = time.perf_counter()
         decisions = engine.decide_many(pairs, AS_OF)
         best["bekal"] = min(best["bekal"], time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        unproven.decide_many(pairs, AS_OF)
+        best["bekal-no-proof"] = min(best["bekal-no-proof"], time.perf_counter() - t0)
         best["hand"] = min(best["hand"], run_hand(hand_events(pairs), True)[0])
         best["hand-lean"] = min(best["hand-lean"], run_hand(hand_events(pairs), True, lean=True)[0])
         best["hand-naive"] = min(best["hand-naive"], run_hand(hand_events(pairs), False)[0])
@@ -164,7 +184,10 @@ def main() -> None:
     print(f"ratio bekal / hand (equivalent)       = {best['hand'] / best['bekal']:.2f}   (target >= 0.60)")
     print(f"ratio bekal / hand-lean (same dispatch) = {best['hand-lean'] / best['bekal']:.2f}")
     print(f"ratio bekal / hand-naive (no missing) = {best['hand-naive'] / best['bekal']:.2f}")
+    cost = 1 - best["bekal-no-proof"] / best["bekal"]
+    print(f"cost of the evidence (judges)         = {cost:.0%} of bekal-no-proof's rate   (target <= 15%)")
     engine.close()
+    unproven.close()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,30 @@ handled its absence), so ``course.min_age exists and client.age < course.min_age
 does not wait for a course without a minimum age, but does wait for a client's
 birth date when the course has one.
 
+Evidence that every rule judged every pair. A rule that stays silent for a pair
+normally means "does not apply", but durable_rules also stays silent when it could
+not read the event (measured: a number written ``1e-05`` makes it match nothing
+for that event and every later one in the batch), and a comparison with NaN is
+neither true nor false, so neither the rule nor its missing check fires. Silence
+must never become ELIGIBLE, so the compiler emits *judges*, durable rules whose
+firing for an event is the proof the engine requires before it decides (a pair
+without it is refused, see ``bekal.engine``):
+
+- the *marker* (judge 0) fires for every event durable_rules has read;
+- every rule with a comparison that can be neither true nor false gets a judge
+  that fires once durable_rules evaluated it to "applies", "does not apply" or
+  "a needed fact is absent" (``C or not C or a needed fact is absent``), packed
+  as tightly as durable_rules' size limit allows, one group per effective window.
+
+Which comparisons can be neither: facts reach durable_rules validated (finite
+numbers within their ranges in plain notation, text, true/false, day numbers;
+``bekal.facts``) and a comparison of such values is two-valued (the differential
+tests check this across every magnitude). Only arithmetic with a division by a
+fact can make NaN inside a rule (``0 / 0``, and from an infinity ``inf - inf``),
+so rules with such a division are the ones judged one by one. Per-rule judges for
+every rule were measured too: durable_rules fires a rule once per satisfied
+alternative of its ``or``s, and they cost a third of the engine's throughput.
+
 Every event carries a tag and an index; every durable rule tests the tag, which
 also keeps the session-state messages durable_rules posts after each action from
 matching rules with only negative conditions (measured: they loop forever).
@@ -92,16 +116,59 @@ class CompiledRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Judge:
+    """A durable rule that fires for an event once each of ``rules`` has judged it (module docstring)."""
+
+    index: int
+    rules: tuple[int, ...]  # indexes of the CompiledRules it vouches for; none for the marker
+    effective_from: date | None  # the window its rules share
+    effective_until: date | None
+
+    def in_force(self, on: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= on) and (
+            self.effective_until is None or on <= self.effective_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One dated version of a ruleset: a name is in force on a date when one of its versions is."""
+
+    name: str
+    effective_from: date | None
+    effective_until: date | None
+
+    def in_force(self, on: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= on) and (
+            self.effective_until is None or on <= self.effective_until
+        )
+
+
+FIRED, MISSING, JUDGED = "fired", "missing", "judged"
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledRules:
     """A durable_rules definition for all rules loaded together, and their metadata."""
 
     name: str  # durable ruleset name, unique per content: hot reload registers a new name
     definition: dict[str, dict[str, Any]]  # durable rule name -> {"all": [...]} (no "run" yet)
     rules: tuple[CompiledRule, ...]
-    actions: dict[str, tuple[str, int]]  # durable rule name -> ("fired" | "missing", rule index)
+    actions: dict[str, tuple[str, int]]  # durable rule name -> (FIRED | MISSING, rule index) or (JUDGED, judge)
     client_facts: tuple[str, ...]  # facts of each kind the rules read: only these go into events
     course_facts: tuple[str, ...]
     dated: bool  # does any rule have effective dates (then events carry AS_OF)
+    judges: tuple[Judge, ...] = ()
+    versions: tuple[Version, ...] = ()
+
+    def not_in_force(self, on: date) -> tuple[str, ...]:
+        """Names of the rulesets that exist but have no version in force on ``on`` (nothing is
+        decided on such a date: a missing ruleset would silently let clients through)."""
+        names = dict.fromkeys(v.name for v in self.versions)
+        return tuple(n for n in names if not any(v.in_force(on) for v in self.versions if v.name == n))
+
+    def judges_in_force(self, on: date) -> tuple[Judge, ...]:
+        return tuple(j for j in self.judges if j.in_force(on))
 
 
 class _Conditions:
@@ -228,6 +295,60 @@ def _missing_check(cond: _Conditions, rule: ast.Rule, guard: list[dict]) -> dict
     return _join("$and", [*guard, *parts, _join("$or", unique_absent)])
 
 
+def _judged(cond: _Conditions, rule: ast.Rule) -> dict:
+    """durable condition true when the rule applies, does not apply, or lacks a needed fact:
+    what a judge requires of each of its rules."""
+    absent = [{"$nex": {event_key(n): 1}} for n in _unique(_needed(rule.when))]
+    return _join("$or", [cond.build(rule.when), cond.build(rule.when, negated=True), *absent])
+
+
+def _fallible(node: object) -> bool:
+    """Can a comparison under ``node`` be neither true nor false? Only through a division by a fact."""
+    if isinstance(node, ast.Arith):
+        return (node.op == "/" and bool(ast.facts_in(node.right))) or _fallible(node.left) or _fallible(node.right)
+    if isinstance(node, ast.Compare):
+        return _fallible(node.left) or _fallible(node.right)
+    if isinstance(node, (ast.And, ast.Or)):
+        return any(_fallible(item) for item in node.items)
+    if isinstance(node, ast.Not):
+        return _fallible(node.item)
+    return False  # a fact, a constant, in, exists, matches: two-valued on validated input
+
+
+def _judges(cond: _Conditions, rulesets: Sequence[ast.Ruleset]) -> list[tuple[Judge, dict]]:
+    """The marker, then the rules whose verdict durable_rules could withhold, packed into as few
+    judges as the size limit allows, one group per effective window (a judge is expected exactly
+    when its window holds the decision date)."""
+    out: list[tuple[Judge, dict]] = [(Judge(0, (), None, None), {TAG: 1})]
+    by_window: dict[tuple, list[tuple[int, ast.Ruleset, ast.Rule]]] = {}
+    index = 0
+    for ruleset in rulesets:
+        for rule in ruleset.rules:
+            if _fallible(rule.when):
+                by_window.setdefault((ruleset.effective_from, ruleset.effective_until), []).append(
+                    (index, ruleset, rule))
+            index += 1
+    for (start, until), members in by_window.items():
+        guard = [{TAG: 1}, *_window(members[0][1])]
+        group: list[int] = []
+        parts: list[dict] = []
+
+        def close() -> None:
+            if group:
+                judge = Judge(len(out), tuple(group), start, until)
+                out.append((judge, _join("$and", [*guard, *parts])))
+
+        for rule_index, _ruleset, rule in members:
+            part = _judged(cond, rule)
+            if group and expression_entries(_join("$and", [*guard, *parts, part])) > MAX_EXPRESSION_ENTRIES:
+                close()
+                group, parts = [], []
+            group.append(rule_index)
+            parts.append(part)
+        close()
+    return out
+
+
 def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledRules:
     """Compile checked rulesets (``bekal.lang.checker`` found no problem) into one durable ruleset."""
     cond = _Conditions()
@@ -244,12 +365,12 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledR
             names = _unique([r.name for r in ast.facts_in(rule.when)])
             guard = [{TAG: 1}, *window]
             definition[f"r{index}"] = {"all": [{"m": _join("$and", [*guard, cond.build(rule.when)])}]}
-            actions[f"r{index}"] = ("fired", index)
-            if rule.effect.kind != "priority":
-                missing = _missing_check(cond, rule, guard)
-                if missing is not None:
-                    definition[f"m{index}"] = {"all": [{"m": missing}]}
-                    actions[f"m{index}"] = ("missing", index)
+            actions[f"r{index}"] = (FIRED, index)
+            # priority rules too: a priority that cannot be decided is named, never silently 0
+            missing = _missing_check(cond, rule, guard)
+            if missing is not None:
+                definition[f"m{index}"] = {"all": [{"m": missing}]}
+                actions[f"m{index}"] = (MISSING, index)
             read.extend(names)
             compiled.append(CompiledRule(
                 index=index, id=rule.id, ruleset=ruleset.name, description=rule.description,
@@ -259,6 +380,11 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledR
                 shown=_unique([*names, *TEMPLATE_RE.findall(rule.reason_id.value + rule.reason_en.value)]),
                 effective_from=ruleset.effective_from, effective_until=ruleset.effective_until, when=rule.when,
             ))
+    judges = []
+    for judge, condition in _judges(cond, rulesets):
+        definition[f"j{judge.index}"] = {"all": [{"m": condition}]}
+        actions[f"j{judge.index}"] = (JUDGED, judge.index)
+        judges.append(judge)
     read_unique = _unique(read)
     digest = hashlib.sha256(version.encode()).hexdigest()[:16]
     return CompiledRules(
@@ -269,6 +395,8 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledR
         client_facts=tuple(n for n in read_unique if n.startswith("client.")),
         course_facts=tuple(n for n in read_unique if n.startswith("course.")),
         dated=dated,
+        judges=tuple(judges),
+        versions=tuple(Version(r.name, r.effective_from, r.effective_until) for r in rulesets),
     )
 
 

@@ -67,6 +67,32 @@ class RuleTrace:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """A client × course pair the engine would not decide: it is never an outcome, and callers
+    report it as an error for that pair (the other pairs of a batch are unaffected).
+
+    ``violations``: input no person or course can have, as ``(field, problem)``, e.g.
+    ``("client.birth_date", "2030-01-01 is after the decision date 2019-05-16")``.
+    ``unjudged``: rules durable_rules gave no verdict on for this pair (applies, does not
+    apply or a fact is missing): without that proof nothing is decided. A fault, not bad input.
+    """
+
+    client_id: str
+    course_code: str
+    violations: tuple[tuple[str, str], ...] = ()
+    unjudged: tuple[str, ...] = ()
+
+    @property
+    def bad_input(self) -> bool:
+        return bool(self.violations)
+
+    def __str__(self) -> str:
+        if self.violations:
+            return "; ".join(f"{f}: {m}" for f, m in self.violations)
+        return f"no verdict from the rules engine on rule(s) {', '.join(self.unjudged)}"
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """``{outcome, reasons[], priority, ruleset_version, as_of}`` for one client × course."""
 
@@ -80,8 +106,14 @@ class Decision:
     trace: tuple[RuleTrace, ...] = field(default=(), compare=False)
 
     @property
+    def priority_incomplete(self) -> bool:
+        """A priority rule could not be decided (its facts are missing): ``priority`` may be too low
+        or too high. The missing facts are in :attr:`missing`."""
+        return any(r.missing and r.outcome is Outcome.ELIGIBLE for r in self.reasons)
+
+    @property
     def missing(self) -> tuple[str, ...]:
-        """Every missing input fact named by a PENDING reason, in rule order, without repeats."""
+        """Every missing input fact named by an undecided rule's reason, in rule order, without repeats."""
         seen: dict[str, None] = {}
         for reason in self.reasons:
             for name in reason.missing:

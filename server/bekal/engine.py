@@ -13,6 +13,16 @@ Facts go in as facts (not events): durable_rules lets an event be consumed by
 the first rule that matches, but a fact is seen by every rule, and the trace
 needs every rule. Each batch uses its own session id and deletes that session
 afterwards, so facts never accumulate and the 1,024-session limit is never near.
+
+Fail closed. A pair is decided only with proof: every judge in force
+(``bekal.compiler``, "Evidence") must have fired for it, i.e. durable_rules gave
+every rule a verdict. Input reaches durable_rules only through one encoder
+(``_Prepared``): facts the rules read, validated against their ranges and the
+decision date (:func:`bekal.facts.check_on`), numbers in plain notation, text as
+UTF-8. A pair whose input fails, or which lacks the proof, comes back as a
+:class:`~bekal.decision.Refusal` in its place; it never reaches durable_rules
+or never becomes a decision, and the other pairs of the batch are unaffected.
+Nothing is decided on a date on which a ruleset that exists is not in force.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +41,21 @@ import durable_rules_engine as dre
 from durable.engine import Host
 
 from bekal import facts as schema
-from bekal.compiler import AS_OF, INDEX, TAG, CompiledRule, CompiledRules, day_number, encode, event_key, render
-from bekal.decision import Decision, FactValue, Outcome, Reason, RuleStatus, RuleTrace
+from bekal.compiler import (
+    AS_OF,
+    FIRED,
+    INDEX,
+    JUDGED,
+    MISSING,
+    TAG,
+    CompiledRule,
+    CompiledRules,
+    day_number,
+    encode,
+    event_key,
+    render,
+)
+from bekal.decision import Decision, FactValue, Outcome, Reason, Refusal, RuleStatus, RuleTrace
 
 BATCH = 500  # facts per durable_rules call: large enough to amortise the call, small enough for latency
 # durable_rules 2.0.28 never initialises a session's action context (state.c createStateNode), and
@@ -50,7 +74,22 @@ class NoRulesLoaded(EngineError):
 
 
 class NotInForce(ValueError):
-    """No ruleset is in force on the requested as-of date: nothing can be decided for it."""
+    """A ruleset that exists is not in force on the requested as-of date: nothing is decided for it
+    (deciding with the rest would let clients through rules that simply are not dated for it)."""
+
+    def __init__(self, on: date, rulesets: Sequence[str] = ()):
+        self.on = on
+        self.rulesets = tuple(rulesets)
+        which = f" (not in force: {', '.join(self.rulesets)})" if self.rulesets else ""
+        super().__init__(f"the rules are not in force on {on.isoformat()}{which}")
+
+
+class Refused(ValueError):
+    """:meth:`Engine.decide` of a pair the engine would not decide (see :class:`Refusal`)."""
+
+    def __init__(self, refusal: Refusal):
+        self.refusal = refusal
+        super().__init__(str(refusal))
 
 
 class _QuietHost(Host):
@@ -73,6 +112,50 @@ class _Loaded:
     compiled: CompiledRules
     ruleset: Any  # durable.engine.Ruleset
     reasons: "_Reasons"
+    client_reads: "_Reads"
+    course_reads: "_Reads"
+
+
+class _Reads:
+    """The facts of one kind the rules read, and how each goes into an event."""
+
+    def __init__(self, kind: str, names: Sequence[str]):
+        self.kind = kind
+        # (field, '"event_key":', schema fact) for every fact the rules read
+        self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", schema.SCHEMA[n]) for n in names)
+
+    def prepare(self, facts: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
+        """``(facts with derived ones, event JSON fragment, problems)``: the one gate into durable_rules.
+
+        Only what the rules read is encoded, and each value is checked against its fact's type
+        and range once more (derived facts such as the age are new values; a mapping may not have
+        come through :func:`bekal.facts.parse_facts`), so nothing durable_rules could misread gets in.
+        """
+        problems = schema.check_on(self.kind, facts, as_of)
+        full = schema.derive(self.kind, facts, as_of) if not problems else dict(facts)
+        parts = []
+        for field, key, fact in self.items:
+            value = full.get(field)
+            if value is None:
+                continue
+            try:
+                if fact.type == schema.NUMBER:
+                    text = schema.json_number(schema.check_number(fact, value))
+                elif fact.type == schema.DATE:
+                    if not isinstance(value, date):
+                        raise ValueError(f"expected a date, got {type(value).__name__}")
+                    text = str(day_number(value))
+                elif fact.type == schema.BOOL:
+                    if not isinstance(value, bool):
+                        raise ValueError(f"expected true or false, got {type(value).__name__}")
+                    text = "true" if value else "false"
+                else:
+                    text = schema.json_value(schema.check_text(fact, value))
+            except (TypeError, ValueError) as exc:
+                problems.append((fact.name, str(exc)))
+                continue
+            parts.append(key + text)
+        return full, ",".join(parts), problems
 
 
 class Engine:
@@ -103,7 +186,8 @@ class Engine:
         compiled: CompiledRules = rulebook.compiled
         with self._lock:
             if self._active is not None and self._active.compiled.name == compiled.name:
-                self._active = _Loaded(rulebook, compiled, self._active.ruleset, self._active.reasons)
+                self._active = _Loaded(rulebook, compiled, self._active.ruleset, self._active.reasons,
+                                       self._active.client_reads, self._active.course_reads)
                 return
             loaded = self._register(rulebook, compiled)
             old, self._active = self._active, loaded
@@ -120,7 +204,8 @@ class Engine:
             self._host.register_rulesets({compiled.name: definition})
         except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
             raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
-        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), _Reasons(compiled.rules))
+        return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), _Reasons(compiled.rules),
+                       _Reads("client", compiled.client_facts), _Reads("course", compiled.course_facts))
 
     def close(self) -> None:
         with self._lock:
@@ -132,73 +217,94 @@ class Engine:
 
     def decide(self, client: Mapping[str, Any], course: Mapping[str, Any], as_of: date,
                explain: bool = False) -> Decision:
-        """One client × one course. ``explain`` adds the trace of every rule."""
-        return self.decide_many([(client, course)], as_of, explain=explain)[0]
+        """One client × one course. ``explain`` adds the trace of every rule. Raises :class:`Refused`."""
+        result = self.decide_many([(client, course)], as_of, explain=explain)[0]
+        if isinstance(result, Refusal):
+            raise Refused(result)
+        return result
 
     def decide_many(self, pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], as_of: date,
-                    explain: bool = False) -> list[Decision]:
+                    explain: bool = False) -> list[Decision | Refusal]:
         """Many client × course pairs as of one date, all under the same rule version.
 
         ``client``/``course`` are fact mappings (``bekal.facts``): proto field names,
         dates as ``datetime.date``, enums as lower-case strings, absent = missing.
         The same mapping object may appear in many pairs; its facts are prepared once.
+        Each pair gets a :class:`Decision`, or a :class:`Refusal` when its input is impossible
+        or durable_rules gave no proof of judging it. Raises :class:`NotInForce` for a date on
+        which some ruleset is not in force, :class:`NoRulesLoaded` before any rules are loaded.
         """
         while True:
-            decisions = self._decide_once(pairs, as_of, explain)
-            if decisions is not None:
-                return decisions
+            results = self._decide_once(pairs, as_of, explain)
+            if results is not None:
+                return results
 
     def _decide_once(self, pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], as_of: date,
-                     explain: bool) -> list[Decision] | None:
+                     explain: bool) -> list[Decision | Refusal] | None:
         """``decide_many`` under the version serving now; None when another was loaded meanwhile."""
         active = self._active
         if active is None:
             raise NoRulesLoaded("no valid ruleset is loaded")
         compiled = active.compiled
-        if not any(rule.in_force(as_of) for rule in compiled.rules):
-            raise NotInForce(f"no ruleset is in force on {as_of.isoformat()}")
-        prepared: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        gaps = compiled.not_in_force(as_of)
+        if gaps:
+            raise NotInForce(as_of, gaps)
+        expected = 0
+        for judge in compiled.judges_in_force(as_of):
+            expected |= 1 << judge.index
+        prepared: dict[int, tuple[dict[str, Any], str, list[tuple[str, str]]]] = {}
 
-        def prepare(kind: str, facts: Mapping[str, Any], names: tuple[str, ...]) -> tuple[dict, dict]:
-            key = id(facts)
-            hit = prepared.get(key)
+        def prepare(reads: _Reads, facts: Mapping[str, Any]) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
+            hit = prepared.get(id(facts))
             if hit is None:
-                full = schema.derive(kind, facts, as_of)
-                event = {}
-                for name in names:
-                    value = full.get(name.split(".", 1)[1])
-                    if value is not None:
-                        event[event_key(name)] = encode(value)
-                hit = prepared[key] = (full, event)
+                hit = prepared[id(facts)] = reads.prepare(facts, as_of)
             return hit
 
-        events = []
-        views = []
-        base = {TAG: 1, AS_OF: day_number(as_of)} if compiled.dated else {TAG: 1}
+        base = f'"{TAG}":1,"{AS_OF}":{day_number(as_of)}' if compiled.dated else f'"{TAG}":1'
+        events: list[str] = []
+        views: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        refused: dict[int, Refusal] = {}
         for i, (client, course) in enumerate(pairs):
-            cfull, cevent = prepare("client", client, compiled.client_facts)
-            kfull, kevent = prepare("course", course, compiled.course_facts)
-            events.append({**cevent, **kevent, **base, INDEX: i})
+            cfull, cfrag, cproblems = prepare(active.client_reads, client)
+            kfull, kfrag, kproblems = prepare(active.course_reads, course)
             views.append((cfull, kfull))
+            if cproblems or kproblems:
+                refused[i] = Refusal(str(client.get("id", "")), str(course.get("code", "")),
+                                     tuple(cproblems + kproblems))
+                continue
+            # INDEX first: dispatch reads it at a fixed place of each action message
+            events.append("".join(("{", f'"{INDEX}":{i},', cfrag, "," if cfrag else "", kfrag,
+                                   "," if kfrag else "", base)))
         ran = self._run(events, active)
         if ran is None:  # a new version was loaded while the events were prepared for this one
             return None
-        fired, missing, active = ran
-        rules = active.compiled.rules
+        fired, missing, judged = ran
+        rules = compiled.rules
         version = active.rulebook.version
-        decisions = []
+        out: list[Decision | Refusal] = []
         for i, (cfull, kfull) in enumerate(views):
-            decisions.append(_decide(active.reasons, rules, fired.get(i, ()), missing.get(i, ()), cfull, kfull,
-                                     as_of, version, explain))
-        return decisions
+            refusal = refused.get(i)
+            if refusal is None and judged.get(i, 0) != expected:
+                refusal = Refusal(str(cfull.get("id", "")), str(kfull.get("code", "")),
+                                  unjudged=_unjudged(compiled, expected & ~judged.get(i, 0)))
+            if refusal is not None:
+                out.append(refusal)
+                continue
+            out.append(_decide(active.reasons, rules, fired.get(i, ()), missing.get(i, ()), cfull, kfull,
+                               as_of, version, explain))
+        return out
 
-    def _run(self, events: list[dict], expected: _Loaded
-             ) -> tuple[dict[int, list[int]], dict[int, list[int]], _Loaded] | None:
-        """Assert the events as facts in fresh sessions; which rules fired for which event.
+    def _run(self, events: list[str], expected: _Loaded
+             ) -> tuple[dict[int, list[int]], dict[int, list[int]], dict[int, int]] | None:
+        """Assert the events (JSON objects without their session id) as facts in fresh sessions;
+        which rules fired, which could not be decided and which judges fired, per event index.
 
         None when ``expected`` (the version the events were prepared for) no longer serves: another
         version may read other facts or need the as-of day, so the events would be wrong for it.
         """
+        fired: dict[int, list[int]] = {}
+        missing: dict[int, list[int]] = {}
+        judged: dict[int, int] = {}
         with self._lock:
             active = self._active
             if active is None:
@@ -207,52 +313,65 @@ class Engine:
                 return None
             handle = active.ruleset._handle
             actions = active.compiled.actions
-            lists: dict[str, list[tuple[int, int]]] = {"fired": [], "missing": []}  # (event, rule index)
+            targets = {FIRED: fired, MISSING: missing}
 
-            def record(name: str, message: dict) -> None:
-                target = actions.get(name)  # None for the session sentinel
-                if target is not None:
-                    lists[target[0]].append((message["m"][INDEX], target[1]))
+            def record(name: str, index: int) -> None:
+                kind, target = actions[name]
+                if kind == JUDGED:
+                    judged[index] = judged.get(index, 0) | (1 << target)
+                else:
+                    targets[kind].setdefault(index, []).append(target)
 
             for start in range(0, len(events), BATCH):
                 sid = f"b{next(self._sessions)}"
-                chunk = [{SESSION: 1}, *events[start : start + BATCH]]
-                for event in chunk:
-                    event["sid"] = sid
+                tail = f',"sid":"{sid}"}}'
+                chunk = "".join(("[{", f'"{SESSION}":1', tail, *["," + e + tail for e in events[start:start + BATCH]],
+                                 "]"))
                 try:
-                    result = dre.assert_facts(handle, json.dumps(chunk))
-                    # result[0] is 1 when some fact matched no rule: normal for an eligible client.
+                    result = dre.assert_facts(handle, chunk)
+                    # result[0] is 1 when some fact matched no rule: normal for the session sentinel.
                     dispatch(handle, result[1], record)
                 finally:
                     dre.delete_state(handle, sid)
-        return _group(lists["fired"]), _group(lists["missing"]), active
+        return fired, missing, judged
 
 
-def dispatch(handle: int, state: int, on_action: Callable[[str, dict], None]) -> None:
-    """Run the actions durable_rules queued for a session, calling ``on_action(rule name, message)``.
+# One action message of a rule with one condition, for an event whose first property is INDEX:
+# {"r3":{"m":{"_i":17,...}}} -- durable_rules echoes the event's JSON text as it was asserted.
+_ACTION = re.compile(r'\{"([^"]+)":\{"m":\{"' + INDEX + r'":(\d+)[,}]')
+
+
+def dispatch(handle: int, state: int, on_action: Callable[[str, int], None]) -> None:
+    """Run the actions durable_rules queued for a session, calling ``on_action(rule name, event index)``.
 
     This is durable.engine.Ruleset.do_actions without what our actions never use: a Closure
     per action, re-posting the unchanged session state after each one, timers and promises.
     That machinery cost about half of each decision; the C calls and their order are the same
-    (measured: identical decisions on 24,000 pairs, flat memory over 500,000).
+    (measured: identical decisions on 24,000 pairs, flat memory over 500,000). The message is
+    not parsed as JSON: the rule name and the event index are read at their fixed places.
+    Anything else (the session sentinel) is read as JSON and handed on if it names an event.
     """
     started = dre.start_action_for_state(handle, state)
     message = started[1] if started else None
+    match = _ACTION.match
     while message:
-        for name, payload in json.loads(message).items():
-            on_action(name, payload)
+        found = match(message)
+        if found is not None:
+            on_action(found.group(1), int(found.group(2)))
+        else:
+            for name, payload in json.loads(message).items():
+                event = payload.get("m") if isinstance(payload, dict) else None
+                if isinstance(event, dict) and INDEX in event and name != SESSION:
+                    on_action(name, int(event[INDEX]))
         message = dre.complete_and_start_action(handle, state)
+
+
+def _unjudged(compiled: CompiledRules, judges: int) -> tuple[str, ...]:
+    return tuple(compiled.rules[i].id for j in compiled.judges if judges >> j.index & 1 for i in j.rules)
 
 
 def _never_called(c: Any) -> None:
     raise AssertionError("bekal.engine.dispatch runs actions; durable_rules' own dispatch is never used")
-
-
-def _group(pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    for event, rule in pairs:
-        out.setdefault(event, []).append(rule)
-    return out
 
 
 # ---------------------------------------------------------------- decisions
@@ -275,7 +394,12 @@ def _absent_inputs(rule: CompiledRule, client: Mapping[str, Any], course: Mappin
 def _reason(rule: CompiledRule, outcome: Outcome, client: Mapping, course: Mapping,
             missing: tuple[str, ...] = ()) -> Reason:
     values = _values(rule.shown, client, course)
-    if missing:  # the rule's own reason describes it firing; say instead what it waits for
+    if missing and rule.effect == "priority":  # the outcome stands; the priority may be off
+        names = ", ".join(missing)
+        message_id = (f"Prioritas mungkin belum lengkap: data {names} belum tersedia "
+                      f"({rule.description.rstrip('.')}).")
+        message_en = f"The priority may be incomplete: {names} is not known (rule {rule.id})."
+    elif missing:  # the rule's own reason describes it firing; say instead what it waits for
         names = ", ".join(missing)
         message_id = f"Belum dapat diputuskan: data {names} belum tersedia ({rule.description.rstrip('.')})."
         message_en = f"Cannot be decided yet: {names} is not known (rule {rule.id})."
@@ -285,7 +409,7 @@ def _reason(rule: CompiledRule, outcome: Outcome, client: Mapping, course: Mappi
         rule_id=rule.id, ruleset=rule.ruleset, outcome=outcome,
         message_id=message_id, message_en=message_en,
         facts=_fact_values({n: values[n] for n in rule.facts}), source=rule.source, shareable=rule.shareable,
-        priority=rule.points if outcome is Outcome.ELIGIBLE else 0, missing=missing,
+        priority=rule.points if outcome is Outcome.ELIGIBLE and not missing else 0, missing=missing,
     )
 
 
@@ -322,12 +446,16 @@ _ORDER = {Outcome.INELIGIBLE: 0, Outcome.PENDING: 1, Outcome.ELIGIBLE: 2}
 def _decide(reasons_cache: _Reasons, rules: tuple[CompiledRule, ...], fired_idx: Sequence[int],
             missing_idx: Sequence[int], client: Mapping, course: Mapping, as_of: date, version: str,
             explain: bool) -> Decision:
-    """Any INELIGIBLE wins, then PENDING (including undecidable rules), else ELIGIBLE."""
+    """Any INELIGIBLE wins, then PENDING (including undecidable rules), else ELIGIBLE.
+
+    An undecidable priority rule leaves the outcome alone: its reason (outcome ELIGIBLE, no points)
+    names the missing facts and says the priority may be incomplete."""
     fired = sorted(set(fired_idx))
     reasons = [reasons_cache.get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course) for i in fired]
     undecided = sorted(set(missing_idx).difference(fired)) if missing_idx else []
     for i in undecided:
-        reasons.append(reasons_cache.get(rules[i], Outcome.PENDING, client, course,
+        outcome = Outcome.ELIGIBLE if rules[i].effect == "priority" else Outcome.PENDING
+        reasons.append(reasons_cache.get(rules[i], outcome, client, course,
                                          _absent_inputs(rules[i], client, course)))
     if len(reasons) > 1:
         reasons.sort(key=lambda r: _ORDER[r.outcome])
@@ -348,7 +476,7 @@ def _trace(rules: tuple[CompiledRule, ...], fired: set[int], undecided: set[int]
             status = RuleStatus.NOT_IN_FORCE
         elif rule.index in fired:
             status = RuleStatus.FIRED
-        elif rule.index in undecided or (rule.effect == "priority" and _absent_inputs(rule, client, course)):
+        elif rule.index in undecided:
             status = RuleStatus.MISSING
         else:
             status = RuleStatus.NOT_FIRED

@@ -11,9 +11,12 @@ A few facts are derived in code because they depend on the decision date
 from __future__ import annotations
 
 import difflib
+import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -26,6 +29,30 @@ KINDS = {"client": facts_pb2.Client.DESCRIPTOR, "course": facts_pb2.Course.DESCR
 
 EDUCATION_LEVEL = {"none": 0, "sd": 1, "smp": 2, "sma": 3, "smk": 3, "diploma": 4, "bachelor": 5}
 
+MAX_AGE = 120  # a person older than this on the decision date is a typing error, not a client
+MAX_ID = 128  # client.id, course.code
+MAX_TEXT = 256  # any other text fact
+
+# The values a person or a course can have. A number outside its range, or not a finite number,
+# is bad input (INVALID_ARGUMENT naming the field), never a fact: durable_rules would compare it
+# without complaint (a score of 1e308 passes every pass mark) or, for NaN, never fire a rule.
+# Every number fact of the protos needs an entry here (tests/rules check that none is missing).
+RANGES: dict[str, tuple[float, float, bool]] = {  # fact -> (lowest, highest, whole numbers only)
+    "client.written_test_score": (0, 100, False),
+    "client.interview_score": (0, 100, False),
+    "course.seats": (0, 100_000, True),
+    "course.reserved_bnn_seats": (0, 100_000, True),
+    "course.min_written_score": (0, 100, False),
+    "course.min_interview_score": (0, 100, False),
+    "course.min_age": (0, MAX_AGE, True),
+    "course.max_age": (0, MAX_AGE, True),
+    # derived facts, in range whenever their inputs pass check_on()
+    "client.age": (0, MAX_AGE, True),
+    "client.days_since_rehab": (0, 366 * (MAX_AGE + 1), True),
+    "client.education_level": (0, 5, True),
+    "course.min_education_level": (0, 5, True),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:
@@ -36,6 +63,9 @@ class Fact:
     values: tuple[str, ...] = ()  # allowed values of an ENUM
     derived_from: tuple[str, ...] = ()  # input facts a derived fact is computed from
     doc: str = ""
+    minimum: float | None = None  # NUMBER: the range a value must lie in (both inclusive)
+    maximum: float | None = None
+    integer: bool = False  # NUMBER: whole numbers only
 
     @property
     def kind(self) -> str:
@@ -89,8 +119,17 @@ def _schema_from(kind: str, descriptor: Descriptor) -> dict[str, Fact]:
         if ftype is None:
             continue
         values = _enum_values(field) if ftype == ENUM else ()
-        facts[f"{kind}.{field.name}"] = Fact(f"{kind}.{field.name}", ftype, values)
+        name = f"{kind}.{field.name}"
+        facts[name] = _ranged(Fact(name, ftype, values))
     return facts
+
+
+def _ranged(fact: Fact) -> Fact:
+    bounds = RANGES.get(fact.name)
+    if bounds is None:
+        return fact
+    low, high, whole = bounds
+    return Fact(fact.name, fact.type, fact.values, fact.derived_from, fact.doc, low, high, whole)
 
 
 def _years_between(born: date, on: date) -> int:
@@ -139,7 +178,7 @@ DERIVED: dict[str, Derived] = {
 
 SCHEMA: dict[str, Fact] = {
     **{n: f for kind, d in KINDS.items() for n, f in _schema_from(kind, d).items()},
-    **{n: d.fact for n, d in DERIVED.items()},
+    **{n: _ranged(d.fact) for n, d in DERIVED.items()},
 }
 
 
@@ -182,22 +221,106 @@ def _coerce(fact: Fact, value: Any) -> Any:
     if fact.type == DATE:
         return parse_date(value)
     if fact.type == NUMBER:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"expected a number, got {value!r}")
-        return value
+        return check_number(fact, value)
     if fact.type == BOOL:
         if not isinstance(value, bool):
             raise ValueError(f"expected true or false, got {value!r}")
         return value
     if fact.type == ENUM:
         if not isinstance(value, str) or value.lower() not in fact.values:
-            hint = suggest(str(value).lower(), list(fact.values))
+            hint = suggest(str(value).lower()[:40], list(fact.values))
             extra = f" (did you mean {hint!r}?)" if hint else ""
-            raise ValueError(f"unknown value {value!r}; one of {', '.join(fact.values)}{extra}")
+            raise ValueError(f"unknown value {_short(value)}; one of {', '.join(fact.values)}{extra}")
         return value.lower()
+    return check_text(fact, value)
+
+
+def _number_text(value: float) -> str:
+    """How a range message shows a bound: 100, not 100.0."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def check_number(fact: Fact, value: Any) -> int | float:
+    """``value`` as a number ``fact`` may hold, or ValueError saying why not (never NaN, never infinite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {_short(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    if fact.integer and value != int(value):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    if fact.minimum is not None and fact.maximum is not None and not fact.minimum <= value <= fact.maximum:
+        raise ValueError(f"must be between {_number_text(fact.minimum)} and {_number_text(fact.maximum)}, "
+                         f"got {_short(value)}")
+    return int(value) if fact.integer else value
+
+
+def check_text(fact: Fact, value: Any) -> str:
+    """``value`` as text ``fact`` may hold: printable, within the length limit."""
     if not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
+        raise ValueError(f"expected text, got {_short(value)}")
+    limit = MAX_ID if fact.field in ("id", "code") else MAX_TEXT
+    if len(value) > limit:
+        raise ValueError(f"at most {limit} characters, got {len(value)}")
+    if not value.isprintable():
+        raise ValueError("must not contain control characters (tabs, line breaks, ...)")
     return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_on(kind: str, facts: Mapping[str, Any], as_of: date) -> list[tuple[str, str]]:
+    """What ``facts`` (already parsed) say that no person could have on ``as_of``: a birth date
+    after it or more than MAX_AGE years before it, a rehabilitation completed after it or before
+    birth. One definition, used by every edge (to name the field) and by the engine (to refuse)."""
+    if kind != "client":
+        return []
+    problems = []
+    born = facts.get("birth_date")
+    done = facts.get("rehab_completed_date")
+    if isinstance(born, date):
+        if born > as_of:
+            problems.append(("client.birth_date", f"{born.isoformat()} is after the decision date "
+                                                  f"{as_of.isoformat()}"))
+        elif _years_between(born, as_of) > MAX_AGE:
+            problems.append(("client.birth_date", f"{born.isoformat()} makes the client older than {MAX_AGE} "
+                                                  f"on {as_of.isoformat()}"))
+    if isinstance(done, date):
+        if done > as_of:
+            problems.append(("client.rehab_completed_date", f"{done.isoformat()} is after the decision date "
+                                                            f"{as_of.isoformat()}"))
+        elif isinstance(born, date) and done < born:
+            problems.append(("client.rehab_completed_date", f"{done.isoformat()} is before the birth date"))
+    return problems
+
+
+def json_number(value: int | float) -> str:
+    """A number as durable_rules parses it exactly: plain decimal notation.
+
+    durable_rules 2.0.28 reads ``1e-05``, ``1e16`` or ``1E2`` as no number at all and then matches
+    nothing for that event and every later one in the batch (measured), while ``0.00001`` and
+    ``10000000000000000`` are read right. Python writes floats below 1e-4 and from 1e16 up in
+    exponent form, so those are spelled out here; NaN and infinities never get this far."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"not a number: {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    text = repr(value)
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    return text
+
+
+def json_value(value: Any) -> str:
+    """One fact value as the event JSON durable_rules reads: strings UTF-8 as they are (durable_rules
+    does not decode \\u escapes, so an escaped 'é' never equals the rule's 'é'), numbers plain."""
+    if isinstance(value, (bool, str)):
+        return json.dumps(value, ensure_ascii=False)
+    return json_number(value)
 
 
 def parse_facts(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -239,6 +362,7 @@ def facts_from_message(message: Message) -> dict[str, Any]:
     descriptor = message.DESCRIPTOR
     kind = next(k for k, d in KINDS.items() if d.full_name == descriptor.full_name)
     raw: dict[str, Any] = {}
+    unknown: list[tuple[str, str]] = []
     for field in descriptor.fields:
         if field.is_repeated:
             raw[field.name] = list(getattr(message, field.name))
@@ -249,6 +373,16 @@ def facts_from_message(message: Message) -> dict[str, Any]:
         if field.type == FieldDescriptor.TYPE_ENUM:
             if value == 0:
                 continue
-            value = field.enum_type.values_by_number[value].name[len(_enum_prefix(field)):].lower()
+            known = field.enum_type.values_by_number.get(value)
+            if known is None:  # proto3 keeps numbers it does not know: a newer client, or a hostile one
+                unknown.append((f"{kind}.{field.name}", f"unknown {field.enum_type.name} value {value}"))
+                continue
+            value = known.name[len(_enum_prefix(field)):].lower()
         raw[field.name] = value
-    return parse_facts(kind, raw)
+    try:
+        facts = parse_facts(kind, raw)
+    except FactError as exc:
+        raise FactError(unknown + exc.violations) from None
+    if unknown:
+        raise FactError(unknown)
+    return facts

@@ -41,7 +41,7 @@ from typing import Any
 
 from bekal import facts as schema
 from bekal.audience import AUDIENCES, BNN, may_see, visible_reasons
-from bekal.decision import Decision, Outcome, Reason
+from bekal.decision import Decision, Outcome, Reason, Refusal
 from bekal.matching import (
     Client,
     Course,
@@ -284,6 +284,9 @@ def make_cohort(
             if not isinstance(raw, Mapping):
                 continue
             facts = raw  # still check the id and preferences, to report every problem at once
+        if valid:  # impossible on the cohort's date (a birth date after it, ...): said before any work
+            for name, message in schema.check_on("client", facts, day):
+                bad(f"{where}.{name.split('.', 1)[1]}", message)
         cid = facts.get("id")
         if not isinstance(cid, str) or not cid.strip():
             bad(f"{where}.id", "required: the client's pseudonymous id")
@@ -376,8 +379,10 @@ def place(engine: Any, cohort: Cohort, *, progress: Progress | None = None, audi
 
     ``audience`` ``"blk"`` keeps only the reasons a training centre may see
     (DESIGN §6): the shareable ones, and none at all for a client whose
-    ``consent_to_share`` is not true; ``"bnn"`` keeps every reason. Raises :class:`CohortError` when
-    no ruleset is in force on the cohort's as-of date.
+    ``consent_to_share`` is not true; ``"bnn"`` keeps every reason. Raises
+    :class:`bekal.engine.NotInForce` when the rules are not in force on the cohort's as-of date,
+    :class:`CohortError` for input no person can have on it (a birth date after it, ...), and
+    :class:`Unjudged` when the engine gave no verdict for some pair.
     """
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}")
@@ -417,12 +422,10 @@ def _decide_all(engine: Any, cohort: Cohort, report: Progress, chunk: int) -> li
         nonlocal done, version
         if not pending:
             return
-        try:
-            out = engine.decide_many(pending, cohort.as_of)
-        except Exception as exc:
-            if type(exc).__name__ == "NotInForce":
-                raise CohortError([("as_of", f"no ruleset is in force on {cohort.as_of.isoformat()}")]) from None
-            raise
+        out = engine.decide_many(pending, cohort.as_of)  # NotInForce: nothing is placed on such a date
+        refused = [(owner, r) for owner, r in zip(owners, out) if isinstance(r, Refusal)]
+        if refused:
+            _refuse(cohort, refused)
         for owner, decision in zip(owners, out):
             decisions[owner].append(decision)
         if out:
@@ -457,6 +460,28 @@ def _decide_all(engine: Any, cohort: Cohort, report: Progress, chunk: int) -> li
 
 class _VersionChanged(Exception):
     pass
+
+
+class Unjudged(RuntimeError):
+    """The engine gave no verdict for some pairs (a fault, never bad input): nothing is placed."""
+
+
+def _refuse(cohort: Cohort, refused: list[tuple[int, Refusal]]) -> None:
+    """Pairs the engine would not decide stop the whole job: a placement made without them would
+    hand their seats to others. Impossible input names its client; no proof is a fault."""
+    bad = [(f"clients[{owner}].{f.split('.', 1)[1]}" if f.startswith("client.") else
+            f"courses[{_course_index(cohort, r.course_code)}].{f.split('.', 1)[1]}", m)
+           for owner, r in refused if r.bad_input for f, m in r.violations]
+    if bad:
+        unique = list(dict.fromkeys(bad))
+        raise CohortError(unique[:MAX_VIOLATIONS], more=max(0, len(unique) - MAX_VIOLATIONS))
+    rules = sorted({rule for _owner, r in refused for rule in r.unjudged})
+    raise Unjudged(f"the rules engine gave no verdict for {len(refused)} pair(s) (rules {', '.join(rules)}); "
+                   "nothing was placed")
+
+
+def _course_index(cohort: Cohort, code: str) -> int:
+    return next(i for i, c in enumerate(cohort.courses) if c.get("code") == code)
 
 
 def _instance(cohort: Cohort, decisions: list[list[Decision]]) -> Instance:

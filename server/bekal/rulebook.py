@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bekal import facts as schema
-from bekal.compiler import MAX_EXPRESSION_ENTRIES, CompiledRules, compile_rulesets, expression_entries
+from bekal.compiler import JUDGED, MAX_EXPRESSION_ENTRIES, CompiledRules, compile_rulesets, expression_entries
 from bekal.lang import ast
 from bekal.lang.checker import check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
@@ -41,8 +41,6 @@ class Rulebook:
     sources: Mapping[str, str]  # file name -> text, rule and course files
     tests: tuple[ast.RuleTestCase, ...] = field(default=())
 
-    def rulesets_in_force(self, on: date) -> tuple[ast.Ruleset, ...]:
-        return tuple(r for r in self.rulesets if r.in_force(on))
 
 
 def _read(path: Path, name: str) -> str:
@@ -144,9 +142,11 @@ def _too_complex(rulesets: list[ast.Ruleset], compiled: CompiledRules) -> list[D
     exactly on the compiled form, which the checker's count of comparisons cannot see."""
     rules = [r for rs in rulesets for r in rs.rules]
     worst: dict[int, int] = {}
-    for name, (_, index) in compiled.actions.items():
+    for name, (kind, index) in compiled.actions.items():
         n = expression_entries(compiled.definition[name]["all"][0]["m"])
-        worst[index] = max(n, worst.get(index, 0))
+        # a judge holds one rule when that rule alone is too large to share one (compiler._judges)
+        for i in compiled.judges[index].rules if kind == JUDGED else (index,):
+            worst[i] = max(n, worst.get(i, 0))
     return [Diagnostic(rules[i].when.loc, f"condition is too complex for durable_rules: it takes {n} expression "
                        f"slots, at most {MAX_EXPRESSION_ENTRIES}", "split it into several rules")
             for i, n in sorted(worst.items()) if n > MAX_EXPRESSION_ENTRIES]

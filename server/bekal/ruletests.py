@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bekal import facts as schema
 from bekal.decision import Decision, RuleStatus
-from bekal.engine import Engine
+from bekal.engine import Engine, NotInForce, Refused
 from bekal.lang import ast
 from bekal.rulebook import Rulebook
 
@@ -83,7 +83,11 @@ def run_tests(rulebook: Rulebook, engine: Engine | None = None) -> TestReport:
             except (ValueError, schema.FactError) as exc:
                 results.append(TestResult(test, (f"bad test input: {exc}",), None))
                 continue
-            d = engine.decide(client, course, test.as_of, explain=True)
+            try:
+                d = engine.decide(client, course, test.as_of, explain=True)
+            except (Refused, NotInForce) as exc:
+                results.append(TestResult(test, (f"not decided: {exc}",), None))
+                continue
             # a priority rule never waits: with its facts absent it simply did not run
             exercised.update(t.rule_id for t in d.trace if t.status is RuleStatus.FIRED or (
                 t.status is RuleStatus.MISSING and not t.effect.startswith("priority")))

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from bekal.matching import ReserveOrder, Standing, check_stability
+from bekal.engine import NotInForce
 from bekal.placement import Because, CohortError, describe, make_cohort, place
 from placementhelp import AS_OF, client, course
 
@@ -233,10 +234,18 @@ def test_settings_are_checked():
 
 
 def test_a_date_no_ruleset_covers_is_refused(engine):
-    cohort = make_cohort([client("a", "X")], [course("X", 1)], as_of="2015-01-01")
-    with pytest.raises(CohortError) as info:
+    early = {k: v for k, v in client("a", "X").items() if k != "rehab_completed_date"}
+    cohort = make_cohort([early], [course("X", 1)], as_of="2015-01-01")
+    with pytest.raises(NotInForce) as info:
         place(engine, cohort)
-    assert info.value.violations == [("as_of", "no ruleset is in force on 2015-01-01")]
+    assert info.value.rulesets == ("eligibility", "priority")
+
+
+def test_impossible_facts_on_the_cohort_date_name_the_client_field():
+    with pytest.raises(CohortError) as info:
+        make_cohort([client("a", "X")], [course("X", 1)], as_of="2015-01-01")
+    assert info.value.violations == [
+        ("clients[0].rehab_completed_date", "2019-02-28 is after the decision date 2015-01-01")]
 
 
 def test_an_empty_cohort_places_nobody(engine):

@@ -157,7 +157,7 @@ def test_unknown_course_gives_did_you_mean(client_file, default_rulebook):
 @pytest.mark.parametrize("as_of, code, message", [
     ("2019-02-30", 2, "--as-of: not a real date in YYYY-MM-DD form: '2019-02-30'"),
     ("16-05-2019", 2, "--as-of: not a real date in YYYY-MM-DD form: '16-05-2019'"),
-    ("2015-12-31", 1, "--as-of: no ruleset is in force on 2015-12-31"),
+    ("2015-12-31", 3, "--as-of: the rules are not in force on 2015-12-31 (not in force: eligibility, priority)"),
 ])
 def test_bad_or_uncovered_decision_date(client_file, as_of, code, message):
     result = explain(client_file, as_of=as_of)

@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
+from bekal.rulebook import load_rulebook_from_texts
 from bekal.compiler import AS_OF, MAX_EXPRESSION_ENTRIES, TAG, day_number, expression_entries
-from ruleshelp import rulebook_of
+from ruleshelp import rulebook_of, ruleset_text
 
 T = {TAG: 1}
 
@@ -117,15 +118,43 @@ def test_effective_window_guards_every_rule_and_its_missing_check():
     assert undated.definition["r0"]["all"][0]["m"] == {"$and": [T, {"$lte": {"client_age": 18}}]}
 
 
-def test_missing_checks_only_for_ineligible_and_pending_rules():
+def test_missing_checks_for_every_rule_that_needs_a_fact():
+    """Priority rules too: a priority that cannot be decided is named (issue: never silently 0)."""
     compiled = rulebook_of(("i", "client.age <= 18"), ("p", "client.interview_score < 60", "pending"),
                            ("prio", 'client.referrer == "bnn"', 10), ("neg", "client.age > 90", -5)).compiled
-    assert sorted(compiled.definition) == ["m0", "m1", "r0", "r1", "r2", "r3"]
+    assert sorted(compiled.definition) == ["j0", "m0", "m1", "m2", "m3", "r0", "r1", "r2", "r3"]
     assert compiled.actions == {"r0": ("fired", 0), "m0": ("missing", 0), "r1": ("fired", 1), "m1": ("missing", 1),
-                                "r2": ("fired", 2), "r3": ("fired", 3)}
+                                "r2": ("fired", 2), "m2": ("missing", 2), "r3": ("fired", 3), "m3": ("missing", 3),
+                                "j0": ("judged", 0)}
     # the missing check of a one-fact rule: the rule is not known false, and the fact is absent
     assert compiled.definition["m0"]["all"][0]["m"] == {"$and": [
         T, {"$or": [{"$lte": {"client_age": 18}}, {"$nex": {"client_age": 1}}]}, {"$nex": {"client_age": 1}}]}
+
+
+def test_the_marker_judges_every_event_and_fallible_rules_get_judges_of_their_own():
+    """The marker fires for every event read; a rule dividing by a fact (NaN is possible: 0 / 0) is
+    judged on its own: applies, does not apply, or a needed fact is absent."""
+    compiled = rulebook_of(("i", "client.age <= 18"),
+                           ("ratio", "client.age < course.min_written_score / client.interview_score"),
+                           ("const", "client.age < client.interview_score / 2")).compiled
+    assert compiled.definition["j0"]["all"][0]["m"] == T
+    assert [(j.index, j.rules) for j in compiled.judges] == [(0, ()), (1, (1,))]
+    condition = compiled.definition["j1"]["all"][0]["m"]
+    text = str(condition)
+    assert "$lt" in text and "$gte" in text and "$nex" in text  # C, not C, or a needed fact absent
+    assert compiled.actions["j1"] == ("judged", 1)
+
+
+def test_judges_follow_effective_windows():
+    book = load_rulebook_from_texts({
+        "a.rules.yaml": ruleset_text(("x", "client.age > 1 / course.min_age"), effective=(None, "2019-12-31")),
+        "b.rules.yaml": ruleset_text(("x", "client.age > 2 / course.min_age"), effective=("2020-01-01", None)),
+    })
+    judges = book.compiled.judges
+    assert [(j.rules, j.effective_from, j.effective_until) for j in judges[1:]] == [
+        ((0,), None, date(2019, 12, 31)), ((1,), date(2020, 1, 1), None)]
+    assert [j.index for j in book.compiled.judges_in_force(date(2019, 6, 1))] == [0, 1]
+    assert [j.index for j in book.compiled.judges_in_force(date(2020, 6, 1))] == [0, 2]
 
 
 def test_missing_check_respects_exists_guards():
@@ -148,7 +177,7 @@ def test_missing_check_respects_exists_guards():
 
 def test_a_rule_that_only_tests_existence_has_no_missing_check():
     compiled = rulebook_of(("x", "client.interview_score not exists", "pending")).compiled
-    assert sorted(compiled.definition) == ["r0"] and compiled.rules[0].needs == ()
+    assert sorted(compiled.definition) == ["j0", "r0"] and compiled.rules[0].needs == ()
 
 
 def test_metadata_for_the_engine_and_explanations():

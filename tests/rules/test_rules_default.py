@@ -119,30 +119,31 @@ def test_a_failing_rule_test_shows_where_and_what_differs(rules_copy: Path):
 def test_rules_no_test_exercises_are_listed(rules_copy: Path):
     text = (rules_copy / "priority.rules.yaml").read_text()
     text += """
-  - id: banjarbaru-resident
-    description: Warga Banjarbaru diprioritaskan.
-    when: client.domicile contains "banjarbaru"
+  - id: martapura-office
+    description: Rujukan BNNK Martapura diprioritaskan.
+    when: client.referring_office contains "martapura"
     effect:
       priority: +2
-    reason: {id: Warga Banjarbaru., en: Banjarbaru resident.}
+    reason: {id: Rujukan BNNK Martapura., en: Referred by BNNK Martapura.}
     source: "Contoh."
 """
     (rules_copy / "priority.rules.yaml").write_text(text)
-    line = text.splitlines().index("  - id: banjarbaru-resident") + 1
+    line = text.splitlines().index("  - id: martapura-office") + 1
     result = bekal("rules", "test", str(rules_copy))
     assert result.code == 0, result  # untested rules are reported, not failures
-    assert (f"{rules_copy / 'priority.rules.yaml'}:{line}:5: rule 'banjarbaru-resident' is not exercised by any test"
+    assert (f"{rules_copy / 'priority.rules.yaml'}:{line}:5: rule 'martapura-office' is not exercised by any test"
             in result.out.splitlines())
     report = run_tests(load_rulebook(rules_copy))
-    assert [rule_id for rule_id, _ in report.unexercised] == ["banjarbaru-resident"]
+    assert [rule_id for rule_id, _ in report.unexercised] == ["martapura-office"]
     # a test that makes the rule fire exercises it; one where it stays silent does not
-    for domicile in ("Kota Banjarbaru", "Martapura"):
-        (rules_copy / "domicile.test.yaml").write_text(
-            f"tests:\n  - name: resident\n    as_of: 2019-05-16\n    client: {{domicile: {domicile}}}\n"
+    # (every shipped test names the referring office: a priority rule lacking its fact would be undecided)
+    for office in ("BNNK Martapura", "BNNK Banjarbaru"):
+        (rules_copy / "office.test.yaml").write_text(
+            f"tests:\n  - name: office\n    as_of: 2019-05-16\n    client: {{referring_office: {office}}}\n"
             f"    course: BRB-01\n    expect: {{outcome: PENDING}}\n")
         report = run_tests(load_rulebook(rules_copy))
         assert report.failed == ()
-        assert report.unexercised == () if domicile == "Kota Banjarbaru" else report.unexercised != ()
+        assert report.unexercised == () if office == "BNNK Martapura" else report.unexercised != ()
 
 
 def test_bad_test_input_is_a_failure_not_a_crash(rules_copy: Path):

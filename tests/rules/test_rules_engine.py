@@ -48,7 +48,10 @@ def small():
     engine.close()
 
 
-ADULT = {"birth_date": born_years_before(30), "rehab_stage": "post_rehabilitation", "interview_score": 70}
+# every fact the priority rules read is known too: an undecidable priority rule adds its facts to
+# `missing` (see test_an_undecidable_priority_names_its_facts)
+ADULT = {"birth_date": born_years_before(30), "rehab_stage": "post_rehabilitation", "interview_score": 70,
+         "referrer": "self", "education": "smp", "rehab_completed_date": AS_OF - timedelta(days=100)}
 COURSE = {"code": "X-01", "min_interview_score": 60}
 
 
@@ -63,21 +66,34 @@ COURSE = {"code": "X-01", "min_interview_score": 60}
     ({k: v for k, v in ADULT.items() if k != "birth_date"}, COURSE, P, ["too-young"], ("client.birth_date",)),
     ({k: v for k, v in ADULT.items() if k != "interview_score"}, COURSE, P, ["interview"], ("client.interview_score",)),
     ({}, COURSE, P, ["too-young", "not-after-rehab", "interview"],
-     ("client.birth_date", "client.rehab_stage", "client.interview_score")),
+     ("client.birth_date", "client.rehab_stage", "client.interview_score",  # then the priority rules'
+      "client.referrer", "client.education", "client.rehab_completed_date")),
     # a course without an interview does not wait for one
     ({k: v for k, v in ADULT.items() if k != "interview_score"}, {"code": "Y-01"}, E, [], ()),
     # INELIGIBLE wins over PENDING, PENDING over ELIGIBLE
-    ({"birth_date": born_years_before(17), "rehab_stage": "outpatient"}, COURSE, I,
+    ({**ADULT, "birth_date": born_years_before(17), "rehab_stage": "outpatient", "interview_score": None}, COURSE, I,
      ["too-young", "not-after-rehab", "interview"], ("client.interview_score",)),
-    ({"birth_date": born_years_before(40), "rehab_stage": "outpatient", "interview_score": 99}, COURSE, P,
+    ({**ADULT, "birth_date": born_years_before(40), "rehab_stage": "outpatient", "interview_score": 99}, COURSE, P,
      ["not-after-rehab"], ()),
 ])
 def test_three_valued_outcomes(small, client, course, outcome, reasons, missing):
-    d = small.decide(client, course, AS_OF)
+    d = small.decide({k: v for k, v in client.items() if v is not None}, course, AS_OF)
     assert d.outcome is outcome
     assert sorted(r.rule_id for r in d.reasons if r.outcome is not E) == sorted(reasons)
     assert d.missing == missing
     assert d.as_of == AS_OF and d.ruleset_version == small.version
+
+
+def test_an_undecidable_priority_names_its_facts(small):
+    """A priority rule that cannot be decided leaves the outcome alone but never silently counts 0:
+    its facts are in `missing` and its reason says the priority may be incomplete."""
+    d = small.decide({k: v for k, v in ADULT.items() if k != "referrer"}, COURSE, AS_OF)
+    assert d.outcome is E and d.missing == ("client.referrer",) and d.priority_incomplete
+    (reason,) = [r for r in d.reasons if r.missing]
+    assert reason.rule_id == "bnn" and reason.priority == 0 and reason.outcome is E
+    assert reason.message_en == "The priority may be incomplete: client.referrer is not known (rule bnn)."
+    complete = small.decide(ADULT, COURSE, AS_OF)
+    assert not complete.priority_incomplete and complete.missing == ()
 
 
 def test_reasons_carry_everything_a_case_worker_needs(small):
@@ -85,7 +101,7 @@ def test_reasons_carry_everything_a_case_worker_needs(small):
     [r] = [r for r in d.reasons if r.rule_id == "interview"]
     assert r.outcome is I and r.ruleset == "t" and r.source == "s" and r.message_id == "a" and r.message_en == "b"
     assert {f.name: f.value for f in r.facts} == {"course.min_interview_score": 60, "client.interview_score": 50}
-    pending = small.decide({"birth_date": born_years_before(30), "rehab_stage": "post_rehabilitation"}, COURSE, AS_OF)
+    pending = small.decide({k: v for k, v in ADULT.items() if k != "interview_score"}, COURSE, AS_OF)
     [r] = pending.reasons
     assert r.outcome is P and r.missing == ("client.interview_score",)
     assert "client.interview_score" in r.message_en and "client.interview_score" in r.message_id
@@ -339,7 +355,7 @@ def test_derived_facts_are_computed_as_of_the_decision_date():
         assert [r.rule_id for r in engine.decide(client, {}, date(2019, 5, 16)).reasons] == ["recent"]
         assert engine.decide(client, {}, date(2019, 5, 29)).outcome is P
         assert engine.decide(client, {}, date(2019, 5, 30)).outcome is E
-        leap = {"birth_date": date(2000, 2, 29), "rehab_completed_date": date(2000, 1, 1)}
+        leap = {"birth_date": date(2000, 2, 29), "rehab_completed_date": date(2018, 1, 1)}
         assert engine.decide(leap, {}, date(2019, 2, 28)).outcome is I  # 18 until 1 March 2019
         assert engine.decide(leap, {}, date(2019, 3, 1)).outcome is E
     finally:

@@ -25,7 +25,9 @@ GUARD_RE = re.compile(r"^\s*((?:client|course)\.[a-z_]+)\s+exists\s*$")
 
 
 def _rules_from_files() -> list[dict]:
-    """Every ineligible/pending rule in force on AS_OF: its guards and the input facts it needs."""
+    """Every rule in force on AS_OF: its guards, the input facts it needs, and whether it can block
+    (ineligible/pending) or only set the priority (an undecidable priority rule names its facts in
+    ``missing`` but leaves the outcome alone)."""
     out = []
     for path in sorted(RULES.glob("*.rules.yaml")):
         doc = yaml.safe_load(path.read_text())
@@ -33,14 +35,13 @@ def _rules_from_files() -> list[dict]:
         if (eff.get("from") and eff["from"] > AS_OF) or (eff.get("until") and eff["until"] < AS_OF):
             continue
         for rule in doc["rules"]:
-            if rule["effect"] not in ("ineligible", "pending"):
-                continue
             when = " ".join(rule["when"].split())
             parts = [when] if "(" in when or " or " in when else when.split(" and ")
             guards = [DERIVED.get(m.group(1), m.group(1)) for p in parts if (m := GUARD_RE.match(p))]
             needs = {DERIVED.get(f"{k}.{f}", f"{k}.{f}") for p in parts if not GUARD_RE.match(p)
                      for k, f in FACT_RE.findall(p)}
-            out.append({"id": rule["id"], "guards": guards, "needs": needs, "single": len(parts) - len(guards) == 1})
+            out.append({"id": rule["id"], "guards": guards, "needs": needs, "single": len(parts) - len(guards) == 1,
+                        "blocks": rule["effect"] in ("ineligible", "pending")})
     return out
 
 
@@ -58,17 +59,22 @@ def test_the_model_sees_the_default_rules():
     assert by_id["age-above-18"]["needs"] == {"client.birth_date"}
 
 
-def expectation(client: dict, course: dict) -> tuple[set[str], set[str]]:
-    """(absent client inputs some applicable rule needs, every input such a rule needs)."""
+def expectation(client: dict, course: dict) -> tuple[set[str], set[str], set[str]]:
+    """(absent client inputs some applicable blocking rule needs, those only a priority rule needs,
+    every input an applicable blocking rule needs)."""
     present = {f"client.{k}" for k, v in client.items() if v is not None}
     present |= {f"course.{k}" for k, v in course.items() if v is not None}
-    absent, needed = set(), set()
+    absent, priority_absent, needed = set(), set(), set()
     for rule in RULES_FROM_FILES:
         if not all(g in present for g in rule["guards"]):
             continue  # e.g. a course without a written test: the written-test rule does not apply
-        needed |= rule["needs"]
-        absent |= {n for n in rule["needs"] if n not in present and n.startswith("client.")}
-    return absent, needed
+        lacking = {n for n in rule["needs"] if n not in present and n.startswith("client.")}
+        if rule["blocks"]:
+            needed |= rule["needs"]
+            absent |= lacking
+        else:
+            priority_absent |= lacking
+    return absent, priority_absent - absent, needed
 
 
 def test_ready_client_is_eligible_for_every_course(default_engine, default_rulebook):
@@ -84,15 +90,15 @@ def test_dropping_facts_from_an_eligible_client(default_engine, default_rulebook
     client = {k: v for k, v in READY.items() if k not in dropped}
     course = default_rulebook.courses[code]
     d = default_engine.decide(client, course, AS_OF)
-    absent, _ = expectation(client, COURSES[code])
+    absent, priority_absent, _ = expectation(client, COURSES[code])
     assert absent == {f"client.{f}" for f in dropped} & absent  # sanity: only dropped facts can be absent
     if absent:
         assert d.outcome is Outcome.PENDING, (dropped, code, d.reasons)
-        assert set(d.missing) == absent
+        assert set(d.missing) == absent | priority_absent
     else:
-        # only facts no rule needs for this course were dropped (id, referrer, domicile, ...)
+        # only facts no blocking rule needs for this course were dropped (id, referrer, domicile, ...)
         assert d.outcome is Outcome.ELIGIBLE, (dropped, code, d.reasons)
-        assert d.missing == ()
+        assert set(d.missing) == priority_absent and d.priority_incomplete == bool(priority_absent)
 
 
 def _maybe(strategy):
@@ -118,12 +124,13 @@ random_clients = st.fixed_dictionaries({
 def test_a_missing_needed_fact_never_gives_eligible(default_engine, default_rulebook, raw, code):
     client = {k: v for k, v in raw.items() if v is not None}
     d = default_engine.decide(client, default_rulebook.courses[code], AS_OF)
-    absent, needed = expectation(client, COURSES[code])
+    absent, priority_absent, needed = expectation(client, COURSES[code])
     if absent:
         assert d.outcome is not Outcome.ELIGIBLE, (client, code)
     # what a decision says is missing is always something a rule needs and the input lacks
-    assert set(d.missing) <= absent, (client, code, d.missing)
+    assert set(d.missing) <= absent | priority_absent, (client, code, d.missing)
+    assert set(d.missing) >= priority_absent  # a priority rule never waits on a known-false part here
     if all(r["single"] for r in RULES_FROM_FILES) and d.outcome is not Outcome.INELIGIBLE:
-        assert set(d.missing) == absent
+        assert set(d.missing) == absent | priority_absent
     if not absent:
-        assert d.missing == ()
+        assert set(d.missing) == priority_absent

@@ -3,8 +3,9 @@ of the rule language written here in Python, for many kinds of condition and ran
 
 The reference semantics (see bekal/compiler.py's docstring): a rule *fires* when its condition
 holds with negation pushed down to the comparisons and any comparison on an absent fact false;
-an ineligible/pending rule that did not fire is *missing* (PENDING) when none of its top-level
-``and`` parts is known to be false and some fact it needs (read other than by ``exists``) is absent.
+a rule that did not fire is *missing* when none of its top-level ``and`` parts is known to be
+false and some fact it needs (read other than by ``exists``) is absent: PENDING for an
+ineligible/pending rule; for a priority rule the outcome stands and its facts are named.
 """
 
 from __future__ import annotations
@@ -131,8 +132,6 @@ def reference_status(rule: ast.Rule, facts: dict) -> RuleStatus:
     if holds(rule.when, facts):
         return RuleStatus.FIRED
     absent = [n for n in needed(rule.when) if facts.get(n) is None]
-    if rule.effect.kind == "priority":
-        return RuleStatus.MISSING if absent else RuleStatus.NOT_FIRED
     parts = list(rule.when.items) if isinstance(rule.when, ast.And) else [rule.when]
     undecided = bool(absent)
     for part in parts:

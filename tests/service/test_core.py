@@ -89,13 +89,15 @@ def test_unknown_course_is_not_found(service):
     assert err.value.violations == [("course_code", "unknown course 'NOPE-01'")]
 
 
-def test_date_outside_every_ruleset_names_as_of_date(service):
+def test_date_outside_every_ruleset_is_refused_naming_as_of_date(service):
+    """A well-formed request on a date the rules do not cover: FAILED_PRECONDITION, nothing decided."""
     check = make_check()
     early = Check(check.request_id, check.client, check.course_code, date(2010, 1, 1), BNN, fingerprint="x")
     with pytest.raises(ServiceError) as err:
         service.check(early)
-    assert err.value.code == "INVALID_ARGUMENT"
+    assert err.value.code == "FAILED_PRECONDITION"
     assert err.value.violations[0][0] == "as_of_date"
+    assert err.value.preconditions[0][:2] == ("RULES_IN_FORCE", "2010-01-01")
 
 
 def test_retry_with_same_request_id_is_recorded_once(service):

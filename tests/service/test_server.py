@@ -157,7 +157,7 @@ def test_log_and_db_hold_no_personal_facts(api, server):
         (dict(client=adult(rehab_completed_date="2019-2-3")), grpc.StatusCode.INVALID_ARGUMENT,
          "client.rehab_completed_date"),
         (dict(as_of_date="2019-06-31"), grpc.StatusCode.INVALID_ARGUMENT, "as_of_date"),
-        (dict(as_of_date="2001-01-01"), grpc.StatusCode.INVALID_ARGUMENT, "as_of_date"),  # no ruleset in force
+        (dict(as_of_date="2001-01-01"), grpc.StatusCode.FAILED_PRECONDITION, "as_of_date"),  # rules not in force
         (dict(course_code="NOPE-01"), grpc.StatusCode.NOT_FOUND, "course_code"),
         (dict(client=adult(domicile="x" * 300)), grpc.StatusCode.INVALID_ARGUMENT, "client.domicile"),
         (dict(client=adult(consent_to_share=None), audience=eligibility_pb2.AUDIENCE_UNSPECIFIED),

@@ -2,7 +2,8 @@
 
 Exit status: 0 placed (the results are written), 1 bad input (a file, a field or
 the rule files; each problem printed as ``file:row:column: message``), 2 bad
-usage, 3 server unavailable, 4 the server refused or the job failed.
+usage, 3 server unavailable, 4 the server refused or the job failed, 5 the rules
+are not in force on the as-of date (nothing is placed).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import click
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_FAILED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_FAILED, EXIT_NOT_IN_FORCE = 0, 1, 2, 3, 4, 5
 UPLOAD_CLIENTS_PER_PART = 2_000
 UPLOAD_RANKINGS_PER_PART = 20_000
 RETRY_FOR_S = 60.0  # how long UNAVAILABLE is retried (a restarting server resumes the job)
@@ -124,7 +125,8 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
     placement, why not. File formats: README.md, section Matching; examples in examples/.
 
     Exit status: 0 placed, 1 bad input (file:row:column: message), 2 bad usage,
-    3 server unavailable, 4 the server refused or the job failed.
+    3 server unavailable, 4 the server refused or the job failed, 5 the rules are not
+    in force on the as-of date.
     """
     from bekal.cli import cohort_files as files
 
@@ -234,7 +236,7 @@ def _check_facts(records: list, inputs: Inputs) -> None:
 def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_order: str, audience: str,
                 bars: Callable) -> Outcome:
     from bekal.engine import Engine
-    from bekal.placement import CohortError, place
+    from bekal.placement import CohortError, Unjudged, place
     from bekal.rulebook import RuleError, load_rulebook
     from bekal.rulebook import offered_courses
 
@@ -243,8 +245,10 @@ def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_or
     except RuleError as exc:
         lines = [str(d) for d in exc.diagnostics] or [str(exc)]
         raise Failure(EXIT_INPUT, [f"the rules in {rules_dir} cannot be used:", *lines]) from None
-    if not rulebook.rulesets_in_force(day):
-        raise Failure(EXIT_INPUT, [f"--as-of: no ruleset in {rules_dir} is in force on {day.isoformat()}"])
+    gaps = rulebook.compiled.not_in_force(day)
+    if gaps:
+        raise Failure(EXIT_NOT_IN_FORCE, [f"--as-of: the rules in {rules_dir} are not in force on {day.isoformat()} "
+                                          f"(not in force: {', '.join(gaps)}); nothing is placed"])
     if inputs.courses is not None:
         courses = inputs.courses.records
     else:
@@ -255,6 +259,8 @@ def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_or
         result = place(engine, cohort, progress=bars, audience=audience)
     except CohortError as exc:
         raise _located(exc.violations, inputs, exc.more) from None
+    except Unjudged as exc:
+        raise Failure(EXIT_FAILED, [f"bekal match: {exc}"]) from None
     finally:
         engine.close()
     return Outcome(result.clients, result.courses, result.summary, f"in-process, rules {rules_dir}")

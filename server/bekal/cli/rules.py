@@ -1,6 +1,7 @@
 """``bekal rules check|test|explain``: the rule authors' tools.
 
-Exit codes: 0 all good, 1 problems in the rules or failing tests, 2 bad usage.
+Exit codes: 0 all good, 1 problems in the rules, the input or failing tests, 2 bad usage,
+3 (``explain``) the rules are not in force on the decision date: nothing is decided.
 Errors are ``file:line:col: message`` lines, never a traceback.
 """
 
@@ -15,12 +16,13 @@ import click
 import yaml
 
 from bekal import facts as schema
-from bekal.engine import Engine, EngineError, NotInForce
+from bekal.engine import Engine, EngineError, NotInForce, Refused
 from bekal.rulebook import Rulebook, RuleError, load_rulebook
 from bekal.ruletests import run_tests
 from bekal.cli.output import print_decision, to_json
 
 DEFAULT_RULES = "rules"
+EXIT_NOT_IN_FORCE = 3
 
 
 class _FactsLoader(yaml.SafeLoader):
@@ -141,7 +143,13 @@ def explain(client_file: str, course_code: str, as_of: str | None, rules_path: s
     try:
         decision = engine.decide(client, course, day, explain=True)
     except NotInForce as exc:
-        _fail(f"--as-of: {exc}")
+        _fail(f"--as-of: {exc}", code=EXIT_NOT_IN_FORCE)
+    except Refused as exc:
+        refusal = exc.refusal
+        if not refusal.bad_input:  # no proof from the engine: a fault, never a decision
+            _fail(f"bekal rules explain: nothing decided: {refusal}")
+        _fail([f"{client_file if f.startswith('client.') else '--course ' + course_code}: {f}: {m}"
+               for f, m in refusal.violations])
     finally:
         engine.close()
     if as_json:

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from bekal.audience import BLK, BNN, for_audience, may_see
-from bekal.decision import Decision
-from bekal.engine import Engine
+from bekal.decision import Decision, Refusal
+from bekal.engine import Engine, NoRulesLoaded, NotInForce
 from bekal.rulebook import load_rulebook, load_rulebook_from_texts, offered_courses  # noqa: F401 (re-exported)
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
-from bekal.service.errors import ServiceError, internal
+from bekal.service.errors import ServiceError, internal, invalid
 from bekal.store import LoggedRequest, Recorded, Store, StoreUnavailable
 
 log = logging.getLogger("bekal.service")
@@ -376,9 +376,9 @@ class Eligibility:
         for slot, (_i, check, codes) in enumerate(planned):
             if check.explain and check.audience == BNN:
                 try:
-                    out[slot] = engine.decide_many(
+                    out[slot] = _decided(engine.decide_many(
                         [(check.client, courses[code]) for code in codes], check.as_of, explain=True
-                    )
+                    ))
                 except Exception as exc:
                     out[slot] = engine_error(exc, check.as_of)
                 continue
@@ -394,20 +394,45 @@ class Eligibility:
                 continue
             for (slot, _c, _k), decision in zip(items, decisions):
                 bucket = out[slot]
-                if isinstance(bucket, list):
+                if isinstance(decision, Refusal):  # this check fails; the others of the batch stand
+                    out[slot] = refusal_error(decision)
+                elif isinstance(bucket, list):
                     bucket.append(decision)
         return out
 
 
+def _decided(results: Sequence[Decision | Refusal]) -> list[Decision] | ServiceError:
+    """All of one check's decisions, or the error of the first pair the engine refused."""
+    for result in results:
+        if isinstance(result, Refusal):
+            return refusal_error(result)
+    return list(results)  # type: ignore[arg-type]
+
+
+def refusal_error(refusal: Refusal) -> ServiceError:
+    """A pair the engine would not decide: bad input names its fields; no proof is a fault."""
+    if refusal.bad_input:
+        return invalid(list(refusal.violations))
+    log.error("engine gave no verdict for a pair (course %s): rules %s", refusal.course_code,
+              ", ".join(refusal.unjudged))
+    return ServiceError("INTERNAL", "the rules engine gave no verdict for this check; nothing was decided "
+                                    "(the server log has the rule ids)")
+
+
 def engine_error(exc: BaseException, as_of: date) -> ServiceError:
     """An exception from the engine as the error a caller should see."""
-    name = type(exc).__name__
-    if name == "NotInForce":
-        return ServiceError(
-            "INVALID_ARGUMENT",
-            f"no ruleset is in force on {as_of.isoformat()}",
-            [("as_of_date", f"no ruleset is in force on {as_of.isoformat()}")],
-        )
-    if name == "NoRulesLoaded":
+    if isinstance(exc, NotInForce):
+        return not_in_force_error(exc, "as_of_date")
+    if isinstance(exc, NoRulesLoaded):
         return no_rules_error()
     return internal("engine", exc)
+
+
+def not_in_force_error(exc: NotInForce, field: str) -> ServiceError:
+    """FAILED_PRECONDITION: the request is well formed, but the rules do not cover its date."""
+    return ServiceError(
+        "FAILED_PRECONDITION", str(exc),
+        [(field, str(exc))],
+        preconditions=[("RULES_IN_FORCE", exc.on.isoformat(),
+                        f"not in force: {', '.join(exc.rulesets)}")],
+    )

@@ -20,9 +20,10 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bekal.placement import CohortError, Placement, place
+from bekal.engine import NotInForce
+from bekal.placement import CohortError, Placement, Unjudged, place
 from bekal.rulebook import offered_courses
-from bekal.service.core import Rules, today
+from bekal.service.core import Rules, not_in_force_error, today
 from bekal.service.errors import ServiceError, internal, invalid
 from bekal.service.matching_convert import (
     MAX_COURSES,
@@ -325,11 +326,18 @@ def _place(engine: Any, cohort: Any, audience: str, progress: Any = None) -> Pla
         return place(engine, cohort, progress=progress, audience=audience)
     except CohortError as exc:
         raise cohort_error(exc) from None
+    except NotInForce as exc:
+        raise not_in_force_error(exc, "settings.as_of_date") from None
+    except Unjudged as exc:
+        log.error("match: %s", exc)
+        raise ServiceError("INTERNAL", str(exc)) from None
 
 
 def _check_in_force(snap: Any, as_of: Any, violations: list[tuple[str, str]]) -> None:
-    if not snap.rulebook.rulesets_in_force(as_of):
-        violations.append(("settings.as_of_date", f"no ruleset is in force on {as_of.isoformat()}"))
+    """FAILED_PRECONDITION before any work when some ruleset is not in force on ``as_of``."""
+    gaps = snap.rulebook.compiled.not_in_force(as_of)
+    if gaps:
+        raise not_in_force_error(NotInForce(as_of, gaps), "settings.as_of_date")
 
 
 def _catalogue(snap: Any, as_of: Any) -> list:
