@@ -218,10 +218,14 @@ class _Conditions:
             op = "$nex" if node.negated != negated else "$ex"
             return {op: {event_key(node.value.name): 1}}  # type: ignore[union-attr]
         if isinstance(node, ast.Match):  # the checker rejects a negated match
-            pattern = node.pattern if node.op == "matches" else ".*" + literal_pattern(node.pattern) + ".*"
-            return {("$mt" if node.op == "matches" else "$imt"): {event_key(node.value.name): pattern}}  # type: ignore[union-attr]
+            return {("$mt" if node.op == "matches" else "$imt"): {event_key(node.value.name): durable_pattern(node)}}  # type: ignore[union-attr]
         # a bare boolean fact
         return {event_key(node.name): not negated}  # type: ignore[union-attr]
+
+
+def durable_pattern(node: ast.Match) -> str:
+    """The durable_rules pattern of ``matches "p"`` (p itself) or ``contains "t"`` (t anywhere, any case: $imt)."""
+    return node.pattern if node.op == "matches" else ".*" + literal_pattern(node.pattern) + ".*"
 
 
 MAX_EXPRESSION_ENTRIES = 31  # durable_rules (rete.c MAX_SEQUENCE_EXPRESSIONS): entries of one rule's sequence

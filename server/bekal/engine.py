@@ -370,6 +370,31 @@ def _unjudged(compiled: CompiledRules, judges: int) -> tuple[str, ...]:
     return tuple(compiled.rules[i].id for j in compiled.judges if judges >> j.index & 1 for i in j.rules)
 
 
+_REGEX_ERRORS = {"501": "durable_rules cannot read this pattern",
+                 "502": "this pattern needs too many transitions for durable_rules",
+                 "503": "this pattern needs too many states for durable_rules (at most 512)"}
+
+
+def pattern_problem(pattern: str, case_insensitive: bool = False) -> str | None:
+    """What durable_rules says of a ``matches``/``contains`` pattern on its own, or None when it takes it.
+
+    Call only with patterns ``bekal.lang.patterns`` accepts (those never hang the compiler); some
+    of them still exceed durable_rules' fixed limits, which a rule author should hear at the pattern."""
+    host = _QuietHost()
+    name = f"probe_{next(_probes)}"
+    try:
+        host.register_rulesets({name: {"r": {"all": [{"m": {("$imt" if case_insensitive else "$mt"): {"s": pattern}}}],
+                                             "run": _never_called}}})
+    except Exception as exc:  # durable_rules raises a bare error with a number
+        code = str(exc).rsplit(" ", 1)[-1]
+        return _REGEX_ERRORS.get(code, f"this pattern is too complex for durable_rules (error {code})")
+    host.unregister(name)
+    return None
+
+
+_probes = itertools.count(1)
+
+
 def _never_called(c: Any) -> None:
     raise AssertionError("bekal.engine.dispatch runs actions; durable_rules' own dispatch is never used")
 

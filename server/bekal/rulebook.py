@@ -16,18 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from bekal import facts as schema
-from bekal.compiler import JUDGED, MAX_EXPRESSION_ENTRIES, CompiledRules, compile_rulesets, expression_entries
+from bekal.compiler import JUDGED, MAX_EXPRESSION_ENTRIES, durable_pattern, CompiledRules, compile_rulesets, expression_entries
+from bekal.engine import pattern_problem
 from bekal.lang import ast
 from bekal.lang.checker import check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.lang.parser import parse_file_partially
+from bekal.lang.source import MAX_BYTES, too_large_diagnostic
 
 RulebookError = RuleError  # the name the service uses
 __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_rulebook", "load_rulebook_from_texts",
            "offered_courses"]
 
 SUFFIXES = (".yaml", ".yml")
-MAX_FILE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,8 @@ class Rulebook:
 
 def _read(path: Path, name: str) -> str:
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise RuleError([Diagnostic(Location(name, 1, 1), f"file is {size / 1e6:.1f} MB; a rule file may be "
-                                        f"at most {MAX_FILE_BYTES // 1_000_000} MB", "split it into several files")])
+        if path.stat().st_size > MAX_BYTES:  # said before reading it all
+            raise RuleError([too_large_diagnostic(name)])
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleError([Diagnostic(Location(name, 1, 1), f"not UTF-8 text (byte {exc.start})",
@@ -100,9 +99,6 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
     problems: list[Diagnostic] = []
     parsed: list[ast.SourceFile] = []
     for name in sorted(files):
-        if len(files[name].encode("utf-8", "replace")) > MAX_FILE_BYTES:
-            problems.append(Diagnostic(Location(name, 1, 1), "file is larger than 1 MB", "split it into several files"))
-            continue
         try:
             source, file_problems = parse_file_partially(name, files[name])
             parsed.append(source)
@@ -125,6 +121,7 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
     version = "sha256:" + digest.hexdigest()[:16]
     compiled = compile_rulesets(rulesets, version)
     problems += _too_complex(rulesets, compiled)
+    problems += _pattern_limits(rulesets)
     if problems:
         raise RuleError(problems)
     return Rulebook(
@@ -150,6 +147,20 @@ def _too_complex(rulesets: list[ast.Ruleset], compiled: CompiledRules) -> list[D
     return [Diagnostic(rules[i].when.loc, f"condition is too complex for durable_rules: it takes {n} expression "
                        f"slots, at most {MAX_EXPRESSION_ENTRIES}", "split it into several rules")
             for i, n in sorted(worst.items()) if n > MAX_EXPRESSION_ENTRIES]
+
+
+def _pattern_limits(rulesets: list[ast.Ruleset]) -> list[Diagnostic]:
+    """Patterns the checker accepts that still exceed durable_rules' fixed limits (512 states):
+    each is tried on its own, so the author hears it at the pattern, not as a failed reload."""
+    out = []
+    for rule in (r for rs in rulesets for r in rs.rules):
+        for node in ast.walk(rule.when):
+            if isinstance(node, ast.Match):
+                problem = pattern_problem(durable_pattern(node), case_insensitive=node.op == "contains")
+                if problem:
+                    out.append(Diagnostic(node.pattern_loc, problem,
+                                          "make it shorter or simpler: fewer '.' and repeats; no %d inside [ ]"))
+    return out
 
 
 def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> list[str]:

@@ -118,6 +118,22 @@ def facts_in(node: object) -> list[FactRef]:
     return out
 
 
+def walk(node: object) -> list[object]:
+    """Every expression node under ``node`` (itself first), without recursion."""
+    out: list[object] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        out.append(item)
+        for name in getattr(item, "__slots__", ()):
+            child = getattr(item, name)
+            if isinstance(child, tuple):
+                stack.extend(reversed(child))
+            elif hasattr(child, "__slots__") and not isinstance(child, Location):
+                stack.append(child)
+    return out
+
+
 # ---------------------------------------------------------------- rule files
 
 

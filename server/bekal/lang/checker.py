@@ -17,7 +17,7 @@ from datetime import date
 from bekal import facts as schema
 from bekal.lang import ast
 from bekal.lang.diagnostics import Diagnostic, Location
-from bekal.lang.patterns import pattern_error
+from bekal.lang.patterns import MAX_LENGTH, pattern_error
 
 MAX_EVENT_PROPERTIES = 255  # durable_rules: properties per event
 MAX_RULE_EXPRESSIONS = 32  # durable_rules: expressions per rule
@@ -25,6 +25,7 @@ RESERVED_PROPERTIES = 4  # tag, index, sid, as-of day: added by the engine to ev
 TEMPLATE_RE = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
 
 ORDERED = {schema.NUMBER, schema.DATE}
+MAX_CONTAINS = MAX_LENGTH - 4  # `contains "x"` runs as the pattern .*x.*
 
 
 def _literal_type(value: object) -> str:
@@ -170,9 +171,12 @@ class _Checker:
                 offset, message = problem
                 loc = node.pattern_loc
                 self.error(Location(loc.file, loc.line, loc.col + 1 + offset), f"bad pattern: {message}",
-                           "patterns use durable_rules' dialect: %d digit, %a letter, . any, * + ? repeats")
+                           "patterns use durable_rules' dialect: %d digit, %a letter, . any, * + ? repeats; "
+                           "see the safe subset in the rule authors' guide")
         elif not node.pattern:
             self.error(node.pattern_loc, "empty text after 'contains'")
+        elif len(node.pattern) > MAX_CONTAINS:
+            self.error(node.pattern_loc, f"text after 'contains' is longer than {MAX_CONTAINS} characters")
 
     # ------------------------------------------------------------ rules
 

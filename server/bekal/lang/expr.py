@@ -13,6 +13,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from bekal.lang import ast
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 
+MAX_DEPTH = 24  # nesting of a condition (not, and/or, parentheses, arithmetic); real rules use 3 or 4
+
 # Friendly names for the grammar's terminals, for "expected ..." messages.
 _TERMINALS = {
     "NAME": "a fact such as client.age", "SIGNED_NUMBER": "a number", "STRING": 'a "text"',
@@ -165,6 +167,22 @@ def _end_of(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
+def _check_depth(tree: Tree, where: "Callable[[int, int], Location]", start: Location) -> None:
+    """Refuse a condition nested deeper than MAX_DEPTH before anything recursive walks it.
+
+    lark's LALR parser is iterative, so 1,000 nested ``not`` or a 1,000-term sum parse fine;
+    building the syntax tree, checking and compiling it recurse and would hit Python's limit."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            loc = where(meta.line, meta.column) if not meta.empty else start
+            raise RuleError([Diagnostic(loc, f"condition nested more than {MAX_DEPTH} levels deep",
+                                        "split it into several rules or simpler parts")])
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
 def parse_condition(text: str, start: Location, absolute_cols: bool = False,
                     where: "Callable[[int, int], Location] | None" = None) -> ast.Expr:
     """Parse condition ``text`` that begins at ``start`` in its file.
@@ -181,6 +199,7 @@ def parse_condition(text: str, start: Location, absolute_cols: bool = False,
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise RuleError([_syntax_error(exc, text, where)]) from None
+    _check_depth(tree, where, start)
     try:
         result = _Build(where).transform(tree)
     except VisitError as exc:

@@ -11,16 +11,42 @@ from __future__ import annotations
 CLASSES = set("acdlpsuwx")
 SPECIAL = set(".[](){}|+*?%")
 
+# The safe subset (rule text is untrusted input: ValidateRules takes it from any caller).
+# durable_rules turns a pattern into a state machine when the ruleset is registered, holding
+# the GIL; measured on 2.0.28: a repeated group that can match nothing, twice -- ``(a*)*(a*)*``,
+# ``(.*)*(.*)*``, ``(a?)*(a?)*``, ``(a|)*(b|)*``, ``((a*)*)*`` -- never finishes, and counted
+# repeats multiply the states (eight ``[a-z]{0,20}`` take 2.5 s; ``{n,m}`` above 100 is refused).
+# So: no quantifier on a group that holds a quantifier or an empty alternative, no empty
+# alternatives, at most MAX_COUNTED counted repeats of at most MAX_COUNT, groups nested at most
+# MAX_GROUP_DEPTH deep, at most MAX_LENGTH characters. tests/rules/test_rules_patterns.py compiles
+# random patterns of this subset in durable_rules and times them.
+MAX_LENGTH = 64
+MAX_COUNT = 10
+MAX_COUNTED = 2
+MAX_GROUP_DEPTH = 3
+
 
 def pattern_error(pattern: str) -> tuple[int, str] | None:
-    """``(offset, message)`` of the first problem in ``pattern``, or None when it is valid."""
+    """``(offset, message)`` of the first problem in ``pattern``, or None when it is valid and safe."""
     depth: list[int] = []  # offsets of open '('
+    # per open group (and the whole pattern): does it hold a quantifier or an empty alternative?
+    risky: list[bool] = [False]
+    last_group_risky = False  # the item just closed was a group holding a quantifier
     can_repeat = False  # is there an item a quantifier could apply to?
+    counted = 0
     i, n = 0, len(pattern)
     if n == 0:
         return 0, "empty pattern"
+    if n > MAX_LENGTH:
+        return MAX_LENGTH, f"pattern longer than {MAX_LENGTH} characters"
+    empty_here = True  # nothing since the start of the current alternative
     while i < n:
         ch = pattern[i]
+        quantifier = ch in "+*?{"
+        if not quantifier:
+            last_group_risky = False
+        if ch not in "|)":
+            empty_here = False if not quantifier else empty_here
         if ch == "%":
             if i + 1 >= n:
                 return i, "pattern ends with '%'; write %% for a percent sign"
@@ -44,17 +70,29 @@ def pattern_error(pattern: str) -> tuple[int, str] | None:
             return i, "']' without '['"
         elif ch == "(":
             depth.append(i)
-            i, can_repeat = i + 1, False
+            if len(depth) > MAX_GROUP_DEPTH:
+                return i, f"groups nested more than {MAX_GROUP_DEPTH} deep"
+            risky.append(False)
+            i, can_repeat, empty_here = i + 1, False, True
         elif ch == ")":
             if not depth:
                 return i, "')' without '('"
+            if empty_here:
+                return i, "empty alternative: nothing before ')'"
             depth.pop()
-            i, can_repeat = i + 1, True
+            last_group_risky = risky.pop()
+            risky[-1] = risky[-1] or last_group_risky
+            i, can_repeat, empty_here = i + 1, True, False
         elif ch == "|":
-            i, can_repeat = i + 1, False
+            if empty_here:
+                return i, "empty alternative: nothing before '|'"
+            i, can_repeat, empty_here = i + 1, False, True
         elif ch in "+*?":
             if not can_repeat:
                 return i, f"'{ch}' has nothing to repeat"
+            if last_group_risky:
+                return i, f"'{ch}' repeats a group that already repeats something (nested repeats can hang the engine)"
+            risky[-1] = True
             i, can_repeat = i + 1, False
         elif ch == "{":
             end = pattern.find("}", i)
@@ -64,6 +102,17 @@ def pattern_error(pattern: str) -> tuple[int, str] | None:
                 return i, "a repeat is written {n} or {n,m} with whole numbers"
             if not can_repeat:
                 return i, "'{' has nothing to repeat"
+            if last_group_risky:
+                return i, "'{' repeats a group that already repeats something (nested repeats can hang the engine)"
+            low, high = int(parts[0]), int(parts[-1])
+            if low > high:
+                return i, f"{{{body}}}: the first number is larger than the second"
+            if high > MAX_COUNT:
+                return i, f"{{{body}}}: at most {MAX_COUNT} repeats"
+            counted += 1
+            if counted > MAX_COUNTED:
+                return i, f"at most {MAX_COUNTED} counted repeats {{n,m}} in one pattern"
+            risky[-1] = True
             i, can_repeat = end + 1, False
         elif ch == "}":
             return i, "'}' without '{'"
@@ -71,6 +120,8 @@ def pattern_error(pattern: str) -> tuple[int, str] | None:
             i, can_repeat = i + 1, True
     if depth:
         return depth[-1], "'(' is never closed with ')'"
+    if empty_here:
+        return n - 1, "empty alternative: nothing after '|'"
     return None
 
 

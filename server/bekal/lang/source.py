@@ -14,6 +14,18 @@ import yaml
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 
 MAX_BYTES = 1_000_000  # a rule file is hand-written prose and conditions; 1 MB is far beyond any real one
+MAX_DEPTH = 32  # nesting of mappings and lists; the default rule files use 5
+MAX_VALUES = 100_000  # values after expanding aliases (`*ready`); a 342-byte alias bomb expands to billions
+
+
+def _too_large(text: str) -> bool:
+    """The one size check for rule file text (the CLI, the server and ValidateRules all come here)."""
+    return len(text.encode("utf-8", "replace")) > MAX_BYTES
+
+
+def too_large_diagnostic(file: str) -> Diagnostic:
+    return Diagnostic(Location(file, 1, 1), f"file is larger than {MAX_BYTES // 1_000_000} MB",
+                      "split it into several rule files")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,48 @@ def _construct(file: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
         raise RuleError([Diagnostic(where, f"cannot read {node.value!r}: {exc}")]) from None
 
 
+def _prescan(file: str, text: str) -> None:
+    """Refuse deep nesting and alias bombs before anything recursive or copying reads the file.
+
+    PyYAML's parser is a state machine, so reading its events is safe at any depth; its
+    composer and our conversion recurse (1,000 nested lists end in a RecursionError), and
+    expanding aliases and ``<<:`` merges copies values (a 342-byte file can expand to
+    billions). The expanded size of every anchor is counted here as the events go by."""
+    sizes: dict[str, int] = {}
+    frames: list[list] = []  # [anchor, values so far]
+    total = 0
+
+    def add(n: int, event: yaml.Event) -> None:
+        nonlocal total
+        if frames:
+            frames[-1][1] += n
+        else:
+            total += n
+        if (frames[-1][1] if frames else total) > MAX_VALUES:
+            raise RuleError([Diagnostic(_loc(file, event.start_mark),
+                                        f"the file expands to more than {MAX_VALUES:,} values (through aliases "
+                                        "such as *name)", "use fewer aliases, or merge with <<: *name only once")])
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if len(frames) >= MAX_DEPTH:
+                raise RuleError([Diagnostic(_loc(file, event.start_mark),
+                                            f"nested more than {MAX_DEPTH} levels deep",
+                                            "rule files need only a few levels: check the indentation")])
+            frames.append([event.anchor, 1])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, size = frames.pop()
+            if anchor:
+                sizes[anchor] = size
+            add(size, event)
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor:
+                sizes[event.anchor] = 1
+            add(1, event)
+        elif isinstance(event, yaml.AliasEvent):
+            add(sizes.get(event.anchor, 1), event)
+
+
 def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> Node:
     loc = _loc(file, node.start_mark)
     if isinstance(node, yaml.MappingNode):
@@ -82,12 +136,11 @@ def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> 
 
 def load_yaml(file: str, text: str) -> Node | None:
     """Parse one YAML document; ``None`` for an empty file. Raises RuleError with the position."""
-    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-        raise RuleError([Diagnostic(Location(file, 1, 1),
-                                    f"file is larger than {MAX_BYTES // 1_000_000} MB",
-                                    "split it into several rule files")])
+    if _too_large(text):
+        raise RuleError([too_large_diagnostic(file)])
     loader = _Constructor(text)
     try:
+        _prescan(file, text)
         node = loader.get_single_node()
         return None if node is None else _convert(file, node, loader, text)
     except yaml.MarkedYAMLError as exc:
