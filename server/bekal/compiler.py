@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -56,6 +55,7 @@ from typing import Any
 
 from bekal.lang import ast
 from bekal.lang.patterns import literal_pattern
+from bekal.lang.templates import TEMPLATE_RE, placeholders
 
 TAG = "_t"  # every event: {TAG: 1}
 INDEX = "_i"  # event index within a batch: which decision a fired rule belongs to
@@ -66,7 +66,6 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _ARITH = {"+": "$add", "-": "$sub", "*": "$mul", "/": "$div"}
-TEMPLATE_RE = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
 
 
 def event_key(fact: str) -> str:
@@ -381,7 +380,7 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledR
                 effect=rule.effect.kind, points=rule.effect.points, reason_id=rule.reason_id.value,
                 reason_en=rule.reason_en.value, source=rule.source, shareable=rule.shareable,
                 location=str(rule.loc), facts=names, needs=_unique(_needed(rule.when)),
-                shown=_unique([*names, *TEMPLATE_RE.findall(rule.reason_id.value + rule.reason_en.value)]),
+                shown=_unique([*names, *placeholders(rule.reason_id.value), *placeholders(rule.reason_en.value)]),
                 effective_from=ruleset.effective_from, effective_until=ruleset.effective_until, when=rule.when,
             ))
     judges = []

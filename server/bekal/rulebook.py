@@ -29,6 +29,16 @@ __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_ruleboo
            "offered_courses"]
 
 SUFFIXES = (".yaml", ".yml")
+ELIGIBILITY = "eligibility"  # the ruleset every rules directory must have
+
+
+@dataclass(frozen=True)
+class ReadyTest:
+    """A rule test whose input the checker has read: facts as the engine takes them."""
+
+    case: ast.RuleTestCase
+    client: Mapping[str, Any]
+    course: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class Rulebook:
     compiled: CompiledRules
     courses: Mapping[str, Mapping[str, Any]]  # course code -> course facts
     sources: Mapping[str, str]  # file name -> text, rule and course files
-    tests: tuple[ast.RuleTestCase, ...] = field(default=())
+    tests: tuple[ReadyTest, ...] = field(default=())
 
 
 
@@ -112,6 +122,11 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
     if not rulesets and not problems:
         problems.append(Diagnostic(Location(sorted(files)[0] if files else "rules", 1, 1), "no ruleset found",
                                    "a rules directory needs at least one file starting with 'ruleset:'"))
+    elif not problems and not any(r.name == ELIGIBILITY for r in rulesets):
+        # priority rules alone would call everyone ELIGIBLE: nothing is decided without these
+        problems.append(Diagnostic(rulesets[0].loc, f"no ruleset named {ELIGIBILITY!r}",
+                                   f"the rules that say who is not (yet) eligible are 'ruleset: {ELIGIBILITY}'; "
+                                   "nothing is decided without them"))
     if problems:
         raise RuleError(problems)
     versioned = {f.path: f.text for f in parsed if f.kind != "tests"}
@@ -119,6 +134,10 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
     for name in sorted(versioned):
         digest.update(Path(name).name.encode() + b"\0" + versioned[name].encode() + b"\0")
     version = "sha256:" + digest.hexdigest()[:16]
+    tests, test_problems = _read_tests([t for f in parsed for t in f.tests], courses, rulesets)
+    problems += test_problems
+    if problems:
+        raise RuleError(problems)
     compiled = compile_rulesets(rulesets, version)
     problems += _too_complex(rulesets, compiled)
     problems += _pattern_limits(rulesets)
@@ -130,8 +149,54 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
         compiled=compiled,
         courses=courses,
         sources=versioned,
-        tests=tuple(t for f in parsed for t in f.tests),
+        tests=tuple(tests),
     )
+
+
+def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str, Any]],
+                rulesets: list[ast.Ruleset]) -> tuple[list[ReadyTest], list[Diagnostic]]:
+    """Every rule test's input checked like any other input, at its ``file:line:col``: unknown fields,
+    values (types, ranges, impossible dates on the test's date), courses, rule ids and facts."""
+    rule_ids = {r.id for rs in rulesets for r in rs.rules}
+    ready, problems = [], []
+    for case in cases:
+        before = len(problems)
+        client: dict[str, Any] = {}
+        try:
+            client = schema.parse_facts("client", case.client)
+        except schema.FactError as exc:
+            problems += [Diagnostic(case.client_at(name.split(".", 1)[1]), f"{name}: {message}")
+                         for name, message in exc.violations]
+        else:
+            problems += [Diagnostic(case.client_at(name.split(".", 1)[1]), f"{name}: {message}")
+                         for name, message in schema.check_on("client", client, case.as_of)]
+        course: Mapping[str, Any] = {}
+        if isinstance(case.course, str):
+            if case.course in courses:
+                course = courses[case.course]
+            else:
+                close = schema.suggest(case.course, sorted(courses))
+                problems.append(Diagnostic(case.course_loc or case.loc, f"unknown course {case.course!r}",
+                                           f"did you mean {close!r}?" if close else "a code from courses.yaml"))
+        else:
+            try:
+                course = schema.parse_facts("course", case.course)
+            except schema.FactError as exc:
+                problems += [Diagnostic(case.course_locs.get(name.split(".", 1)[1], case.loc), f"{name}: {message}")
+                             for name, message in exc.violations]
+        for rule_id in case.expect_reasons or ():
+            if rule_id not in rule_ids:
+                close = schema.suggest(rule_id, sorted(rule_ids))
+                problems.append(Diagnostic(case.reasons_loc or case.loc, f"expect.reasons: no rule {rule_id!r}",
+                                           f"did you mean {close!r}?" if close else None))
+        for name in case.expect_missing or ():
+            if name not in schema.SCHEMA:
+                close = schema.suggest(name)
+                problems.append(Diagnostic(case.missing_loc or case.loc, f"expect.missing: unknown fact {name!r}",
+                                           f"did you mean {close!r}?" if close else None))
+        if len(problems) == before:
+            ready.append(ReadyTest(case, client, course))
+    return ready, problems
 
 
 def _too_complex(rulesets: list[ast.Ruleset], compiled: CompiledRules) -> list[Diagnostic]:

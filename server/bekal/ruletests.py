@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bekal import facts as schema
 from bekal.decision import Decision, RuleStatus
 from bekal.engine import Engine, NotInForce, Refused
 from bekal.lang import ast
@@ -41,16 +40,6 @@ class TestReport:
         return tuple(r for r in self.results if not r.passed)
 
 
-def _course(rulebook: Rulebook, test: ast.RuleTestCase) -> dict:
-    if isinstance(test.course, str):
-        if test.course not in rulebook.courses:
-            known = sorted(rulebook.courses)
-            close = schema.suggest(test.course, known)
-            raise ValueError(f"unknown course {test.course!r}" + (f" (did you mean {close!r}?)" if close else ""))
-        return dict(rulebook.courses[test.course])
-    return schema.parse_facts("course", test.course)
-
-
 def _compare(test: ast.RuleTestCase, d: Decision) -> list[str]:
     problems = []
     if d.outcome.value != test.expect_outcome:
@@ -76,15 +65,10 @@ def run_tests(rulebook: Rulebook, engine: Engine | None = None) -> TestReport:
     results = []
     exercised: set[str] = set()
     try:
-        for test in rulebook.tests:
+        for ready in rulebook.tests:  # their input was checked with the rules (bekal.rulebook)
+            test = ready.case
             try:
-                client = schema.parse_facts("client", test.client)
-                course = _course(rulebook, test)
-            except (ValueError, schema.FactError) as exc:
-                results.append(TestResult(test, (f"bad test input: {exc}",), None))
-                continue
-            try:
-                d = engine.decide(client, course, test.as_of, explain=True)
+                d = engine.decide(ready.client, ready.course, test.as_of, explain=True)
             except (Refused, NotInForce) as exc:
                 results.append(TestResult(test, (f"not decided: {exc}",), None))
                 continue

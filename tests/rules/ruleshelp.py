@@ -48,7 +48,7 @@ def rule_text(rule_id: str, when: str, effect: str | int = "ineligible", reason_
             f"    source: s\n")
 
 
-def ruleset_text(*rules: tuple, name: str = "t", effective: tuple[str | None, str | None] | None = None) -> str:
+def ruleset_text(*rules: tuple, name: str = "eligibility", effective: tuple[str | None, str | None] | None = None) -> str:
     """A ruleset file; each rule is a ``(id, when[, effect])`` tuple."""
     head = f"ruleset: {name}\ntitle: T\nsource: S\n"
     if effective is not None:
@@ -57,8 +57,9 @@ def ruleset_text(*rules: tuple, name: str = "t", effective: tuple[str | None, st
     return head + "rules:\n" + "".join(rule_text(*r) for r in rules)
 
 
-def rulebook_of(*rules: tuple, name: str = "t", effective=None) -> Rulebook:
-    return load_rulebook_from_texts({f"{name}.rules.yaml": ruleset_text(*rules, name=name, effective=effective)})
+def rulebook_of(*rules: tuple, name: str = "eligibility", effective=None) -> Rulebook:
+    """A rulebook of one ruleset (named ``eligibility``: nothing is decided without it) in ``t.rules.yaml``."""
+    return load_rulebook_from_texts({"t.rules.yaml": ruleset_text(*rules, name=name, effective=effective)})
 
 
 @dataclass(frozen=True)

@@ -242,17 +242,60 @@ def test_duplicate_rule_id_across_files():
 
 
 def test_versions_of_one_ruleset_may_reuse_ids_but_not_overlap():
-    v1 = ruleset_text(("age", "client.age <= 18"), name="elig", effective=("2016-01-01", "2019-12-31"))
-    v2 = ruleset_text(("age", "client.age <= 17"), name="elig", effective=("2020-01-01", None))
+    v1 = ruleset_text(("age", "client.age <= 18"), effective=("2016-01-01", "2019-12-31"))
+    v2 = ruleset_text(("age", "client.age <= 17"), effective=("2020-01-01", None))
     load_rulebook_from_texts({"v1.rules.yaml": v1, "v2.rules.yaml": v2})
-    v2_overlapping = ruleset_text(("age", "client.age <= 17"), name="elig", effective=("2019-12-31", None))
+    v2_overlapping = ruleset_text(("age", "client.age <= 17"), effective=("2019-12-31", None))
     found = problems_of_files({"v1.rules.yaml": v1, "v2.rules.yaml": v2_overlapping})
-    assert found == [("v2.rules.yaml:1:1", "ruleset 'elig' is already in force for some of these dates "
-                                           "(see v1.rules.yaml:1:1)")]
+    assert found == [("v2.rules.yaml:1:1", "ruleset 'eligibility' in v2.rules.yaml overlaps its version in "
+                                           "v1.rules.yaml (v1.rules.yaml:1:1): a date would have two versions")]
     # no dates at all means always in force: two such versions overlap
-    found = problems_of_files({"a.rules.yaml": ruleset_text(("x", "client.age <= 18"), name="elig"),
-                               "b.rules.yaml": ruleset_text(("y", "client.age <= 18"), name="elig")})
-    assert [m for _, m in found] == ["ruleset 'elig' is already in force for some of these dates (see a.rules.yaml:1:1)"]
+    found = problems_of_files({"a.rules.yaml": ruleset_text(("x", "client.age <= 18")),
+                               "b.rules.yaml": ruleset_text(("x", "client.age <= 18"))})
+    assert [m for _, m in found] == ["ruleset 'eligibility' in b.rules.yaml overlaps its version in a.rules.yaml "
+                                     "(a.rules.yaml:1:1): a date would have two versions"]
+
+
+def test_a_gap_between_versions_is_a_check_error_naming_both_files():
+    """The README's old recipe: close the file on 2019-12-30 and start the new version on 2020-01-01.
+    2019-12-31 would have no eligibility rules: refused at check time, with the fix."""
+    v1 = ruleset_text(("age", "client.age <= 18"), effective=("2016-01-01", "2019-12-30"))
+    v2 = ruleset_text(("age", "client.age <= 17"), effective=("2020-01-01", None))
+    (problem,) = [d for d in _diagnostics({"v1.rules.yaml": v1, "v2.rules.yaml": v2})]
+    assert str(problem.location) == "v2.rules.yaml:1:1"
+    assert problem.message == ("ruleset 'eligibility' is not in force from 2019-12-31 to 2019-12-31: "
+                               "v1.rules.yaml ends on 2019-12-30, v2.rules.yaml starts on 2020-01-01")
+    assert problem.hint == "let v2.rules.yaml start on 2019-12-31, or v1.rules.yaml end on 2019-12-31"
+
+
+def test_a_version_that_drops_a_rule_must_retire_it_with_a_reason():
+    v1 = ruleset_text(("age", "client.age <= 18"), ("edu", "client.education_level < 1"),
+                      effective=("2016-01-01", "2019-12-31"))
+    v2 = ruleset_text(("age", "client.age <= 17"), effective=("2020-01-01", None))
+    (problem,) = _diagnostics({"v1.rules.yaml": v1, "v2.rules.yaml": v2})
+    assert (str(problem.location), problem.message) == (
+        "v2.rules.yaml:1:1", "this version of ruleset 'eligibility' drops rule(s) edu of v1.rules.yaml")
+    assert "retired: [{id: edu, reason: ...}]" in problem.hint
+    retiring = v2.replace("rules:\n", "retired:\n  - id: edu\n    reason: dihapus oleh MoU 2020\nrules:\n", 1)
+    book = load_rulebook_from_texts({"v1.rules.yaml": v1, "v2.rules.yaml": retiring})
+    assert book.rulesets[1].retired[0].reason == "dihapus oleh MoU 2020"
+    wrong = v2.replace("rules:\n", "retired:\n  - {id: age, reason: x}\n  - {id: nope, reason: y}\nrules:\n", 1)
+    found = {d.message for d in _diagnostics({"v1.rules.yaml": v1, "v2.rules.yaml": wrong})}
+    assert found == {"retired rule 'age' is still in this version",
+                     "retired rule 'nope' is not in the previous version (v1.rules.yaml)",
+                     "this version of ruleset 'eligibility' drops rule(s) edu of v1.rules.yaml"}
+
+
+def _diagnostics(files: dict[str, str]):
+    with pytest.raises(RuleError) as err:
+        load_rulebook_from_texts(files)
+    return err.value.diagnostics
+
+
+def test_nothing_is_decided_without_the_eligibility_ruleset():
+    """Priority rules alone would call everyone ELIGIBLE."""
+    (problem,) = _diagnostics({"p.rules.yaml": ruleset_text(("bnn", 'client.referrer == "bnn"', 10), name="priority")})
+    assert problem.message == "no ruleset named 'eligibility'"
 
 
 def test_reason_template_must_name_known_facts():
@@ -279,3 +322,23 @@ def problems_of_files(files: dict[str, str]) -> list[tuple[str, str]]:
     with pytest.raises(RuleError) as err:
         load_rulebook_from_texts(files)
     return [(str(d.location), d.message) for d in err.value.diagnostics]
+
+
+@pytest.mark.parametrize("when, col", [("client.written_test_score < 1e20", 35),
+                                       ("client.written_test_score < 0.00001", 35),
+                                       ("client.written_test_score < 0.001 * 0.01", 35),
+                                       ("client.written_test_score < 99999999999999999", 35)])
+def test_numbers_durable_rules_would_misread_are_refused_where_written(when, col):
+    """durable_rules 2.0.28 reads 1e-05 or 1E2 as no number at all: a rule constant must be plain."""
+    loc, msg, hint = one_problem(when)
+    assert loc == f"t.rules.yaml:8:{col}" and msg.endswith("cannot be handed to durable_rules exactly")
+    assert "written out plainly" in hint
+
+
+def test_reason_templates_with_stray_braces_are_refused():
+    text = ruleset_text(("r", "client.age <= 18")).replace('en: "b"', 'en: "age {client.age"')
+    (problem,) = _diagnostics({"t.rules.yaml": text})
+    assert problem.message == "reason: unbalanced '{'"
+    text = ruleset_text(("r", "client.age <= 18")).replace('en: "b"', 'en: "age {Client.Age}"')
+    (problem,) = _diagnostics({"t.rules.yaml": text})
+    assert problem.message == "reason: {Client.Age} is not a fact placeholder such as {client.age}"

@@ -146,16 +146,32 @@ def test_rules_no_test_exercises_are_listed(rules_copy: Path):
         assert report.unexercised == () if office == "BNNK Martapura" else report.unexercised != ()
 
 
-def test_bad_test_input_is_a_failure_not_a_crash(rules_copy: Path):
+def test_bad_test_input_is_a_check_error_where_it_is_written(rules_copy: Path):
+    """A test file is checked like the rules: every mistake at its file:line:col, before anything runs."""
     (rules_copy / "bad.test.yaml").write_text(
         "tests:\n  - name: typo in the course code\n    as_of: 2019-05-16\n    client: {birth_date: 1990-01-01}\n"
         "    course: LAS-SMAW01\n    expect: {outcome: PENDING}\n"
         "  - name: typo in a client field\n    as_of: 2019-05-16\n    client: {birth_dat: 1990-01-01}\n"
+        "    course: JHT-01\n    expect: {outcome: PENDING, reasons: [age-above-19], missing: [client.agee]}\n"
+        "  - name: impossible values\n    as_of: 2019-05-16\n"
+        "    client: {birth_date: 2020-01-01, interview_score: 101, rehab_stage: done}\n"
+        "    course: {code: X, min_age: 1.5}\n    expect: {outcome: PENDING}\n"
+        "  - name: born after the decision date\n    as_of: 2019-05-16\n    client: {birth_date: 2020-01-01}\n"
         "    course: JHT-01\n    expect: {outcome: PENDING}\n")
-    result = bekal("rules", "test", str(rules_copy))
-    assert result.code == 1 and "Traceback" not in result.text
-    assert "    bad test input: unknown course 'LAS-SMAW01' (did you mean 'LAS-SMAW-01'?)" in result.out.splitlines()
-    assert "    bad test input: client.birth_dat: unknown field (did you mean 'birth_date'?)" in result.out.splitlines()
+    for command in ("check", "test"):
+        result = bekal("rules", command, str(rules_copy))
+        assert result.code == 1 and "Traceback" not in result.text
+        where = str(rules_copy / "bad.test.yaml")
+        lines = result.err.splitlines()
+        assert f"{where}:5:13: unknown course 'LAS-SMAW01'" in lines
+        assert "    hint: did you mean 'LAS-SMAW-01'?" in lines
+        assert f"{where}:9:25: client.birth_dat: unknown field (did you mean 'birth_date'?)" in lines
+        assert f"{where}:11:41: expect.reasons: no rule 'age-above-19'" in lines
+        assert f"{where}:11:66: expect.missing: unknown fact 'client.agee'" in lines
+        assert f"{where}:14:55: client.interview_score: must be between 0 and 100, got 101" in lines
+        assert any(line.startswith(f"{where}:14:73: client.rehab_stage: unknown value 'done'") for line in lines)
+        assert f"{where}:15:32: course.min_age: expected a whole number, got 1.5" in lines
+        assert f"{where}:19:26: client.birth_date: 2020-01-01 is after the decision date 2019-05-16" in lines
 
 
 def test_a_broken_test_file_is_reported_by_check(rules_copy: Path):

@@ -99,7 +99,7 @@ def test_an_undecidable_priority_names_its_facts(small):
 def test_reasons_carry_everything_a_case_worker_needs(small):
     d = small.decide({**ADULT, "interview_score": 50}, COURSE, AS_OF)
     [r] = [r for r in d.reasons if r.rule_id == "interview"]
-    assert r.outcome is I and r.ruleset == "t" and r.source == "s" and r.message_id == "a" and r.message_en == "b"
+    assert r.outcome is I and r.ruleset == "eligibility" and r.source == "s" and r.message_id == "a" and r.message_en == "b"
     assert {f.name: f.value for f in r.facts} == {"course.min_interview_score": 60, "client.interview_score": 50}
     pending = small.decide({k: v for k, v in ADULT.items() if k != "interview_score"}, COURSE, AS_OF)
     [r] = pending.reasons
@@ -184,9 +184,9 @@ def test_empty_batch(default_engine):
 # Two versions that read different facts (and only A has effective dates), so a decision that
 # mixed the facts prepared for one version with the rules of the other would come out wrong.
 VERSION_A = load_rulebook_from_texts({"v.rules.yaml": ruleset_text(
-    ("young", "client.age <= 18"), ("bnn", 'client.referrer == "bnn"', 5), name="v", effective=("2016-01-01", None))})
+    ("young", "client.age <= 18"), ("bnn", 'client.referrer == "bnn"', 5), effective=("2016-01-01", None))})
 VERSION_B = load_rulebook_from_texts({"v.rules.yaml": ruleset_text(
-    ("low-education", "client.education_level < 3"), ("written", "client.written_test_score >= 70", 1), name="v")})
+    ("low-education", "client.education_level < 3"), ("written", "client.written_test_score >= 70", 1))})
 THREAD_CLIENTS = [
     {"id": "young-smp", "birth_date": born_years_before(17), "education": "smp", "referrer": "bnn",
      "written_test_score": 80},
@@ -314,9 +314,9 @@ def test_a_ruleset_durable_rules_refuses_never_replaces_the_serving_one():
 
 def test_effective_dates_pick_the_version_in_force():
     v1 = ruleset_text(("age-limit", "client.age <= 18"), ("bnn", 'client.referrer == "bnn"', 10),
-                      name="elig", effective=("2016-01-01", "2019-12-31"))
+                      name="eligibility", effective=("2016-01-01", "2019-12-31"))
     v2 = ruleset_text(("age-limit", "client.age <= 20"), ("bnn", 'client.referrer == "bnn"', 20),
-                      name="elig", effective=("2020-02-01", None))
+                      name="eligibility", effective=("2020-01-01", "2020-12-31"))
     book = load_rulebook_from_texts({"v1.rules.yaml": v1, "v2.rules.yaml": v2})
     engine = Engine(book)
     try:
@@ -333,10 +333,10 @@ def test_effective_dates_pick_the_version_in_force():
         assert [t.status for t in d2.trace][:2] == [RuleStatus.NOT_IN_FORCE] * 2
         # the first and last day of a window are in it
         assert engine.decide(client, {}, date(2019, 12, 31)).priority == 10
-        assert engine.decide(client, {}, date(2020, 2, 1)).priority == 20
+        assert engine.decide(client, {}, date(2020, 1, 1)).priority == 20
         assert engine.decide(client, {}, date(2016, 1, 1)).priority == 10
-        # dates where no version is in force: before the first, and in the gap
-        for day in (date(2015, 12, 31), date(2020, 1, 15), date(2020, 1, 31)):
+        # dates where no version is in force: before the first and after the last (a gap is a check error)
+        for day in (date(2015, 12, 31), date(2021, 1, 1)):
             with pytest.raises(NotInForce):
                 engine.decide(client, {}, day)
         # a batch is decided as of one date, with the version in force on it

@@ -168,6 +168,15 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class Retired:
+    """A rule the previous version of a ruleset had and this one drops on purpose."""
+
+    id: str
+    reason: str
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
 class Ruleset:
     name: str
     title: str
@@ -177,6 +186,7 @@ class Ruleset:
     rules: tuple[Rule, ...]
     file: str
     loc: Location
+    retired: tuple[Retired, ...] = ()
 
     def in_force(self, on: date) -> bool:
         return (self.effective_from is None or self.effective_from <= on) and (
@@ -206,6 +216,14 @@ class RuleTestCase:
     expect_missing: tuple[str, ...] | None
     loc: Location
     file: str
+    client_locs: dict = field(default_factory=dict)  # client field -> Location of its value
+    course_loc: Location | None = None
+    course_locs: dict = field(default_factory=dict)  # inline course field -> Location
+    reasons_loc: Location | None = None
+    missing_loc: Location | None = None
+
+    def client_at(self, field_name: str) -> Location:
+        return self.client_locs.get(field_name, self.loc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,22 +9,23 @@ its ``file:line:col``; nothing here knows how rules are executed.
 
 from __future__ import annotations
 
+import math
 import operator
-import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from bekal import facts as schema
 from bekal.lang import ast
 from bekal.lang.diagnostics import Diagnostic, Location
 from bekal.lang.patterns import MAX_LENGTH, pattern_error
+from bekal.lang.templates import brace_problems, placeholders
 
 MAX_EVENT_PROPERTIES = 255  # durable_rules: properties per event
 MAX_RULE_EXPRESSIONS = 32  # durable_rules: expressions per rule
 RESERVED_PROPERTIES = 4  # tag, index, sid, as-of day: added by the engine to every event
-TEMPLATE_RE = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
 
 ORDERED = {schema.NUMBER, schema.DATE}
+MAX_NUMBER = 10**15  # larger numbers lose whole-number precision as doubles
 MAX_CONTAINS = MAX_LENGTH - 4  # `contains "x"` runs as the pattern .*x.*
 
 
@@ -66,8 +67,10 @@ class _Checker:
             fact = self.fact(node)
             return None if fact is None else fact.type
         if isinstance(node, ast.Literal):
+            self.exact(node, node.value)
             return _literal_type(node.value)
         if isinstance(node, ast.Arith):
+            self.exact(node, _constant(node))
             left, right = self.value_type(node.left), self.value_type(node.right)
             for side, t in ((node.left, left), (node.right, right)):
                 if t is not None and t != schema.NUMBER:
@@ -79,6 +82,15 @@ class _Checker:
             return schema.NUMBER if left and right else None
         self.error(_loc(node), "a condition cannot be used as a value")
         return None
+
+    def exact(self, node: ast.Literal | ast.Arith, value: object) -> None:
+        """A number the compiled rule carries must reach durable_rules exactly: in plain notation
+        (it misreads 1e-05 and 1e16) and within MAX_NUMBER."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER or "e" in repr(float(value)) and value != 0:
+            self.error(node.loc, f"the number {value!r} cannot be handed to durable_rules exactly",
+                       f"use numbers between 0.0001 and {MAX_NUMBER:,.0f} (and 0), written out plainly")
 
     def enum_literal(self, fact: schema.Fact, lit: ast.Literal) -> None:
         if fact.type == schema.ENUM and isinstance(lit.value, str) and lit.value not in fact.values:
@@ -187,11 +199,14 @@ class _Checker:
             self.error(_loc(rule.when), f"condition has {size} comparisons; durable_rules allows {MAX_RULE_EXPRESSIONS}",
                        "split it into several rules")
         for text in (rule.reason_id, rule.reason_en):
-            for m in TEMPLATE_RE.finditer(text.value):
-                if m.group(1) not in self.facts:
-                    close = schema.suggest(m.group(1), list(self.facts))
-                    self.error(text.loc, f"reason mentions unknown fact {{{m.group(1)}}}",
+            for name in placeholders(text.value):
+                if name not in self.facts:
+                    close = schema.suggest(name, list(self.facts))
+                    self.error(text.loc, f"reason mentions unknown fact {{{name}}}",
                                f"did you mean {{{close}}}?" if close else None)
+            for _offset, problem in brace_problems(text.value):
+                self.error(text.loc, f"reason: {problem}",
+                           "facts are shown with {client.age}; a brace on its own cannot be written")
 
 
 def _a(type_name: str) -> str:
@@ -224,10 +239,41 @@ def _expressions(node: ast.Expr) -> int:
     return 1
 
 
-def _overlap(a: ast.Ruleset, b: ast.Ruleset) -> bool:
-    lo = max(a.effective_from or date.min, b.effective_from or date.min)
-    hi = min(a.effective_until or date.max, b.effective_until or date.max)
-    return lo <= hi
+def _versions(c: _Checker, name: str, versions: list[ast.Ruleset]) -> None:
+    """The versions of one ruleset cover every date from the first one's start to the last one's end,
+    once each, and a version drops a rule of its predecessor only by listing it under ``retired:``.
+    A gap would leave the ruleset out of force on some dates (they are refused, but the author meant
+    none); an overlap would make a date's rules ambiguous; a silently dropped rule is a rule lost."""
+    ordered = sorted(versions, key=lambda r: r.effective_from or date.min)
+    first = ordered[0]
+    for item in first.retired:
+        c.error(item.loc, f"nothing to retire: {first.file} is the first version of ruleset {name!r}")
+    for a, b in zip(ordered, ordered[1:]):
+        if a.effective_until is None or b.effective_from is None or b.effective_from <= a.effective_until:
+            c.error(b.loc, f"ruleset {name!r} in {b.file} overlaps its version in {a.file} ({a.loc}): "
+                    "a date would have two versions",
+                    "give the versions effective dates that do not overlap: the later one starts the day "
+                    "after the earlier one ends")
+            continue
+        day_after = a.effective_until + timedelta(days=1)
+        if b.effective_from > day_after:
+            c.error(b.loc, f"ruleset {name!r} is not in force from {day_after} to "
+                    f"{b.effective_from - timedelta(days=1)}: {a.file} ends on {a.effective_until}, "
+                    f"{b.file} starts on {b.effective_from}",
+                    f"let {b.file} start on {day_after}, or {a.file} end on {b.effective_from - timedelta(days=1)}")
+        before = {r.id for r in a.rules}
+        now = {r.id for r in b.rules}
+        retired = {item.id for item in b.retired}
+        dropped = sorted(before - now - retired)
+        if dropped:
+            c.error(b.loc, f"this version of ruleset {name!r} drops rule(s) {', '.join(dropped)} of {a.file}",
+                    "keep them, or list each under 'retired:' with a reason, e.g. "
+                    f"retired: [{{id: {dropped[0]}, reason: ...}}]")
+        for item in b.retired:
+            if item.id not in before:
+                c.error(item.loc, f"retired rule {item.id!r} is not in the previous version ({a.file})")
+            elif item.id in now:
+                c.error(item.loc, f"retired rule {item.id!r} is still in this version")
 
 
 def check_rulesets(rulesets: Iterable[ast.Ruleset], facts: Mapping[str, schema.Fact] | None = None) -> list[Diagnostic]:
@@ -238,10 +284,6 @@ def check_rulesets(rulesets: Iterable[ast.Ruleset], facts: Mapping[str, schema.F
     referenced: set[str] = set()  # all rulesets run in one durable_rules event, so they share its limit
     too_many = False
     for ruleset in rulesets:
-        for other in by_name.get(ruleset.name, []):
-            if _overlap(ruleset, other):
-                c.error(ruleset.loc, f"ruleset {ruleset.name!r} is already in force for some of these dates "
-                        f"(see {other.loc})", "give the versions effective dates that do not overlap")
         by_name.setdefault(ruleset.name, []).append(ruleset)
         for rule in ruleset.rules:
             # Versions of one ruleset (other effective dates) may reuse ids; nothing else may.
@@ -256,4 +298,6 @@ def check_rulesets(rulesets: Iterable[ast.Ruleset], facts: Mapping[str, schema.F
             too_many = True
             c.error(ruleset.loc, f"the rules read {len(referenced)} facts; one durable_rules event holds at most "
                     f"{MAX_EVENT_PROPERTIES - RESERVED_PROPERTIES}", "read fewer distinct facts")
+    for name, versions in by_name.items():
+        _versions(c, name, versions)
     return c.out

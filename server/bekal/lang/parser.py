@@ -20,7 +20,7 @@ from bekal.lang.source import Node, load_yaml
 
 RULE_KEYS = {"id", "description", "when", "effect", "reason", "source", "shareable"}
 RULE_REQUIRED = ("id", "description", "when", "effect", "reason", "source")
-RULESET_KEYS = {"ruleset", "title", "source", "effective", "rules"}
+RULESET_KEYS = {"ruleset", "title", "source", "effective", "rules", "retired"}
 TEST_KEYS = {"name", "as_of", "client", "course", "expect"}
 EXPECT_KEYS = {"outcome", "priority", "reasons", "missing"}
 OUTCOMES = ("ELIGIBLE", "INELIGIBLE", "PENDING")
@@ -214,9 +214,29 @@ def _ruleset(doc: Node, file: str, c: _Collector) -> ast.Ruleset | None:
             rule = _rule(item, c)
             if rule is not None:
                 rules.append(rule)
+    retired = _retired(doc.get("retired"), c)
     if None in (name, title, source):
         return None
-    return ast.Ruleset(name, title, source, start, until, tuple(rules), file, doc.loc)
+    return ast.Ruleset(name, title, source, start, until, tuple(rules), file, doc.loc, retired)
+
+
+def _retired(node: Node | None, c: _Collector) -> tuple[ast.Retired, ...]:
+    """``retired: [{id: rule-id, reason: why}]``: rules the previous version had that this one drops."""
+    if node is None:
+        return ()
+    if not isinstance(node.value, list):
+        c.error(node.loc, "'retired' must be a list of {id: ..., reason: ...}")
+        return ()
+    out = []
+    for item in node.value:
+        if not c.mapping(item, "a retired rule"):
+            continue
+        c.unknown_keys(item, {"id", "reason"}, "retired rule")
+        rule_id = c.text(item, "id", item)
+        reason = c.text(item, "reason", item)
+        if rule_id is not None and reason is not None:
+            out.append(ast.Retired(rule_id, reason, item.value["id"].loc))
+    return tuple(out)
 
 
 def _courses(doc: Node, c: _Collector) -> list[ast.CourseEntry]:
@@ -278,8 +298,12 @@ def _tests(doc: Node, file: str, c: _Collector) -> list[ast.RuleTestCase]:
             reasons = _string_list(expect.get("reasons"), "expect.reasons", c)
             missing = _string_list(expect.get("missing"), "expect.missing", c)
         if len(c.diagnostics) == before and name and as_of and outcome:
-            out.append(ast.RuleTestCase(name, as_of, client.plain, course.plain, outcome, priority,
-                                        reasons, missing, item.loc, file))
+            out.append(ast.RuleTestCase(
+                name, as_of, client.plain, course.plain, outcome, priority, reasons, missing, item.loc, file,
+                client_locs={k: v.loc for k, v in client.value.items()}, course_loc=course.loc,
+                course_locs={k: v.loc for k, v in course.value.items()} if isinstance(course.value, dict) else {},
+                reasons_loc=expect.value["reasons"].loc if "reasons" in expect.value else None,
+                missing_loc=expect.value["missing"].loc if "missing" in expect.value else None))
     return out
 
 
