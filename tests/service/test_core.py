@@ -177,8 +177,9 @@ def test_validate_reports_diagnostics_and_changes_nothing(rules, rules_dir):
     text = (rules_dir / "priority.rules.yaml").read_text()
     ok = rules.validate({"priority.rules.yaml": text.replace("+10", "+20")}, overlay=True)
     assert ok.valid and ok.version != before and set(ok.rulesets) == {"eligibility", "priority"}
+    # the priority rules alone would call everyone eligible: not a rulebook
     alone = rules.validate({"priority.rules.yaml": text}, overlay=False)
-    assert alone.valid and alone.rulesets == ("priority",)
+    assert not alone.valid and [d.message for d in alone.diagnostics] == ["no ruleset named 'eligibility'"]
 
 
 def test_concurrent_checks_during_reloads_never_mix_versions(rules, rules_dir):
