@@ -56,9 +56,15 @@ class Rulebook:
 
 def _read(path: Path, name: str) -> str:
     try:
-        if path.stat().st_size > MAX_BYTES:  # said before reading it all
+        before = path.stat()
+        if before.st_size > MAX_BYTES:  # said before reading it all
             raise RuleError([too_large_diagnostic(name)])
-        return path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        after = path.stat()
+        if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size) or len(data) != after.st_size:
+            raise RuleError([Diagnostic(Location(name, 1, 1), "the file changed while it was read",
+                                        "write rule files whole (save, or write a copy and rename it)")])
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleError([Diagnostic(Location(name, 1, 1), f"not UTF-8 text (byte {exc.start})",
                                     "save the file as UTF-8")]) from None
@@ -226,6 +232,35 @@ def _pattern_limits(rulesets: list[ast.Ruleset]) -> list[Diagnostic]:
                     out.append(Diagnostic(node.pattern_loc, problem,
                                           "make it shorter or simpler: fewer '.' and repeats; no %d inside [ ]"))
     return out
+
+
+def reload_problems(serving: Rulebook, candidate: Rulebook) -> list[Diagnostic]:
+    """What a hot reload from ``serving`` to ``candidate`` would lose without saying so.
+
+    A ruleset that disappears (a deleted or emptied file: the eligibility rules gone, the
+    priority rules alone would call everyone ELIGIBLE), or rules that vanish from a ruleset
+    without being listed under ``retired:`` (a file caught half-written loses its last rules).
+    Such a reload is refused and the serving version keeps serving; removing a ruleset on
+    purpose takes a restart.
+    """
+    problems = []
+    new = {}
+    for ruleset in candidate.rulesets:
+        new.setdefault(ruleset.name, []).append(ruleset)
+    for name in dict.fromkeys(r.name for r in serving.rulesets):
+        old = [r for r in serving.rulesets if r.name == name]
+        if name not in new:
+            problems.append(Diagnostic(Location(old[0].file, 1, 1),
+                                       f"ruleset {name!r} would disappear (it was in {old[0].file})",
+                                       "restore the file; to remove a ruleset on purpose, restart the server"))
+            continue
+        kept = {rule.id for r in new[name] for rule in r.rules} | {i.id for r in new[name] for i in r.retired}
+        lost = sorted({rule.id for r in old for rule in r.rules} - kept)
+        if lost:
+            problems.append(Diagnostic(new[name][0].loc,
+                                       f"rule(s) {', '.join(lost)} of ruleset {name!r} would disappear",
+                                       "list them under 'retired:' with a reason, or finish writing the file"))
+    return problems
 
 
 def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> list[str]:

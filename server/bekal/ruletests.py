@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bekal.decision import Decision, RuleStatus
 from bekal.engine import Engine, NotInForce, Refused
 from bekal.lang import ast
+from bekal.lang.diagnostics import Diagnostic
 from bekal.rulebook import Rulebook
 
 
@@ -81,3 +82,12 @@ def run_tests(rulebook: Rulebook, engine: Engine | None = None) -> TestReport:
             engine.close()
     unexercised = tuple((r.id, r.location) for r in rulebook.compiled.rules if r.id not in exercised)
     return TestReport(tuple(results), unexercised)
+
+
+def gate(rulebook: Rulebook, engine: Engine | None = None) -> list[Diagnostic]:
+    """The reload gate: a rules version goes live only if its rule tests pass. Each failure as a
+    diagnostic at its test's ``file:line:col``; empty when every test passes (or there are none)."""
+    report = run_tests(rulebook, engine)
+    return [Diagnostic(r.test.loc, f"rule test fails: {r.test.name}: {'; '.join(r.problems)}",
+                       "the rules and their tests disagree: fix one of them (bekal rules test shows the details)")
+            for r in report.failed]

@@ -186,7 +186,8 @@ def test_concurrent_checks_during_reloads_never_mix_versions(rules, rules_dir):
     service = Eligibility(rules, None)
     path = rules_dir / "eligibility.rules.yaml"
     original = path.read_text()
-    strict = original.replace("client.age <= 18", "client.age <= 30").replace("min-age-18", "min-age-30")
+    # the same rule id (a reload that loses a rule id is refused), another limit and message
+    strict = original.replace("client.age <= 18", "client.age <= 30").replace("must be above 18.", "must be above 30.")
     versions: dict[str, str] = {}
     stop = threading.Event()
     problems: list[str] = []
@@ -200,8 +201,9 @@ def test_concurrent_checks_during_reloads_never_mix_versions(rules, rules_dir):
                     if d.ruleset_version != r.ruleset_version:
                         problems.append("decision version differs from response version")
                     ids = {x.rule_id for x in d.reasons}
+                    above_30 = any("must be above 30" in x.message_en for x in d.reasons)
                     expect_strict = versions.get(d.ruleset_version) == "strict"
-                    if expect_strict != (d.outcome is Outcome.INELIGIBLE and "min-age-30" in ids):
+                    if expect_strict != (d.outcome is Outcome.INELIGIBLE and "min-age-18" in ids and above_30):
                         problems.append(f"{d.ruleset_version} {d.outcome} {ids}")
 
     versions[rules.version] = "lenient"

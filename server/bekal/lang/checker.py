@@ -241,13 +241,17 @@ def _expressions(node: ast.Expr) -> int:
 
 def _versions(c: _Checker, name: str, versions: list[ast.Ruleset]) -> None:
     """The versions of one ruleset cover every date from the first one's start to the last one's end,
-    once each, and a version drops a rule of its predecessor only by listing it under ``retired:``.
+    once each, and a version drops a rule of its predecessor only by listing it under ``retired:``
+    (in the first version, ``retired:`` names rules dropped since the version that served before;
+    ``bekal.rulebook.reload_problems`` holds a hot reload to it).
     A gap would leave the ruleset out of force on some dates (they are refused, but the author meant
     none); an overlap would make a date's rules ambiguous; a silently dropped rule is a rule lost."""
     ordered = sorted(versions, key=lambda r: r.effective_from or date.min)
-    first = ordered[0]
-    for item in first.retired:
-        c.error(item.loc, f"nothing to retire: {first.file} is the first version of ruleset {name!r}")
+    for version in ordered:
+        now = {r.id for r in version.rules}
+        for item in version.retired:
+            if item.id in now:
+                c.error(item.loc, f"retired rule {item.id!r} is still in this version")
     for a, b in zip(ordered, ordered[1:]):
         if a.effective_until is None or b.effective_from is None or b.effective_from <= a.effective_until:
             c.error(b.loc, f"ruleset {name!r} in {b.file} overlaps its version in {a.file} ({a.loc}): "
@@ -270,10 +274,8 @@ def _versions(c: _Checker, name: str, versions: list[ast.Ruleset]) -> None:
                     "keep them, or list each under 'retired:' with a reason, e.g. "
                     f"retired: [{{id: {dropped[0]}, reason: ...}}]")
         for item in b.retired:
-            if item.id not in before:
+            if item.id not in before and item.id not in now:
                 c.error(item.loc, f"retired rule {item.id!r} is not in the previous version ({a.file})")
-            elif item.id in now:
-                c.error(item.loc, f"retired rule {item.id!r} is still in this version")
 
 
 def check_rulesets(rulesets: Iterable[ast.Ruleset], facts: Mapping[str, schema.Fact] | None = None) -> list[Diagnostic]:

@@ -26,7 +26,9 @@ from typing import Any
 from bekal.audience import BLK, BNN, for_audience, may_see
 from bekal.decision import Decision, Refusal
 from bekal.engine import Engine, NoRulesLoaded, NotInForce
-from bekal.rulebook import load_rulebook, load_rulebook_from_texts, offered_courses  # noqa: F401 (re-exported)
+from bekal.rulebook import load_rulebook, offered_courses, reload_problems  # noqa: F401 (re-exported)
+from bekal.ruletests import gate
+from bekal.sandbox import dry_run
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.service.errors import ServiceError, internal, invalid
 from bekal.store import LoggedRequest, Recorded, Store, StoreUnavailable
@@ -149,19 +151,32 @@ class Rules:
                 raise RulesRejected(self.last_error) from None
             previous = self._current
             if previous is not None and previous.version == rulebook.version:
+                # the same rules; the tests beside them may have changed: they must still pass
+                failures = gate(rulebook, previous.engine)
+                if failures:
+                    self.last_error = tuple(failures)
+                    raise RulesRejected(self.last_error)
                 self.last_error = ()
                 return ReloadOutcome(rulebook.version, previous.version, False)
             try:
-                self.install(rulebook)
+                engine = Engine(rulebook)
             except Exception as exc:  # durable_rules refused what the checker accepted
                 self.last_error = (_unlocated(f"{type(exc).__name__}: {exc}", str(self.rules_dir)),)
                 raise RulesRejected(self.last_error) from None
+            # the gate: nothing goes live that loses a ruleset or rules silently, or fails its own tests
+            problems = reload_problems(previous.rulebook, rulebook) if previous is not None else []
+            problems += gate(rulebook, engine)
+            if problems:
+                engine.close()
+                self.last_error = tuple(problems)
+                raise RulesRejected(self.last_error)
+            self.install(rulebook, engine)
             self.last_error = ()
             return ReloadOutcome(rulebook.version, previous.version if previous else None, True)
 
-    def install(self, rulebook: Any) -> Snapshot:
-        """Build an engine for ``rulebook`` and make it current (the old one closes when idle)."""
-        engine = Engine(rulebook)
+    def install(self, rulebook: Any, engine: Engine | None = None) -> Snapshot:
+        """Make ``rulebook`` current with ``engine`` (built for it if not given); the old one closes when idle."""
+        engine = engine or Engine(rulebook)
         snap = Snapshot(rulebook, engine)
         with self._lock:
             old, self._current = self._current, snap
@@ -179,7 +194,7 @@ class Rules:
         return snap
 
     def validate(self, files: Mapping[str, str], overlay: bool) -> Validation:
-        """Dry run, as ``bekal rules check``: parse, check, compile, register in a scratch engine.
+        """Dry run, as ``bekal rules check`` and ``test``: parse, check, compile, register, run the rule tests.
 
         Nothing changes. With ``overlay`` the files replace or add to the loaded ones
         (paths relative to the rules folder).
@@ -190,16 +205,9 @@ class Rules:
             if snap is not None:
                 texts.update({self.relative(k): v for k, v in snap.rulebook.sources.items()})
         texts.update(files)
-        try:
-            rulebook = load_rulebook_from_texts(texts)
-        except RuleError as exc:
-            return Validation(False, None, diagnostics_of(exc))
-        try:
-            Engine(rulebook).close()
-        except Exception as exc:
-            return Validation(False, None, (_unlocated(f"{type(exc).__name__}: {exc}"),))
-        names = tuple(str(getattr(rs, "name", rs)) for rs in getattr(rulebook, "rulesets", ()))
-        return Validation(True, rulebook.version, (), names)
+        # rule text from a caller is untrusted: checked in a child process with time and memory limits
+        result = dry_run(texts)
+        return Validation(result.valid, result.version, result.diagnostics, result.rulesets)
 
     def relative(self, name: str) -> str:
         """A loaded file's name relative to the rules folder (as clients name it)."""

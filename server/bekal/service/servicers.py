@@ -21,6 +21,7 @@ import grpc
 from bekal.service import convert
 from bekal.service.core import Eligibility, Rules, RulesRejected
 from bekal.service.errors import ServiceError, internal, invalid, to_status
+from bekal.service.watcher import log_rejected
 from bekal.service.wire import Encoder
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc, rules_pb2, rules_pb2_grpc
 
@@ -162,6 +163,7 @@ class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
             try:
                 outcome = self.rules.reload()
             except RulesRejected as exc:
+                log_rejected(self.rules, exc, "on ReloadRules")
                 diagnostics = exc.diagnostics
                 version = self.rules.version
                 keeps = f"version {version} keeps serving" if version else "no ruleset is loaded"

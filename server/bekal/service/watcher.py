@@ -2,10 +2,13 @@
 
 Polling (default once a second) needs nothing outside the standard library and
 works on every filesystem, including bind mounts where inotify stays silent. A
-change is picked up once the folder has been stable for one more poll, so an
-editor writing a file in pieces is not caught half-way; an invalid change is
-logged once (``file:line:col: message`` lines) and the previous version keeps
-serving until the files are fixed.
+change is picked up once the folder has been stable for one more poll and its
+newest file is at least one polling interval old, so an editor writing a file in pieces is
+not caught half-way; a file that changes while it is read is refused and read again
+at the next poll. An invalid change is logged once (``file:line:col: message``
+lines) and the previous version keeps serving until the files are fixed; so is a
+change that would lose a ruleset or rules silently (``bekal.rulebook.reload_problems``)
+or whose rule tests fail.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 from bekal.service.core import Rules, RulesRejected
@@ -64,6 +68,12 @@ def reload_and_log(rules: Rules, when: str) -> bool:
     return outcome.changed
 
 
+def _newest(sig: tuple) -> float:
+    """Modification time (seconds) of the newest file in a signature; 0 for none."""
+    times = [entry[1] for entry in sig if isinstance(entry, tuple) and len(entry) == 3]
+    return max(times, default=0) / 1e9
+
+
 class RulesWatcher(threading.Thread):
     """A daemon thread reloading ``rules`` when its folder changes."""
 
@@ -82,11 +92,13 @@ class RulesWatcher(threading.Thread):
                 if current == self._seen:
                     pending = None
                     continue
-                if current != pending:  # still changing: wait for one stable poll
-                    pending = current
+                if current != pending or _newest(current) > time.time() - self.interval:
+                    pending = current  # still changing, or just written: wait
                     continue
-                self._seen, pending = current, None
                 reload_and_log(self.rules, "changed on disk")
+                pending = None
+                if signature(self.rules.rules_dir) == current:  # else it changed meanwhile: read it again
+                    self._seen = current
             except Exception as exc:  # the watcher must never die
                 log.error("rules watcher: %s", type(exc).__name__)
 
