@@ -171,3 +171,40 @@ def test_exit_codes_for_usage_rules_and_an_absent_server(tmp_path):
     assert done.returncode == 1 and re.search(r"x\.rules\.yaml:\d+:\d+: ", done.stderr), done.stderr
     done = match("--clients", COHORT, "--out", out, "--server", f"127.0.0.1:{free_port()}", "--timeout", "1")
     assert done.returncode == 3 and "no server answers" in done.stderr
+
+
+def test_exotic_numbers_never_place_a_dropped_out_minor(tmp_path):
+    """The reported case: one row scored 0.00001, and every dropped-out minor after it was placed.
+    A tiny score is still a score (decided exactly); NaN, infinities and scores outside 0-100 are bad
+    input named by file:row:column; nothing is written then."""
+    head = "id,birth_date,rehab_stage,referrer,written_test_score,interview_score,education,consent_to_share,preferences"
+    minors = [f"MINOR-{i},2005-01-01,dropped_out,bnn,5,5,sma,false,JHT-01" for i in range(5)]
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("\n".join([head, "TINY-1,1994-03-01,post_rehabilitation,bnn,72,0.00001,sma,true,JHT-01",
+                                 *minors]) + "\n")
+    out = tmp_path / "out.csv"
+    done = match("--clients", str(cohort), "--out", str(out), "--audience", "bnn")
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = {r["client_id"]: r for r in csv.DictReader(fh)}
+    assert all(rows[f"MINOR-{i}"]["course"] == "" for i in range(5))
+    assert rows["TINY-1"]["course"] == ""  # 0.00001 is below JHT-01's interview pass mark
+    for bad, message in (("nan", "expected a finite number, got nan"), ("inf", "expected a finite number, got inf"),
+                         ("1e308", "must be between 0 and 100, got 1e+308"), ("-1", "must be between 0 and 100")):
+        cohort.write_text("\n".join([head, f"BAD-1,1994-03-01,post_rehabilitation,bnn,72,{bad},sma,true,JHT-01",
+                                     *minors]) + "\n")
+        out.unlink(missing_ok=True)
+        done = match("--clients", str(cohort), "--out", str(out))
+        assert done.returncode == 1 and not out.exists()
+        assert f"{cohort}:2:interview_score: {message}" in done.stderr, done.stderr
+    cohort.write_text("\n".join([head, "LATE-1,2030-01-01,post_rehabilitation,bnn,72,80,sma,true,JHT-01"]) + "\n")
+    done = match("--clients", str(cohort), "--out", str(out))
+    assert done.returncode == 1
+    assert f"{cohort}:2:birth_date: 2030-01-01 is after the decision date {AS_OF}" in done.stderr
+
+
+def test_a_date_the_rules_do_not_cover_places_nobody(tmp_path):
+    done = bekal("match", "--as-of", "2015-06-01", "--no-progress", "--clients", COHORT, "--courses", COURSES,
+                 "--out", str(tmp_path / "out.csv"))
+    assert done.returncode == 5 and not (tmp_path / "out.csv").exists()
+    assert "are not in force on 2015-06-01 (not in force: eligibility, priority); nothing is placed" in done.stderr
