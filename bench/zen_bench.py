@@ -67,7 +67,7 @@ def coverage(rulebook: Any, decisions: Sequence[Any]) -> list[dict[str, Any]]:
         for r in d.reasons:
             (undecided if r.missing else fired)[r.rule_id] += 1
     return [{"rule": rule.id, "effect": rule.effect_text, "fired": fired[rule.id],
-             "undecided": undecided[rule.id] if rule.effect != "priority" else "-"}
+             "undecided": undecided[rule.id]}
             for rule in rulebook.compiled.rules]
 
 

@@ -102,8 +102,10 @@ ROWS: list[tuple[str, str, int, dict[str, str]]] = [
         "course.min_education_level": NOT_NULL,
         "client.education_level": "$ != null and $ < course.min_education_level"}),
     ("course-min-education", "missing", 0, {"course.min_education_level": NOT_NULL, "client.education_level": NULL}),
-    # bnn-referral-priority: client.referrer == "bnn" (priority +10; priority rules have no missing check)
+    # bnn-referral-priority: client.referrer == "bnn" (priority +10); undecided when the referrer is not
+    # known: named among the reasons (the priority may be incomplete), the outcome stands
     ("bnn-referral-priority", "priority", 10, {"client.referrer": '"bnn"'}),
+    ("bnn-referral-priority", "missing_priority", 0, {"client.referrer": NULL}),
 ]
 
 
@@ -172,12 +174,16 @@ def assemble(matches: Iterable[Mapping[str, Any]]) -> Verdict:
     """The table's matched rows as (outcome, priority, reason ids), as bekal.engine._decide decides."""
     fired: set[str] = set()
     missing: set[str] = set()
+    missing_priority: set[str] = set()
     ineligible = pending = False
     priority = 0
     for row in matches:
         effect = row["effect"]
         if effect == "missing":
             missing.add(row["rule"])
+            continue
+        if effect == "missing_priority":
+            missing_priority.add(row["rule"])
             continue
         fired.add(row["rule"])
         if effect == "ineligible":
@@ -188,7 +194,7 @@ def assemble(matches: Iterable[Mapping[str, Any]]) -> Verdict:
             priority += row["points"]
     undecided = missing - fired
     outcome = "INELIGIBLE" if ineligible else "PENDING" if pending or undecided else "ELIGIBLE"
-    return outcome, priority, frozenset(fired | undecided)
+    return outcome, priority, frozenset(fired | undecided | (missing_priority - fired))
 
 
 def verdict_of(decision: Any) -> Verdict:

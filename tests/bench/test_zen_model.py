@@ -102,12 +102,15 @@ def test_zen_batch_form_agrees(zen, pairs):
 
 
 def test_zen_model_has_a_row_per_rule_and_missing_check(rulebook):
-    ids = [(r.id, "priority" if r.effect == "priority" else "rule") for r in rulebook.compiled.rules]
+    ids = [r.id for r in rulebook.compiled.rules]
     rows = [(rule, effect) for rule, effect, _, _ in zen_model.ROWS]
-    assert [r for r, _ in rows if _ != "missing"] == [i for i, _ in ids]
-    assert [r for r, e in rows if e == "missing"] == [i for i, kind in ids if kind != "priority"]
+    checks = ("missing", "missing_priority")
+    assert [r for r, e in rows if e not in checks] == ids
+    assert [r for r, e in rows if e in checks] == ids  # every rule has a missing-fact check, priority rules too
     effects = {r.id: r.effect for r in rulebook.compiled.rules}
-    assert all(effects[rule] == effect for rule, effect in rows if effect != "missing")
+    assert all(effects[rule] == effect for rule, effect in rows if effect not in checks)
+    assert all((effects[rule] == "priority") == (effect == "missing_priority") for rule, effect in rows
+               if effect in checks)
 
 
 def test_every_comparison_cell_tests_for_null_first():
