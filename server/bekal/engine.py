@@ -446,13 +446,14 @@ class _Reasons:
 
     def __init__(self, rules: Sequence[CompiledRule] = ()) -> None:
         self._cache: dict[tuple, Reason] = {}
-        # per rule: (is a client fact, field) of each fact its reason shows, looked up on every decision
-        self._shown = [tuple((n.startswith("client."), n.split(".", 1)[1]) for n in r.shown) for r in rules]
+        # per rule: the client and the course fields its reason shows, looked up on every decision
+        self._shown = [(tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("client.")),
+                        tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("course."))) for r in rules]
 
     def get(self, rule: CompiledRule, outcome: Outcome, client: Mapping, course: Mapping,
             missing: tuple[str, ...] = ()) -> Reason:
-        key = (rule.index, outcome, missing,
-               *[(client if own else course).get(field) for own, field in self._shown[rule.index]])
+        mine, theirs = self._shown[rule.index]
+        key = (rule.index, outcome, missing, tuple(map(client.get, mine)), tuple(map(course.get, theirs)))
         try:
             hit = self._cache.get(key)
         except TypeError:  # an unhashable fact value: build without the cache
@@ -475,22 +476,25 @@ def _decide(reasons_cache: _Reasons, rules: tuple[CompiledRule, ...], fired_idx:
 
     An undecidable priority rule leaves the outcome alone: its reason (outcome ELIGIBLE, no points)
     names the missing facts and says the priority may be incomplete."""
-    fired = sorted(set(fired_idx))
-    reasons = [reasons_cache.get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course) for i in fired]
-    undecided = sorted(set(missing_idx).difference(fired)) if missing_idx else []
-    for i in undecided:
-        outcome = Outcome.ELIGIBLE if rules[i].effect == "priority" else Outcome.PENDING
-        reasons.append(reasons_cache.get(rules[i], outcome, client, course,
-                                         _absent_inputs(rules[i], client, course)))
+    fired = sorted(set(fired_idx)) if len(fired_idx) > 1 else fired_idx
+    get = reasons_cache.get
+    reasons = [get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course) for i in fired]
+    undecided: Sequence[int] = ()
+    if missing_idx:
+        undecided = sorted(set(missing_idx).difference(fired))
+        for i in undecided:
+            outcome = Outcome.ELIGIBLE if rules[i].effect == "priority" else Outcome.PENDING
+            reasons.append(get(rules[i], outcome, client, course, _absent_inputs(rules[i], client, course)))
     if len(reasons) > 1:
-        reasons.sort(key=lambda r: _ORDER[r.outcome])
+        reasons.sort(key=_order_of)
     outcome = reasons[0].outcome if reasons else Outcome.ELIGIBLE
     trace = _trace(rules, set(fired), set(undecided), client, course, as_of) if explain else ()
-    return Decision(
-        client_id=str(client.get("id", "")), course_code=str(course.get("code", "")), outcome=outcome,
-        reasons=tuple(reasons), priority=sum(r.priority for r in reasons), ruleset_version=version,
-        as_of=as_of, trace=trace,
-    )
+    return Decision(str(client.get("id", "")), str(course.get("code", "")), outcome, tuple(reasons),
+                    sum([r.priority for r in reasons]), version, as_of, trace)
+
+
+def _order_of(reason: Reason) -> int:
+    return _ORDER[reason.outcome]
 
 
 def _trace(rules: tuple[CompiledRule, ...], fired: set[int], undecided: set[int], client: Mapping,
