@@ -120,7 +120,7 @@ def run(label: str, n_clients: int, n_courses: int, rulebook: Any, check: bool) 
         "whole job s": validate + t["total"],
         "decisions/s": result.summary.pairs / t["eligibility"],
     }
-    from bekal.service.matching_convert import PlacementEncoder
+    from bekal.services.matching.codec import PlacementEncoder
     from bekal.v1 import matching_pb2
 
     t0 = time.perf_counter()

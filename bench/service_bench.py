@@ -41,7 +41,7 @@ from workload import AS_OF, clients  # noqa: E402
 from bekal.client.convert import client_message  # noqa: E402
 from bekal.engine import Engine  # noqa: E402
 from bekal.rulebook import load_rulebook  # noqa: E402
-from bekal.service.core import offered_courses  # noqa: E402
+from bekal.rulebook import offered_courses  # noqa: E402
 from bekal.v1 import eligibility_pb2  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,9 @@ import pytest
 
 from bekal.lang.diagnostics import RuleError
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import BROKEN, RULES, bekal, rule_text
+from tests.rules.rulefiles import BROKEN, rule_text
+from tests.support.cli import bekal
+from tests.support.paths import RULES
 
 # file -> (the diagnostic line, its hint line or None). Read this table to see what each case says.
 CORPUS = {

@@ -12,7 +12,7 @@ from bekal.lang.checker import check_rulesets
 from bekal.lang.diagnostics import RuleError
 from bekal.lang.parser import parse_file
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import ruleset_text
+from tests.rules.rulefiles import ruleset_text
 
 WHEN_AT = "t.rules.yaml:8:7"  # where ruleset_text() puts the first rule's condition
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ruleshelp import BROKEN, RULES, bekal
+from tests.rules.rulefiles import BROKEN
+from tests.support.cli import bekal
+from tests.support.paths import RULES
 
 CLIENT = """\
 id: BNNK-BJB-2019-0042

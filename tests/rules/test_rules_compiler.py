@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bekal.compiler import AS_OF, MAX_EXPRESSION_ENTRIES, TAG, day_number, expression_entries
-from ruleshelp import rulebook_of
+from tests.rules.rulefiles import rulebook_of
 
 T = {TAG: 1}
 

@@ -13,7 +13,9 @@ import pytest
 from bekal.decision import Outcome
 from bekal.rulebook import load_rulebook
 from bekal.ruletests import run_tests
-from ruleshelp import AS_OF, READY, RULES, bekal
+from tests.support.cli import bekal
+from tests.support.paths import RULES
+from tests.support.people import MOU_DATE as AS_OF, READY
 
 
 def test_default_rule_tests_pass(default_rulebook):

@@ -11,7 +11,8 @@ import pytest
 from bekal.decision import Outcome, RuleStatus
 from bekal.engine import Engine, EngineError, NoRulesLoaded, NotInForce
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import AS_OF, READY, rulebook_of, ruleset_text
+from tests.rules.rulefiles import rulebook_of, ruleset_text
+from tests.support.people import MOU_DATE as AS_OF, READY
 
 E, I, P = Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING
 

@@ -12,7 +12,7 @@ from bekal.lang.diagnostics import Location, RuleError
 from bekal.lang.expr import parse_condition
 from bekal.lang.parser import parse_file
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import ruleset_text
+from tests.rules.rulefiles import ruleset_text
 
 START = Location("c.yaml", 1, 1)
 

@@ -12,7 +12,9 @@ import pytest
 from bekal.engine import Engine
 from bekal.lang.diagnostics import RuleError
 from bekal.rulebook import load_rulebook
-from ruleshelp import AS_OF, BROKEN, READY, RULES
+from tests.rules.rulefiles import BROKEN
+from tests.support.paths import RULES
+from tests.support.people import MOU_DATE as AS_OF, READY
 
 
 def reload(engine: Engine, path: Path) -> list[str]:

@@ -1,22 +1,86 @@
-"""How the CLI shows decisions: the text a case worker reads, and JSON for scripts."""
+"""How the CLI shows decisions: the text a case worker reads, and JSON for scripts.
+
+Decisions come from the engine (``bekal rules explain``) or from a server through
+:mod:`bekal.client` (``bekal check``); both are read through the protocols below.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import click
 
-from bekal.decision import Decision, RuleStatus
+NOT_IN_FORCE = "not in force"  # a trace line's status: its ruleset is not in force on the date
+
+
+class _Valued(Protocol):
+    @property
+    def value(self) -> str: ...
+
+
+class FactView(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> Any: ...
+
+
+class ReasonView(Protocol):
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def outcome(self) -> _Valued: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def message_en(self) -> str: ...
+    @property
+    def missing(self) -> Sequence[str]: ...
+    @property
+    def source(self) -> str: ...
+
+
+class TraceView(Protocol):
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def status(self) -> _Valued: ...
+    @property
+    def effect(self) -> str: ...
+    @property
+    def facts(self) -> Sequence[FactView]: ...
+    @property
+    def location(self) -> str: ...
+
+
+class DecisionView(Protocol):
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def course_code(self) -> str: ...
+    @property
+    def as_of(self) -> date: ...
+    @property
+    def outcome(self) -> _Valued: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def ruleset_version(self) -> str: ...
+    @property
+    def reasons(self) -> Sequence[ReasonView]: ...
+    @property
+    def trace(self) -> Sequence[TraceView]: ...
 
 
 def _value(v: Any) -> str:
     return "(absent)" if v is None else json.dumps(v, ensure_ascii=False)
 
 
-def print_decision(d: Decision, trace: bool) -> None:
+def print_decision(d: DecisionView, trace: bool) -> None:
     click.echo(f"client {d.client_id or '(no id)'} × course {d.course_code} as of {d.as_of.isoformat()}")
     click.echo(f"outcome: {d.outcome.value}   priority: {d.priority}   ruleset version: {d.ruleset_version}")
     click.echo("reasons:" if d.reasons else "reasons: none: no rule excluded the client or is waiting for a fact")
@@ -32,13 +96,15 @@ def print_decision(d: Decision, trace: bool) -> None:
     width = max(len(t.rule_id) for t in d.trace) if d.trace else 0
     for t in d.trace:
         click.echo(f"  [{t.status.value:<13}] {t.rule_id:<{width}}  {t.effect:<12} {t.location}")
-        if t.status is not RuleStatus.NOT_IN_FORCE:
+        if t.status.value != NOT_IN_FORCE:
             for f in t.facts:
                 click.echo(f"  {'':<15} {f.name} = {_value(f.value)}")
 
 
 def to_json(value: Any) -> str:
     """A decision (or any dataclass of them) as indented JSON: dates ISO, enums by value."""
+    if not is_dataclass(value) or isinstance(value, type):
+        raise TypeError(f"expected a dataclass instance, got {type(value).__name__}")
     return json.dumps(asdict(value), default=_json_default, ensure_ascii=False, indent=2)
 
 

@@ -29,8 +29,9 @@ def serve(config_file: str | None, **flags: object) -> None:
     which wins over the file. SIGTERM drains in-flight calls and exits; SIGHUP
     reloads the rules (they are also reloaded whenever a rule file changes).
     """
-    from bekal.service.config import ConfigError, resolve
-    from bekal.service.server import serve as run
+    from bekal.serve import serve as run
+    from bekal.serve.config import resolve
+    from bekal.serve.errors import ConfigError
 
     try:
         config = resolve(flags, config_file=config_file)
