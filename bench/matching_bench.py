@@ -31,9 +31,8 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from typing import TypeVar
-
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workload import print_table  # noqa: E402

@@ -21,8 +21,10 @@ from bekal.store.jobs import NewJob, SQLiteJobStore
 from bekal.v1 import eligibility_pb2, facts_pb2, matching_pb2, matching_pb2_grpc
 from tests.support.cli import bekal
 from tests.support.paths import EXAMPLES
-from tests.support.people import INTAKE_DATE as AS_OF, applicant as client
-from tests.support.servers import default_rules_server as Server, rpc_failure
+from tests.support.people import INTAKE_DATE as AS_OF
+from tests.support.people import applicant as client
+from tests.support.servers import default_rules_server as Server
+from tests.support.servers import rpc_failure
 
 SETTINGS = matching_pb2.MatchSettings(as_of_date=AS_OF, seed=2019, audience=eligibility_pb2.AUDIENCE_BNN)
 SUCCEEDED, FAILED = matching_pb2.MATCH_JOB_STATUS_SUCCEEDED, matching_pb2.MATCH_JOB_STATUS_FAILED

@@ -9,7 +9,9 @@ import pytest
 
 from bekal.matching import ReserveOrder, Standing, check_stability
 from bekal.placement import Because, CohortError, describe, make_cohort, place
-from tests.support.people import INTAKE_DATE as AS_OF, applicant as client, course
+from tests.support.people import INTAKE_DATE as AS_OF
+from tests.support.people import applicant as client
+from tests.support.people import course
 
 
 def run(engine, clients, courses, **kw):

@@ -36,7 +36,8 @@ def one_problem(when: str, effect="ineligible") -> tuple[str, str, str | None]:
     ("client.agee <= 18", 7, "unknown fact 'client.agee'", "did you mean 'client.age'?"),
     ("client.age <= 18 and client.interview_scor > 1", 28, "unknown fact 'client.interview_scor'",
      "did you mean 'client.interview_score'?"),
-    ("course.min_agee exists and client.age < 3", 7, "unknown fact 'course.min_agee'", "did you mean 'course.min_age'?"),
+    ("course.min_agee exists and client.age < 3", 7, "unknown fact 'course.min_agee'",
+     "did you mean 'course.min_age'?"),
     ("client.rehab_stag == \"inpatient\"", 7, "unknown fact 'client.rehab_stag'", "did you mean 'client.rehab_stage'?"),
     ("client.qqqqqqqqqq > 1", 7, "unknown fact 'client.qqqqqqqqqq'", None),  # nothing close: no guess
     ("clinet.age > 1", 7, "unknown fact 'clinet.age'", "facts start with client. or course."),
@@ -245,7 +246,8 @@ def test_versions_of_one_ruleset_may_reuse_ids_but_not_overlap():
     # no dates at all means always in force: two such versions overlap
     found = problems_of_files({"a.rules.yaml": ruleset_text(("x", "client.age <= 18"), name="elig"),
                                "b.rules.yaml": ruleset_text(("y", "client.age <= 18"), name="elig")})
-    assert [m for _, m in found] == ["ruleset 'elig' is already in force for some of these dates (see a.rules.yaml:1:1)"]
+    assert [m for _, m in found] == [
+        "ruleset 'elig' is already in force for some of these dates (see a.rules.yaml:1:1)"]
 
 
 def test_reason_template_must_name_known_facts():

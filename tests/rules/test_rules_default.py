@@ -15,7 +15,8 @@ from bekal.rulebook import load_rulebook
 from bekal.ruletests import run_tests
 from tests.support.cli import bekal
 from tests.support.paths import RULES
-from tests.support.people import MOU_DATE as AS_OF, READY
+from tests.support.people import MOU_DATE as AS_OF
+from tests.support.people import READY
 
 
 def test_default_rule_tests_pass(default_rulebook):

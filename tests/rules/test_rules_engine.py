@@ -12,9 +12,10 @@ from bekal.decision import Outcome, RuleStatus
 from bekal.engine import Engine, EngineError, NoRulesLoaded, NotInForce
 from bekal.rulebook import load_rulebook_from_texts
 from tests.rules.rulefiles import rulebook_of, ruleset_text
-from tests.support.people import MOU_DATE as AS_OF, READY
+from tests.support.people import MOU_DATE as AS_OF
+from tests.support.people import READY
 
-E, I, P = Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING
+E, I, P = Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING  # noqa: E741 (the outcomes' initials)
 
 
 def born_years_before(years: int, on: date = AS_OF) -> date:

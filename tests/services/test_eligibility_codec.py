@@ -8,7 +8,6 @@ from bekal.client.convert import client_message
 from bekal.services.eligibility.codec import parse_check, parse_stream_request
 from bekal.services.errors import ServiceError
 from bekal.v1 import eligibility_pb2
-
 from tests.support.people import eligible_client
 
 
@@ -38,7 +37,8 @@ def test_unspecified_audience_is_training_centre():
 
 
 def test_all_bad_fields_at_once():
-    bad = fields(request(request_id="", client=eligible_client(id="", birth_date="2019-02-30"), as_of_date="2019-13-01"))
+    client = eligible_client(id="", birth_date="2019-02-30")
+    bad = fields(request(request_id="", client=client, as_of_date="2019-13-01"))
     assert set(bad) == {"request_id", "client.id", "client.birth_date", "as_of_date"}
     bad = fields(request(client=eligible_client(birth_date="2019-02-30", rehab_completed_date="yesterday")))
     assert set(bad) == {"client.birth_date", "client.rehab_completed_date"}

@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bekal.audience import BLK, BNN
 from bekal.decision import Outcome
 from bekal.facts import parse_facts
-from bekal.audience import BLK, BNN
 from bekal.rulebook import offered_courses
 from bekal.services.eligibility.logic import Check, Eligibility
 from bekal.services.errors import RulesRejected, ServiceError
 from bekal.services.snapshots import ServedRules
 from bekal.store import open_decision_log
-
 from tests.support.people import eligible_client
 
 AS_OF = date(2019, 6, 1)
@@ -158,7 +157,8 @@ def test_reload_swaps_and_closes_old_engine_after_last_lease(rules, rules_dir):
         assert outcome.changed and outcome.previous == old.version
         assert rules.version != old.version
         assert old.engine.version == old.version  # still usable while leased
-        (d,) = old.engine.decide_many([(parse_facts("client", eligible_client()), old.rulebook.courses["LAS-01"])], AS_OF)
+        pair = (parse_facts("client", eligible_client()), old.rulebook.courses["LAS-01"])
+        (d,) = old.engine.decide_many([pair], AS_OF)
         assert d.ruleset_version == old.version
     assert old.engine.version is None  # closed once its last user left
 

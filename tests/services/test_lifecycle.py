@@ -18,15 +18,15 @@ import pytest
 from bekal.client import BekalError, Check, Outcome, connect
 from bekal.client.convert import client_message
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc
-
+from tests.support.people import INTAKE_DATE as AS_OF
+from tests.support.people import eligible_client
 from tests.support.servers import free_port
-
-from tests.support.people import INTAKE_DATE as AS_OF, eligible_client
 
 
 def test_without_valid_rules_not_serving_until_fixed(rules_dir, start_server):
     good = (rules_dir / "eligibility.rules.yaml").read_text()
-    (rules_dir / "eligibility.rules.yaml").write_text("ruleset: eligibility\nrules:\n  - id: x\n    when: client.agee > 1\n")
+    broken = "ruleset: eligibility\nrules:\n  - id: x\n    when: client.agee > 1\n"
+    (rules_dir / "eligibility.rules.yaml").write_text(broken)
     server = start_server(rules_dir, wait="listening")
     with server.connect(timeout=10) as api:
         assert api.health() == "NOT_SERVING"
@@ -167,7 +167,8 @@ def test_deadline_exceeded(rules_dir, start_server):
 def test_tls(rules_dir, start_server, tmp_path):
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                    str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                    check=True, capture_output=True)
     server = start_server(rules_dir, "--tls-cert", str(cert), "--tls-key", str(key), wait="listening")
     with server.connect(root_certificates=cert, timeout=10) as api:

@@ -8,8 +8,8 @@ import uuid
 
 from bekal.client import BekalError, Check, Outcome
 from bekal.rulebook import load_rulebook
-
-from tests.support.people import INTAKE_DATE as AS_OF, eligible_client
+from tests.support.people import INTAKE_DATE as AS_OF
+from tests.support.people import eligible_client
 
 LENIENT_ID, STRICT_ID = "min-age-18", "min-age-30"
 

@@ -13,10 +13,9 @@ import pytest
 from bekal.client import BekalError, Check, Outcome
 from bekal.client.convert import client_message
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc, rules_pb2, rules_pb2_grpc
-
+from tests.support.people import INTAKE_DATE as AS_OF
+from tests.support.people import eligible_client
 from tests.support.servers import rpc_failure
-
-from tests.support.people import INTAKE_DATE as AS_OF, eligible_client
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +73,9 @@ def test_pending_names_missing_fact(api):
 
 
 def test_training_centre_view(api):
-    bnn = api.check(eligible_client(rehab_stage="outpatient"), "JHT-01", as_of=AS_OF, audience="bnn", explain=True).decision
-    blk = api.check(eligible_client(rehab_stage="outpatient"), "JHT-01", as_of=AS_OF, audience="blk", explain=True).decision
+    outpatient = eligible_client(rehab_stage="outpatient")
+    bnn = api.check(outpatient, "JHT-01", as_of=AS_OF, audience="bnn", explain=True).decision
+    blk = api.check(outpatient, "JHT-01", as_of=AS_OF, audience="blk", explain=True).decision
     assert "rehab-not-finished" in [r.rule_id for r in bnn.reasons] and bnn.trace
     assert blk.outcome is Outcome.PENDING
     assert all(r.shareable for r in blk.reasons) and not blk.trace
@@ -96,7 +96,8 @@ def test_explain_trace(api):
 
 
 def test_stream_answers_every_check_in_order(api):
-    checks = [Check(eligible_client(id=f"C-{i}"), "LAS-01" if i % 3 else None, request_id=f"s-{uuid.uuid4()}") for i in range(450)]
+    checks = [Check(eligible_client(id=f"C-{i}"), "LAS-01" if i % 3 else None, request_id=f"s-{uuid.uuid4()}")
+              for i in range(450)]
     checks[7] = Check(eligible_client(id=""), "LAS-01")
     checks[8] = Check(eligible_client(id="C-8"), "NOPE-1")
     results = list(api.check_many(checks, as_of=AS_OF, audience="bnn", batch_size=100))

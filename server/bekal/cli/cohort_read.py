@@ -17,13 +17,17 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.descriptor import FieldDescriptor
 
 from bekal import facts as schema
 from bekal.cli.errors import FileProblems
 from bekal.cli.row_errors import Problems, Rows
+from bekal.v1 import facts_pb2
+
+if TYPE_CHECKING:
+    from google._upb import _message as upb
 
 FORMATS = (".csv", ".jsonl")
 _PREF_COLUMN = re.compile(r"^preference_(\d+)$")
@@ -49,8 +53,8 @@ class Records(Rows):
     pref_columns: bool = False  # preferences came from preference_1, preference_2, ... columns
 
 
-def _fields(kind: str) -> Mapping[str, FieldDescriptor]:
-    return schema.KINDS[kind].fields_by_name
+def _fields(kind: str) -> Mapping[str, FieldDescriptor] | Mapping[str, upb.FieldDescriptor]:
+    return (facts_pb2.Client if kind == "client" else facts_pb2.Course).DESCRIPTOR.fields_by_name
 
 
 def _convert_text(kind: str, name: str, text: str) -> Any:
@@ -181,7 +185,7 @@ def _read_csv(path: str, kind: str, text: str) -> Records:
     return out
 
 
-def _jsonl_objects(path: str, text: str, what: str, problems: Problems) -> Iterator[tuple[int, dict]]:
+def _jsonl_objects(path: str, text: str, what: str, problems: Problems) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(row, object)`` for each non-blank line that is a JSON object; the rest go to ``problems``."""
     for row, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -261,7 +265,7 @@ def read_rankings(path: str) -> Rankings:
     rows: list[tuple[str, int, str, int]] = []
     for row, rec in raw:
         ok = True
-        values = {}
+        values: dict[str, str] = {}
         for name in ("course_code", "client_id"):
             value = rec.get(name)
             if not isinstance(value, str) or not value.strip():
@@ -274,7 +278,7 @@ def read_rankings(path: str) -> Rankings:
             rank = int(rank)
         if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
             problems.add(f"{path}:{row}:rank: expected a whole number >= 1 (1 = best), got {rank!r}")
-            ok = False
+            continue
         if not ok:
             continue
         key = (values["course_code"], rank)

@@ -8,12 +8,13 @@ usage, 3 server unavailable, 4 the server refused or the job failed.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
 from bekal.cli import cohort_read, cohort_write
 from bekal.cli.cohort_read import Rankings, Records
 from bekal.cli.errors import Failure, FileProblems
@@ -22,6 +23,8 @@ from bekal.clock import today
 
 if TYPE_CHECKING:
     from bekal.client import BekalError
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_FAILED = 0, 1, 2, 3, 4
 RETRY_FOR_S = 60.0  # how long UNAVAILABLE is retried (a restarting server resumes the job)
@@ -32,7 +35,7 @@ CONNECT_S = 10.0  # how long to wait for a server to answer at all
 class Outcome:
     clients: Sequence[cohort_write.PlacementRow]
     courses: Sequence[cohort_write.CourseFillRow]
-    summary: Any  # bekal.placement.PlacementSummary or bekal.client.MatchSummary: the same figures
+    summary: cohort_write.SummaryRow
     where: str  # "in-process" or "server HOST:PORT, job ID"
 
 
@@ -164,7 +167,7 @@ class Inputs:
 def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str | None) -> Inputs:
     problems: list[str] = []
 
-    def read(path: str | None, reader: Any) -> Any:
+    def read(path: str | None, reader: Callable[[str], T]) -> T | None:
         if path is None:
             return None
         try:
@@ -178,7 +181,7 @@ def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str
     clients = read(clients_file, lambda p: cohort_read.read_records(p, "client"))
     courses = read(courses_file, lambda p: cohort_read.read_records(p, "course"))
     rankings = read(rankings_file, cohort_read.read_rankings)
-    if problems:
+    if problems or clients is None:
         raise Failure(EXIT_INPUT, problems)
     return Inputs(clients, courses, rankings)
 

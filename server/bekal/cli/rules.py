@@ -28,7 +28,11 @@ class _FactsLoader(yaml.SafeLoader):
     (PyYAML itself raises a bare ValueError for 2019-02-30)."""
 
 
-_FactsLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+def _as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]  # a timestamp node is a scalar node
+
+
+_FactsLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
 
 
 def _fail(lines: list[str] | str, code: int = 1) -> NoReturn:

@@ -193,7 +193,8 @@ class Market:
 class Reason(str, enum.Enum):
     """Why a client did not get a course they ranked above their placement."""
 
-    NOT_ACCEPTABLE = "not acceptable"  # the caller's rules did not make the pair ELIGIBLE (or the panel did not rank them)
+    # the caller's rules did not make the pair ELIGIBLE (or the panel did not rank them)
+    NOT_ACCEPTABLE = "not acceptable"
     FULL = "full"  # every seat the client competed for went to someone the course ranks higher
 
 

@@ -241,8 +241,8 @@ def _rankings(rankings: RankingEntries | None, codes: set[str], ids: set[str],
                 problems.add(f"{where}.client_ids[{j}]", f"unknown client {cid!r}")
             elif cid in order_of:
                 first_e, first_j = order_of[cid]
-                problems.add(f"{where}.client_ids[{j}]",
-                             f"client {cid!r} is already ranked for {code} at rankings[{first_e}].client_ids[{first_j}]")
+                first = f"rankings[{first_e}].client_ids[{first_j}]"
+                problems.add(f"{where}.client_ids[{j}]", f"client {cid!r} is already ranked for {code} at {first}")
             else:
                 order_of[cid] = (e, j)
                 panel.setdefault(code, []).append(cid)

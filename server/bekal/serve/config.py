@@ -90,10 +90,10 @@ def _convert(name: str, value: Any, origin: str, base: Path | None) -> Any:
         if kind == "int":
             if isinstance(value, bool):
                 raise ValueError("expected a whole number")
-            number = int(value)
-            if number < (0 if name == "max_message_bytes" else 1):
+            whole = int(value)
+            if whole < (0 if name == "max_message_bytes" else 1):
                 raise ValueError("must be at least 1")
-            return number
+            return whole
         if kind == "float":
             if isinstance(value, bool):
                 raise ValueError("expected a number")

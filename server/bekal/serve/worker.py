@@ -21,9 +21,9 @@ from grpc_reflection.v1alpha import reflection
 from bekal.serve.config import ServeConfig, join_address, split_address
 from bekal.serve.watcher import RulesWatcher, reload_and_log
 from bekal.services.eligibility import servicer as eligibility_servicer
+from bekal.services.eligibility.logic import Eligibility
 from bekal.services.matching import servicer as matching_servicer
 from bekal.services.rules import servicer as rules_servicer
-from bekal.services.eligibility.logic import Eligibility
 from bekal.services.snapshots import ServedRules, Snapshot
 from bekal.store import DecisionLog, open_decision_log, open_job_store
 

@@ -19,7 +19,7 @@ from bekal.services.errors import Violations
 from bekal.services.limits import MAX_PREFERENCES, bad_date, check_id, check_text, parse_date
 from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2
 
-AUDIENCE = {  # unspecified gets the narrowest view (bekal.audience)
+AUDIENCE: dict[int, str] = {  # unspecified gets the narrowest view (bekal.audience)
     eligibility_pb2.AUDIENCE_UNSPECIFIED: BLK,
     eligibility_pb2.AUDIENCE_BLK: BLK,
     eligibility_pb2.AUDIENCE_BNN: BNN,

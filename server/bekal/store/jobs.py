@@ -2,8 +2,9 @@
 
 One small interface (:class:`JobStore`) with an embedded SQLite implementation
 (:class:`SQLiteJobStore`), which may share the database file of the decision log
-(its own tables, its own connection; see :mod:`bekal.store.sqlite`). Payloads are opaque bytes to the store (the service keeps
-serialized protobuf messages in them).
+(its own tables, its own connection; see :mod:`bekal.store.sqlite`). Payloads
+are opaque bytes to the store (the service keeps serialized protobuf messages in
+them).
 
 Lifecycle of a job::
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -37,8 +37,12 @@ from bekal.client.results import (
 from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2, matching_pb2, rules_pb2
 
 M = TypeVar("M", bound=Message)
+if TYPE_CHECKING:
+    from google._upb import _message as upb
 
-AUDIENCES = {
+    AnyFieldDescriptor: TypeAlias = FieldDescriptor | upb.FieldDescriptor
+
+AUDIENCES: dict[str | None, eligibility_pb2.Audience] = {
     None: eligibility_pb2.AUDIENCE_UNSPECIFIED,
     "": eligibility_pb2.AUDIENCE_UNSPECIFIED,
     "bnn": eligibility_pb2.AUDIENCE_BNN,
@@ -77,14 +81,14 @@ _JOB_STATUS = {
 # ------------------------------------------------------------------------------------------- requests
 
 
-def audience_pb(value: str | None) -> eligibility_pb2.Audience.ValueType:
+def audience_pb(value: str | None) -> eligibility_pb2.Audience:
     try:
         return AUDIENCES[value.lower() if value else value]
     except KeyError:
         raise ValueError(f"audience must be 'bnn' or 'blk', got {value!r}") from None
 
 
-def _value(field: FieldDescriptor, value: Any) -> Any:
+def _value(field: AnyFieldDescriptor, value: Any) -> Any:
     """A plain value as the field holds it; ValueError saying what was expected."""
     if field.type == FieldDescriptor.TYPE_ENUM:
         assert field.enum_type is not None

@@ -97,12 +97,12 @@ class EligibilityCalls(Calls):
                     with lock:
                         if exhausted or closed.is_set():
                             return
-                        batch = next(source, None)
-                        if batch is None:
+                        fresh: Batch | None = next(source, None)
+                        if fresh is None:
                             exhausted = True
                             return
-                        pending.append(batch)
-                    yield eligibility_pb2.CheckEligibilityStreamRequest(checks=batch)
+                        pending.append(fresh)
+                    yield eligibility_pb2.CheckEligibilityStreamRequest(checks=fresh)
 
             call = self._eligibility.CheckEligibilityStream(requests(), timeout=attempts.timeout())
             try:

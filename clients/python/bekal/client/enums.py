@@ -8,8 +8,16 @@ one place that convention is coded; the server's fact schema and codecs use it t
 from __future__ import annotations
 
 import difflib
+from typing import TYPE_CHECKING, TypeAlias
 
-from google.protobuf.descriptor import EnumDescriptor
+from google.protobuf import descriptor
+
+if TYPE_CHECKING:
+    from google._upb import _message as upb
+
+    EnumDescriptor: TypeAlias = descriptor.EnumDescriptor | upb.EnumDescriptor
+else:
+    EnumDescriptor = descriptor.EnumDescriptor
 
 UNSPECIFIED = "UNSPECIFIED"
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
+from bekal.v1 import eligibility_pb2
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class BekalError(Exception):
         preconditions: list[tuple[str, str, str]] = []
         resource: tuple[str, str] | None = None
         try:
-            status = rpc_status.from_call(exc)
+            status = rpc_status.from_call(cast(grpc.Call, exc))  # a failed call's RpcError is its Call
         except Exception:  # a malformed trailer must not hide the error itself
             status = None
         if status is not None:
@@ -72,7 +74,7 @@ class BekalError(Exception):
         return cls(code, message, tuple(violations), tuple(preconditions), resource)
 
     @classmethod
-    def from_check_error(cls, error: Any) -> BekalError:
+    def from_check_error(cls, error: eligibility_pb2.CheckError) -> BekalError:
         """From a ``bekal.v1.CheckError`` (a failed check inside a stream)."""
         return cls(
             error.status or str(error.code), error.message,

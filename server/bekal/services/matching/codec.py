@@ -285,7 +285,7 @@ class ProtobufJobFormat:
     def catalogue(self, courses: Sequence[Facts]) -> tuple[list[Facts], bytes]:
         messages = [course_message(c) for c in courses]
         violations: Violations = []
-        facts = [course_facts(m, f"courses[{k}]", violations) or {} for k, m in enumerate(messages)]
+        facts: list[Facts] = [course_facts(m, f"courses[{k}]", violations) or {} for k, m in enumerate(messages)]
         part = matching_pb2.UploadCohortRequest(courses=messages).SerializeToString(deterministic=True)
         return facts, part
 

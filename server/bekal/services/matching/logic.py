@@ -32,7 +32,7 @@ from bekal.placement import ClientPlacement, Cohort, CohortError, Placement, Pro
 from bekal.placement.cohort import Facts
 from bekal.rulebook import offered_courses
 from bekal.services.errors import JobTakenOver, ServiceError, Violations, internal, invalid, not_found
-from bekal.services.limits import MAX_INLINE_CLIENTS, MAX_JOB_CLIENTS, MAX_VIOLATIONS, check_id
+from bekal.services.limits import MAX_INLINE_CLIENTS, MAX_VIOLATIONS, check_id
 from bekal.services.snapshots import ServedRules, Snapshot
 from bekal.store import JobConflict, JobStore
 from bekal.store.jobs import JobRecord, JobStatus, NewJob, ResultChunk

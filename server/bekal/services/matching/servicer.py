@@ -37,8 +37,8 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
 
     def GetMatchJob(self, request: matching_pb2.GetMatchJobRequest,
                     context: grpc.ServicerContext) -> matching_pb2.GetMatchJobResponse:
-        return run_guarded(context, "GetMatchJob",
-                           lambda: matching_pb2.GetMatchJobResponse(job=codec.job_pb(self.matching.get(request.job_id))))
+        return run_guarded(context, "GetMatchJob", lambda: matching_pb2.GetMatchJobResponse(
+            job=codec.job_pb(self.matching.get(request.job_id))))
 
     def StreamPlacements(self, request: matching_pb2.StreamPlacementsRequest,
                          context: grpc.ServicerContext) -> Iterator[bytes]:

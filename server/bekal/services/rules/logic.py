@@ -11,6 +11,7 @@ from bekal.rulebook import SUFFIXES
 from bekal.services.errors import RulesRejected, ServiceError, Violations, invalid, not_found
 from bekal.services.snapshots import ReloadOutcome, ServedRules, Validation
 
+
 @dataclass(frozen=True)
 class LoadedRuleset:
     """A loaded ruleset with its file named relative to the rules folder (as clients name it)."""
