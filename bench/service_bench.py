@@ -1,4 +1,4 @@
-"""gRPC service figures, all in one run on this machine (DESIGN §5):
+"""gRPC service figures, all in one run on this machine (targets: docs/performance.md):
 
 - single ``CheckEligibility`` latency p50/p99 over loopback (one client x one course);
 - ``CheckEligibilityStream`` throughput in decisions per second with 1 and with 2
@@ -272,7 +272,7 @@ def main() -> None:
     print("  empty call (health check) for reference: " + ", ".join(
         f"{w} worker(s) p50 {f[0]:.2f}ms p99 {f[1]:.2f}ms" for w, *_, f, _s in rows))
     print()
-    print("targets (DESIGN §5): unary p99 < 2 ms; stream >= 60% of the raw durable_rules rate; "
+    print("targets (docs/performance.md): unary p99 < 2 ms; stream >= 60% of the raw durable_rules rate; "
           ">= 20,000 decisions/s with the server on both cores")
 
 
