@@ -16,7 +16,6 @@ from bekal.rulebook import load_rulebook
 from bekal.services.errors import RulesRejected
 from bekal.services.snapshots import ServedRules
 from tests.rules.rulefiles import BROKEN
-from tests.support.paths import RULES
 from tests.support.people import MOU_DATE as AS_OF
 from tests.support.people import READY
 
@@ -48,21 +47,14 @@ def rejected(rules: ServedRules) -> list[str]:
 
 
 @pytest.fixture
-def rules_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(RULES, target)
-    return target
-
-
-@pytest.fixture
-def served(rules_dir: Path) -> Iterator[ServedRules]:
-    rules = ServedRules(rules_dir)
+def served(default_rules_dir: Path) -> Iterator[ServedRules]:
+    rules = ServedRules(default_rules_dir)
     assert rules.reload().changed
     yield rules
     rules.close()
 
 
-def test_broken_files_never_replace_the_working_ruleset(served: ServedRules, rules_dir: Path):
+def test_broken_files_never_replace_the_working_ruleset(served: ServedRules, default_rules_dir: Path):
     good = served.version
     pairs = sample(served)
     before = decide(served, pairs, explain=True)
@@ -70,7 +62,7 @@ def test_broken_files_never_replace_the_working_ruleset(served: ServedRules, rul
     assert {d.ruleset_version for d in before} == {good}
     for broken in sorted(BROKEN.iterdir()):
         # a broken file added next to the good ones ...
-        added = rules_dir / broken.name
+        added = default_rules_dir / broken.name
         shutil.copy(broken, added)
         problems = rejected(served)
         assert problems and all(p.startswith(str(added)) for p in problems), (broken.name, problems)
@@ -78,7 +70,7 @@ def test_broken_files_never_replace_the_working_ruleset(served: ServedRules, rul
         assert decide(served, pairs, explain=True) == before
         added.unlink()
         # ... or a good file replaced by a broken one
-        target = rules_dir / "eligibility.rules.yaml"
+        target = default_rules_dir / "eligibility.rules.yaml"
         original = target.read_text()
         target.write_text(broken.read_text())
         assert rejected(served), broken.name
@@ -90,9 +82,9 @@ def test_broken_files_never_replace_the_working_ruleset(served: ServedRules, rul
     assert not outcome.changed and outcome.version == good and served.last_error == ()
 
 
-def test_one_broken_rule_in_an_otherwise_good_edit_keeps_the_old_version(served: ServedRules, rules_dir: Path):
+def test_one_broken_rule_in_an_otherwise_good_edit_keeps_the_old_version(served: ServedRules, default_rules_dir: Path):
     old = served.version
-    target = rules_dir / "eligibility.rules.yaml"
+    target = default_rules_dir / "eligibility.rules.yaml"
     text = target.read_text()
     # raise the age limit (a good change) and misspell a fact elsewhere (a bad one), in one save
     edited = text.replace("when: client.age <= 18", "when: client.age <= 20").replace(
@@ -113,10 +105,11 @@ def test_one_broken_rule_in_an_otherwise_good_edit_keeps_the_old_version(served:
     assert d.outcome.value == "INELIGIBLE" and d.ruleset_version == served.version
 
 
-def test_rule_tests_do_not_change_the_version(rules_dir: Path):
-    before = load_rulebook(rules_dir).version
-    tests = rules_dir / "eligibility.test.yaml"
+def test_rule_tests_do_not_change_the_version(default_rules_dir: Path):
+    before = load_rulebook(default_rules_dir).version
+    tests = default_rules_dir / "eligibility.test.yaml"
     tests.write_text(tests.read_text() + "\n# a comment\n")
-    assert load_rulebook(rules_dir).version == before
-    (rules_dir / "courses.yaml").write_text((rules_dir / "courses.yaml").read_text() + "\n# a comment\n")
-    assert load_rulebook(rules_dir).version != before  # the catalogue is part of the version
+    assert load_rulebook(default_rules_dir).version == before
+    courses = default_rules_dir / "courses.yaml"
+    courses.write_text(courses.read_text() + "\n# a comment\n")
+    assert load_rulebook(default_rules_dir).version != before  # the catalogue is part of the version

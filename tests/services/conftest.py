@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.paths import TEST_RULES
+from tests.support.paths import TEST_RULES, copy_of
 from tests.support.servers import Server
 
 
 @pytest.fixture
 def rules_dir(tmp_path: Path) -> Path:
     """A private copy of the test rules, free to edit."""
-    target = tmp_path / "rules"
-    shutil.copytree(TEST_RULES, target)
-    return target
+    return copy_of(TEST_RULES, tmp_path)
 
 
 @pytest.fixture
@@ -43,9 +40,7 @@ def start_server(tmp_path: Path) -> Iterator:
 def server(tmp_path_factory) -> Iterator[Server]:
     """One shared server on the test rules, for tests that do not change it."""
     tmp = tmp_path_factory.mktemp("shared")
-    rules = tmp / "rules"
-    shutil.copytree(TEST_RULES, rules)
-    srv = Server(tmp, rules)
+    srv = Server(tmp, copy_of(TEST_RULES, tmp))
     try:
         srv.wait_serving()
         yield srv

@@ -20,6 +20,7 @@ from bekal.cli.cohort_read import Rankings, Records
 from bekal.cli.errors import Failure, FileProblems
 from bekal.cli.row_errors import located_lines
 from bekal.clock import today
+from bekal.views import CourseFillView, PlacementView, SummaryView
 
 if TYPE_CHECKING:
     from bekal.client import BekalError
@@ -33,9 +34,9 @@ CONNECT_S = 10.0  # how long to wait for a server to answer at all
 
 @dataclass
 class Outcome:
-    clients: Sequence[cohort_write.PlacementRow]
-    courses: Sequence[cohort_write.CourseFillRow]
-    summary: cohort_write.SummaryRow
+    clients: Sequence[PlacementView]
+    courses: Sequence[CourseFillView]
+    summary: SummaryView
     where: str  # "in-process" or "server HOST:PORT, job ID"
 
 

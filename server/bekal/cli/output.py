@@ -1,79 +1,21 @@
 """How the CLI shows decisions: the text a case worker reads, and JSON for scripts.
 
 Decisions come from the engine (``bekal rules explain``) or from a server through
-:mod:`bekal.client` (``bekal check``); both are read through the protocols below.
+:mod:`bekal.client` (``bekal check``); both are read as :class:`bekal.views.DecisionView`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 import click
 
+from bekal.views import DecisionView
+
 NOT_IN_FORCE = "not in force"  # a trace line's status: its ruleset is not in force on the date
-
-
-class _Valued(Protocol):
-    @property
-    def value(self) -> str: ...
-
-
-class FactView(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def value(self) -> Any: ...
-
-
-class ReasonView(Protocol):
-    @property
-    def rule_id(self) -> str: ...
-    @property
-    def outcome(self) -> _Valued: ...
-    @property
-    def message_id(self) -> str: ...
-    @property
-    def message_en(self) -> str: ...
-    @property
-    def missing(self) -> Sequence[str]: ...
-    @property
-    def source(self) -> str: ...
-
-
-class TraceView(Protocol):
-    @property
-    def rule_id(self) -> str: ...
-    @property
-    def status(self) -> _Valued: ...
-    @property
-    def effect(self) -> str: ...
-    @property
-    def facts(self) -> Sequence[FactView]: ...
-    @property
-    def location(self) -> str: ...
-
-
-class DecisionView(Protocol):
-    @property
-    def client_id(self) -> str: ...
-    @property
-    def course_code(self) -> str: ...
-    @property
-    def as_of(self) -> date: ...
-    @property
-    def outcome(self) -> _Valued: ...
-    @property
-    def priority(self) -> int: ...
-    @property
-    def ruleset_version(self) -> str: ...
-    @property
-    def reasons(self) -> Sequence[ReasonView]: ...
-    @property
-    def trace(self) -> Sequence[TraceView]: ...
 
 
 def _value(v: Any) -> str:

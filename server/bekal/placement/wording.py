@@ -1,49 +1,14 @@
 """Why-not explanations in words: one line for a case worker or the client, in English or Indonesian.
 
-The functions read placement results through the small protocols below, so they
-word the results of :func:`bekal.placement.place` and those a server returns to
-:mod:`bekal.client` alike.
+The functions read placement results through the protocols of :mod:`bekal.views`,
+so they word the results of :func:`bekal.placement.place` and those a server
+returns to :mod:`bekal.client` alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
-
 from bekal.placement.results import Because
-
-
-class StandingView(Protocol):
-    @property
-    def priority(self) -> int | None: ...
-    @property
-    def rank(self) -> int | None: ...  # 0-based
-    @property
-    def lottery(self) -> int: ...
-
-
-class ReasonView(Protocol):
-    @property
-    def message_id(self) -> str: ...
-    @property
-    def message_en(self) -> str: ...
-    @property
-    def missing(self) -> tuple[str, ...]: ...
-
-
-class NotPlacedView(Protocol):
-    @property
-    def course(self) -> str: ...
-    @property
-    def because(self) -> str: ...  # a Because value: "ineligible", "pending", "not_ranked", "full"
-    @property
-    def reasons(self) -> Sequence[ReasonView]: ...
-    @property
-    def missing(self) -> tuple[str, ...]: ...
-    @property
-    def cutoff(self) -> StandingView | None: ...
-    @property
-    def standing(self) -> StandingView | None: ...
+from bekal.views import NotPlacedView, StandingView
 
 
 def standing_text(s: StandingView | None, lang: str) -> str:
@@ -58,7 +23,7 @@ def standing_text(s: StandingView | None, lang: str) -> str:
 
 def describe(item: NotPlacedView, lang: str = "en") -> str:
     """One line explaining ``item`` to a case worker or the client, in English (``en``) or Indonesian (``id``)."""
-    because = Because(item.because)
+    because = Because(item.because.value)
     if because is Because.FULL:
         return _full(item, lang != "id")
     if because is Because.NOT_RANKED:
