@@ -4,6 +4,7 @@ its declared dependencies and nothing of the server, it answers eligibility, rul
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -43,8 +44,11 @@ def test_the_client_installs_and_works_without_the_server(tmp_path: Path, server
     made = run(sys.executable, "-m", "venv", venv, cwd=tmp_path, timeout=60)
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
-    installed = run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    ROOT / "clients" / "python", cwd=tmp_path, timeout=300)
+    # a copy: building the distribution writes build/ and *.egg-info next to its sources
+    source = shutil.copytree(ROOT / "clients" / "python", tmp_path / "bekal-client",
+                             ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    installed = run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", source,
+                    cwd=tmp_path, timeout=300)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     freeze = run(python, "-m", "pip", "freeze", cwd=tmp_path, timeout=60).stdout
     assert "bekal-client" in freeze and "durable" not in freeze and "\nbekal==" not in freeze, freeze

@@ -115,7 +115,7 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
     can get a seat. Courses admit by rule priority (or the panel's ranking),
     ties broken by one seeded lottery; seats reserved for BNN referrals fill
     last by default. Every client gets, for each course they ranked above their
-    placement, why not. File formats: README.md, section Matching; examples in examples/.
+    placement, why not. File formats: docs/matching.md; examples in examples/.
 
     Exit status: 0 placed, 1 bad input (file:row:column: message), 2 bad usage,
     3 server unavailable, 4 the server refused or the job failed.

@@ -50,11 +50,6 @@ class ServiceError(Exception):
         """The ``google.rpc.Code`` number (the gRPC status code)."""
         return code_pb2.Code.Value(self.code)
 
-    def prefixed(self, prefix: str) -> ServiceError:
-        """The same error with field paths under ``prefix`` (e.g. ``checks[3].``)."""
-        return ServiceError(self.code, self.message, [(prefix + f, d) for f, d in self.violations],
-                            self.resource, self.preconditions)
-
 
 def invalid(violations: Sequence[tuple[str, str]], message: str | None = None) -> ServiceError:
     """INVALID_ARGUMENT naming every bad field (the message names the first five)."""
