@@ -18,6 +18,8 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bekal.matching.errors import InvalidInstance
+
 PairKey = tuple[str, str]
 """``(client_id, course_code)``."""
 
@@ -41,15 +43,6 @@ class ReserveOrder(str, enum.Enum):
 
     OPEN_FIRST = "open_first"
     RESERVED_FIRST = "reserved_first"
-
-
-class InvalidInstance(ValueError):
-    """The instance is malformed; ``field`` names the offending input (e.g. ``clients[3].id``)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ def check_stability(instance: Instance, placements: Mapping[str, str | None]) ->
     """All violations of validity and stability of ``placements`` (client id -> course code or None).
 
     Clients missing from ``placements`` count as unplaced. Returns an empty list
-    when the matching is stable. Raises :class:`~bekal.matching.model.InvalidInstance`
+    when the matching is stable. Raises :class:`~bekal.matching.errors.InvalidInstance`
     when the instance itself is malformed.
     """
     market = compile_instance(instance)
