@@ -7,7 +7,7 @@ how every course filled, and the summary figures.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -41,12 +41,13 @@ class _Tally:
     first_choice: int = 0
 
     def count(self, cid: str, decided: Sequence[Decision], rank_pos: RankPositions) -> None:
+        outcomes, applicants, eligible = self.outcomes, self.applicants, self.eligible
         for d in decided:
             code = d.course_code
-            self.outcomes[d.outcome] += 1
-            self.applicants[code] = self.applicants.get(code, 0) + 1
+            outcomes[d.outcome] += 1
+            applicants[code] = applicants.get(code, 0) + 1
             if d.outcome is Outcome.ELIGIBLE:
-                self.eligible[code] = self.eligible.get(code, 0) + 1
+                eligible[code] = eligible.get(code, 0) + 1
                 ranks = rank_pos.get(code)
                 if ranks is not None and cid not in ranks:
                     self.not_ranked_pairs += 1
@@ -59,18 +60,19 @@ def explain(cohort: Cohort, decisions: list[list[Decision]], match: MatchResult,
     report("explaining", 0, n)
     rank_pos = {code: {cid: r for r, cid in enumerate(ids)} for code, ids in cohort.rankings.items()}
     tally = _Tally()
-    why_not = _WhyNot(audience, rank_pos)
+    count, why_not = tally.count, _why_not_builder(audience, rank_pos)  # bound once: this loop runs per client
+    placements, whys, lottery = match.placements, match.why_not, match.lottery
     out: list[ClientPlacement] = []
     for i, (client, decided) in enumerate(zip(cohort.clients, decisions)):
         cid = client["id"]
-        tally.count(cid, decided, rank_pos)
-        placed = match.placements[cid]
-        lot = match.lottery[cid]
+        count(cid, decided, rank_pos)
+        placed = placements[cid]
+        lot = lottery[cid]
         choice = client["preferences"].index(placed) + 1 if placed is not None else None
         if choice == 1:
             tally.first_choice += 1
         standing = _standing(decided[choice - 1], cid, lot, rank_pos) if choice else None
-        why = tuple(why_not.of(client, decided[j], lib, lot) for j, lib in enumerate(match.why_not[cid]))
+        why = tuple([why_not(client, decided[j], lib, lot) for j, lib in enumerate(whys[cid])])
         out.append(ClientPlacement(cid, placed, choice, standing, in_priority_group(client), lot, why))
         if (i + 1) % REPORT_EVERY == 0:
             report("explaining", i + 1, n)
@@ -78,31 +80,32 @@ def explain(cohort: Cohort, decisions: list[list[Decision]], match: MatchResult,
     return tuple(out), _fills(match, tally, cohort), _summary(match, tally, cohort, decisions)
 
 
-class _WhyNot:
-    """Builds :class:`NotPlaced` items; one for a refused decision is shared by every client with the
-    same reasons (a cohort repeats them a lot)."""
+def _why_not_builder(audience: str, rank_pos: RankPositions) -> Callable[[Facts, Decision, WhyNot, int], NotPlaced]:
+    """``why_not(client, decision, matching's why-not, lottery)`` -> :class:`NotPlaced`.
 
-    def __init__(self, audience: str, rank_pos: RankPositions):
-        self.audience = audience
-        self.rank_pos = rank_pos
-        self._refused: dict[tuple[Any, ...], NotPlaced] = {}
+    The item for a refused decision is shared by every client with the same reasons (a cohort
+    repeats them a lot). A closure, not a class: it runs once per course a client did not get.
+    """
+    refused: dict[tuple[Any, ...], NotPlaced] = {}
 
-    def of(self, client: Facts, d: Decision, lib: WhyNot, lottery: int) -> NotPlaced:
+    def why_not(client: Facts, d: Decision, lib: WhyNot, lottery: int) -> NotPlaced:
         if lib.reason is MatchReason.FULL:
             return NotPlaced(d.course_code, Because.FULL, cutoff=lib.cutoff,
-                             standing=_standing(d, client["id"], lottery, self.rank_pos))
+                             standing=_standing(d, client["id"], lottery, rank_pos))
         if d.outcome is Outcome.ELIGIBLE:
             return NotPlaced(d.course_code, Because.NOT_RANKED)
         # a training centre sees no reasons at all for a client who has not consented to sharing
-        hidden = not may_see(client, self.audience)
+        hidden = not may_see(client, audience)
         key = (d.course_code, d.outcome, hidden, *map(id, d.reasons))
-        hit = self._refused.get(key)
+        hit = refused.get(key)
         if hit is None:
-            shown = () if hidden else _visible(d.reasons, d.outcome, self.audience)
+            shown = () if hidden else _visible(d.reasons, d.outcome, audience)
             because = Because.INELIGIBLE if d.outcome is Outcome.INELIGIBLE else Because.PENDING
             hit = NotPlaced(d.course_code, because, shown, _missing(shown) if because is Because.PENDING else ())
-            self._refused[key] = hit
+            refused[key] = hit
         return hit
+
+    return why_not
 
 
 def _visible(reasons: Iterable[Reason], outcome: Outcome, audience: str) -> tuple[Reason, ...]:
