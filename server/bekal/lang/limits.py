@@ -27,4 +27,4 @@ def too_large(name: str, size: int) -> Diagnostic | None:
         return None
     return Diagnostic(Location(name, 1, 1),
                       f"file is {size / 1e6:.1f} MB; a rule file may be at most {MAX_FILE_BYTES // 1_000_000} MB",
-                      "split it into several rule files")
+                      "split it into several files")
