@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test proto proto-check lint bench clean
+.PHONY: run test typecheck proto proto-check lint bench clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 run: $(STAMP)
 	$(BIN)/bekal serve
 
-## test: check generated stubs and the protos, check the rule files, then run the test suite
-test: $(STAMP) proto-check lint
+## test: check generated stubs and the protos, types and lint, check the rule files, then run the test suite
+test: $(STAMP) proto-check lint typecheck
 	$(BIN)/bekal rules check rules
 	$(BIN)/bekal rules test rules
 	$(BIN)/python -m pytest
@@ -31,6 +31,11 @@ proto-check: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/buf lint
+
+## typecheck: mypy (strict but for the modules listed in pyproject.toml) and ruff
+typecheck: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/ruff check
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py

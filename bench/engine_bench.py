@@ -29,9 +29,9 @@ from pathlib import Path
 import durable_rules_engine as dre
 
 sys.path.insert(0, str(Path(__file__).parent))
-from workload import AS_OF, clients  # noqa: E402
-
 import dataclasses  # noqa: E402
+
+from workload import AS_OF, clients  # noqa: E402
 
 from bekal.compiler import JUDGED, day_number  # noqa: E402
 from bekal.engine import BATCH, Engine, _QuietHost, dispatch  # noqa: E402

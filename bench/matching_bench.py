@@ -1,4 +1,4 @@
-"""Benchmark bekal.matching's deferred acceptance (DESIGN §5 matching targets).
+"""Benchmark bekal.matching's deferred acceptance (targets: docs/performance.md).
 
 Targets: 50,000 clients x 500 courses (5 preferences each) under 1 s for
 deferred acceptance itself, and >= 20x faster than the PyPI ``matching``
@@ -31,9 +31,8 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from typing import TypeVar
-
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workload import print_table  # noqa: E402

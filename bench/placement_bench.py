@@ -1,6 +1,6 @@
 """Benchmark a whole placement job in-process: validation, eligibility, matching, explanations.
 
-Target (DESIGN §5): the whole job for 50,000 clients x 500 courses (5 preferences
+Target (docs/performance.md): the whole job for 50,000 clients x 500 courses (5 preferences
 each) under 30 s. Runs 10,000 x 200 and 50,000 x 500 with the default rules
 (rules/), the real engine and bekal.placement, and prints seconds per phase.
 
@@ -120,7 +120,7 @@ def run(label: str, n_clients: int, n_courses: int, rulebook: Any, check: bool) 
         "whole job s": validate + t["total"],
         "decisions/s": result.summary.pairs / t["eligibility"],
     }
-    from bekal.service.matching_convert import PlacementEncoder
+    from bekal.services.matching.codec import PlacementEncoder
     from bekal.v1 import matching_pb2
 
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""gRPC service figures, all in one run on this machine (DESIGN §5):
+"""gRPC service figures, all in one run on this machine (targets: docs/performance.md):
 
 - single ``CheckEligibility`` latency p50/p99 over loopback (one client x one course);
 - ``CheckEligibilityStream`` throughput in decisions per second with 1 and with 2
@@ -40,8 +40,7 @@ from workload import AS_OF, clients  # noqa: E402
 
 from bekal.client.convert import client_message  # noqa: E402
 from bekal.engine import Engine  # noqa: E402
-from bekal.rulebook import load_rulebook  # noqa: E402
-from bekal.service.core import offered_courses  # noqa: E402
+from bekal.rulebook import load_rulebook, offered_courses  # noqa: E402
 from bekal.v1 import eligibility_pb2  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +96,7 @@ def health_floor(target: str, calls: int) -> tuple[float, float]:
         stub = health_pb2_grpc.HealthStub(ch)
         request = health_pb2.HealthCheckRequest()
         times = []
-        for i in range(calls + 200):
+        for _ in range(calls + 200):
             t0 = time.perf_counter()
             stub.Check(request, timeout=10)
             times.append(time.perf_counter() - t0)
@@ -266,14 +265,14 @@ def main() -> None:
           f"window {ns.window}):")
     print(f"  {'workers':>7} {'unary p50':>10} {'unary p99':>10} {'mean':>8} {'stream decisions/s':>19} "
           f"{'vs raw':>7} {'vs engine':>9}   CPU s: workers | client (wall s)")
-    for workers, p50, p99, mean, rate, n, secs, floor, split in rows:
+    for workers, p50, p99, mean, rate, _n, secs, _floor, split in rows:
         print(f"  {workers:>7} {p50:>8.2f}ms {p99:>8.2f}ms {mean:>6.2f}ms {rate:>19,.0f} "
               f"{rate / hand_rate:>6.0%} {rate / engine_rate:>9.0%}   "
               f"{' + '.join(f'{c:.2f}' for c in split[:-1])} | {split[-1]:.2f} ({secs:.2f})")
     print("  empty call (health check) for reference: " + ", ".join(
         f"{w} worker(s) p50 {f[0]:.2f}ms p99 {f[1]:.2f}ms" for w, *_, f, _s in rows))
     print()
-    print("targets (DESIGN §5): unary p99 < 2 ms; stream >= 60% of the raw durable_rules rate; "
+    print("targets (docs/performance.md): unary p99 < 2 ms; stream >= 60% of the raw durable_rules rate; "
           ">= 20,000 decisions/s with the server on both cores")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 AS_OF = date(2019, 5, 16)

@@ -21,9 +21,8 @@ KEEP = {"__init__.py", "py.typed"}
 
 
 def generate(into: Path) -> None:
-    from grpc_tools import protoc  # dev dependency: only needed to regenerate
-
     import grpc_tools
+    from grpc_tools import protoc  # dev dependency: only needed to regenerate
 
     well_known = Path(grpc_tools.__file__).parent / "_proto"
     sources = sorted(str(p.relative_to(PROTOS)) for p in (PROTOS / "bekal" / "v1").glob("*.proto"))

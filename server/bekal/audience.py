@@ -1,4 +1,4 @@
-"""Who may see what (DESIGN §6): the one place that decides what each agency is shown.
+"""Who may see what: the one place that decides what each agency is shown (docs/architecture.md).
 
 The clients are drug-rehabilitation patients. BNN case management, which refers
 them, sees every reason and the explain trace. A training centre (BLK) sees a

@@ -57,6 +57,7 @@ from bekal.lang import ast
 from bekal.lang.patterns import literal_pattern
 from bekal.lang.templates import TEMPLATE_RE, placeholders
 
+Cond = dict[str, Any]  # a durable_rules condition in its JSON form
 TAG = "_t"  # every event: {TAG: 1}
 INDEX = "_i"  # event index within a batch: which decision a fired rule belongs to
 AS_OF = "_d"  # decision date as a day number, present when some ruleset has effective dates
@@ -187,7 +188,7 @@ class _Conditions:
             left = {"$mul": {"$l": left, "$r": 1.0}} if isinstance(left, dict) else float(left)
         return {_ARITH[node.op]: {"$l": left, "$r": right}}
 
-    def compare(self, op: str, left: ast.Value, right: ast.Value) -> dict:
+    def compare(self, op: str, left: ast.Value, right: ast.Value) -> Cond:
         if not isinstance(left, ast.FactRef):  # the checker guarantees a fact on one side
             left, right, op = right, left, _FLIP[op]
         key = event_key(left.name)  # type: ignore[union-attr]
@@ -199,7 +200,7 @@ class _Conditions:
         present = [{"$ex": {event_key(n): 1}} for n in _unique([r.name for r in ast.facts_in(right)])]
         return _join("$and", [*present, test]) if present else test
 
-    def build(self, node: ast.Expr, negated: bool = False) -> dict:
+    def build(self, node: ast.Expr, negated: bool = False) -> Cond:
         """durable condition for ``node`` (or for ``not node``), pushing negation down to the leaves."""
         if isinstance(node, ast.Not):
             return self.build(node.item, not negated)
@@ -245,8 +246,8 @@ def expression_entries(condition: Any) -> int:
     return total
 
 
-def _join(op: str, items: list[dict]) -> dict:
-    flat: list[dict] = []
+def _join(op: str, items: list[Cond]) -> Cond:
+    flat: list[Cond] = []
     for item in items:
         flat.extend(item[op] if set(item) == {op} else [item])
     return flat[0] if len(flat) == 1 else {op: flat}
@@ -271,7 +272,7 @@ def _unique(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _window(ruleset: ast.Ruleset) -> list[dict]:
+def _window(ruleset: ast.Ruleset) -> list[Cond]:
     out = []
     if ruleset.effective_from:
         out.append({"$gte": {AS_OF: day_number(ruleset.effective_from)}})
@@ -280,10 +281,10 @@ def _window(ruleset: ast.Ruleset) -> list[dict]:
     return out
 
 
-def _missing_check(cond: _Conditions, rule: ast.Rule, guard: list[dict]) -> dict | None:
+def _missing_check(cond: _Conditions, rule: ast.Rule, guard: list[Cond]) -> Cond | None:
     """durable condition: no top-level part of the rule is known false, and a needed fact is absent."""
     parts = []
-    absent: list[dict] = []
+    absent: list[Cond] = []
     for conj in _conjuncts(rule.when):
         needs = _unique(_needed(conj))
         if not needs:
@@ -298,7 +299,7 @@ def _missing_check(cond: _Conditions, rule: ast.Rule, guard: list[dict]) -> dict
     return _join("$and", [*guard, *parts, _join("$or", unique_absent)])
 
 
-def _judged(cond: _Conditions, rule: ast.Rule) -> dict:
+def _judged(cond: _Conditions, rule: ast.Rule) -> Cond:
     """durable condition true when the rule applies, does not apply, or lacks a needed fact:
     what a judge requires of each of its rules."""
     absent = [{"$nex": {event_key(n): 1}} for n in _unique(_needed(rule.when))]
@@ -318,12 +319,12 @@ def _fallible(node: object) -> bool:
     return False  # a fact, a constant, in, exists, matches: two-valued on validated input
 
 
-def _judges(cond: _Conditions, rulesets: Sequence[ast.Ruleset]) -> list[tuple[Judge, dict]]:
+def _judges(cond: _Conditions, rulesets: Sequence[ast.Ruleset]) -> list[tuple[Judge, Cond]]:
     """The marker, then the rules whose verdict durable_rules could withhold, packed into as few
     judges as the size limit allows, one group per effective window (a judge is expected exactly
     when its window holds the decision date)."""
-    out: list[tuple[Judge, dict]] = [(Judge(0, (), None, None), {TAG: 1})]
-    by_window: dict[tuple, list[tuple[int, ast.Ruleset, ast.Rule]]] = {}
+    out: list[tuple[Judge, Cond]] = [(Judge(0, (), None, None), {TAG: 1})]
+    by_window: dict[tuple[date | None, date | None], list[tuple[int, ast.Ruleset, ast.Rule]]] = {}
     index = 0
     for ruleset in rulesets:
         for rule in ruleset.rules:
@@ -333,22 +334,16 @@ def _judges(cond: _Conditions, rulesets: Sequence[ast.Ruleset]) -> list[tuple[Ju
             index += 1
     for (start, until), members in by_window.items():
         guard = [{TAG: 1}, *_window(members[0][1])]
-        group: list[int] = []
-        parts: list[dict] = []
-
-        def close() -> None:
-            if group:
-                judge = Judge(len(out), tuple(group), start, until)
-                out.append((judge, _join("$and", [*guard, *parts])))
-
+        groups: list[list[tuple[int, Cond]]] = [[]]
         for rule_index, _ruleset, rule in members:
-            part = _judged(cond, rule)
-            if group and expression_entries(_join("$and", [*guard, *parts, part])) > MAX_EXPRESSION_ENTRIES:
-                close()
-                group, parts = [], []
-            group.append(rule_index)
-            parts.append(part)
-        close()
+            part = (rule_index, _judged(cond, rule))
+            grown = _join("$and", [*guard, *[p for _, p in groups[-1]], part[1]])
+            if groups[-1] and expression_entries(grown) > MAX_EXPRESSION_ENTRIES:
+                groups.append([])
+            groups[-1].append(part)
+        for group in groups:
+            judge = Judge(len(out), tuple(i for i, _ in group), start, until)
+            out.append((judge, _join("$and", [*guard, *[p for _, p in group]])))
     return out
 
 

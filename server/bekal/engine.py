@@ -51,12 +51,12 @@ from bekal.compiler import (
     CompiledRule,
     CompiledRules,
     day_number,
-    encode,
     event_key,
     render,
 )
 from bekal.decision import Decision, FactValue, Outcome, Reason, Refusal, RuleStatus, RuleTrace
 
+Facts = Mapping[str, Any]  # a client's or a course's facts (bekal.facts)
 BATCH = 500  # facts per durable_rules call: large enough to amortise the call, small enough for latency
 # durable_rules 2.0.28 never initialises a session's action context (state.c createStateNode), and
 # delete_state frees it: deleting a session in which no action ran frees garbage and kills the process
@@ -92,7 +92,7 @@ class Refused(ValueError):
         super().__init__(str(refusal))
 
 
-class _QuietHost(Host):
+class _QuietHost(Host):  # type: ignore[misc]  # durable_rules has no type information
     """A Host without its timer threads: we dispatch actions ourselves, under our lock."""
 
     def _run(self) -> None:
@@ -111,9 +111,9 @@ class _Loaded:
     rulebook: Any  # bekal.rulebook.Rulebook (not imported: the engine does not depend on rule files)
     compiled: CompiledRules
     ruleset: Any  # durable.engine.Ruleset
-    reasons: "_Reasons"
-    client_reads: "_Reads"
-    course_reads: "_Reads"
+    reasons: _Reasons
+    client_reads: _Reads
+    course_reads: _Reads
 
 
 class _Reads:
@@ -416,7 +416,7 @@ def _absent_inputs(rule: CompiledRule, client: Mapping[str, Any], course: Mappin
     return tuple(dict.fromkeys(i for n, v in values.items() if v is None for i in schema.input_facts(n)))
 
 
-def _reason(rule: CompiledRule, outcome: Outcome, client: Mapping, course: Mapping,
+def _reason(rule: CompiledRule, outcome: Outcome, client: Facts, course: Facts,
             missing: tuple[str, ...] = ()) -> Reason:
     values = _values(rule.shown, client, course)
     if missing and rule.effect == "priority":  # the outcome stands; the priority may be off
@@ -445,12 +445,12 @@ class _Reasons:
     LIMIT = 200_000
 
     def __init__(self, rules: Sequence[CompiledRule] = ()) -> None:
-        self._cache: dict[tuple, Reason] = {}
+        self._cache: dict[tuple[Any, ...], Reason] = {}
         # per rule: the client and the course fields its reason shows, looked up on every decision
         self._shown = [(tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("client.")),
                         tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("course."))) for r in rules]
 
-    def get(self, rule: CompiledRule, outcome: Outcome, client: Mapping, course: Mapping,
+    def get(self, rule: CompiledRule, outcome: Outcome, client: Facts, course: Facts,
             missing: tuple[str, ...] = ()) -> Reason:
         mine, theirs = self._shown[rule.index]
         key = (rule.index, outcome, missing, tuple(map(client.get, mine)), tuple(map(course.get, theirs)))
@@ -470,7 +470,7 @@ _ORDER = {Outcome.INELIGIBLE: 0, Outcome.PENDING: 1, Outcome.ELIGIBLE: 2}
 
 
 def _decide(reasons_cache: _Reasons, rules: tuple[CompiledRule, ...], fired_idx: Sequence[int],
-            missing_idx: Sequence[int], client: Mapping, course: Mapping, as_of: date, version: str,
+            missing_idx: Sequence[int], client: Facts, course: Facts, as_of: date, version: str,
             explain: bool) -> Decision:
     """Any INELIGIBLE wins, then PENDING (including undecidable rules), else ELIGIBLE.
 
@@ -497,8 +497,8 @@ def _order_of(reason: Reason) -> int:
     return _ORDER[reason.outcome]
 
 
-def _trace(rules: tuple[CompiledRule, ...], fired: set[int], undecided: set[int], client: Mapping,
-           course: Mapping, as_of: date) -> tuple[RuleTrace, ...]:
+def _trace(rules: tuple[CompiledRule, ...], fired: set[int], undecided: set[int], client: Facts,
+           course: Facts, as_of: date) -> tuple[RuleTrace, ...]:
     out = []
     for rule in rules:
         if not rule.in_force(as_of):

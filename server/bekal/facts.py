@@ -17,14 +17,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf import descriptor as pb_descriptor
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from bekal.client.enums import short_name, short_names
 from bekal.v1 import facts_pb2
 
 NUMBER, STRING, BOOL, DATE, ENUM = "number", "string", "bool", "date", "enum"
+if TYPE_CHECKING:
+    from google._upb import _message as upb
+
+    Descriptor: TypeAlias = pb_descriptor.Descriptor | upb.Descriptor
+    Field: TypeAlias = pb_descriptor.FieldDescriptor | upb.FieldDescriptor
+else:
+    Descriptor, Field = pb_descriptor.Descriptor, pb_descriptor.FieldDescriptor
+
 KINDS = {"client": facts_pb2.Client.DESCRIPTOR, "course": facts_pb2.Course.DESCRIPTOR}
 
 EDUCATION_LEVEL = {"none": 0, "sd": 1, "smp": 2, "sma": 3, "smk": 3, "diploma": 4, "bachelor": 5}
@@ -84,17 +94,7 @@ class FactError(ValueError):
         super().__init__("; ".join(f"{f}: {m}" for f, m in violations))
 
 
-def _enum_values(field: FieldDescriptor) -> tuple[str, ...]:
-    prefix = _enum_prefix(field)
-    return tuple(v.name[len(prefix):].lower() for v in field.enum_type.values if v.number != 0)
-
-
-def _enum_prefix(field: FieldDescriptor) -> str:
-    zero = field.enum_type.values_by_number[0].name  # e.g. REHAB_STAGE_UNSPECIFIED
-    return zero[: -len("UNSPECIFIED")]
-
-
-def _field_type(field: FieldDescriptor) -> str | None:
+def _field_type(field: Field) -> str | None:
     if field.is_repeated:
         return None  # lists are not rule facts (yet)
     t = field.type
@@ -118,7 +118,7 @@ def _schema_from(kind: str, descriptor: Descriptor) -> dict[str, Fact]:
         ftype = _field_type(field)
         if ftype is None:
             continue
-        values = _enum_values(field) if ftype == ENUM else ()
+        values = short_names(field.enum_type) if ftype == ENUM and field.enum_type else ()
         name = f"{kind}.{field.name}"
         facts[name] = _ranged(Fact(name, ftype, values))
     return facts
@@ -198,7 +198,7 @@ def input_facts(fact: str) -> tuple[str, ...]:
 def derive(kind: str, facts: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """Input facts of one kind plus the derived facts of that kind, as of a date; absent stays absent."""
     out = dict(facts)
-    for name, d in DERIVED.items():
+    for _name, d in DERIVED.items():
         if d.fact.kind == kind:
             value = d.compute(facts, as_of)
             if value is not None:
@@ -373,11 +373,12 @@ def facts_from_message(message: Message) -> dict[str, Any]:
         if field.type == FieldDescriptor.TYPE_ENUM:
             if value == 0:
                 continue
-            known = field.enum_type.values_by_number.get(value)
-            if known is None:  # proto3 keeps numbers it does not know: a newer client, or a hostile one
-                unknown.append((f"{kind}.{field.name}", f"unknown {field.enum_type.name} value {value}"))
+            enum = field.enum_type
+            if enum is None or value not in enum.values_by_number:
+                # proto3 keeps numbers it does not know: a newer client, or a hostile one
+                unknown.append((f"{kind}.{field.name}", f"unknown value {value}"))
                 continue
-            value = known.name[len(_enum_prefix(field)):].lower()
+            value = short_name(enum, value)
         raw[field.name] = value
     try:
         facts = parse_facts(kind, raw)

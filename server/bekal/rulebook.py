@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bekal import facts as schema
-from bekal.compiler import JUDGED, MAX_EXPRESSION_ENTRIES, durable_pattern, CompiledRules, compile_rulesets, expression_entries
+from bekal.compiler import (
+    JUDGED,
+    MAX_EXPRESSION_ENTRIES,
+    CompiledRules,
+    compile_rulesets,
+    durable_pattern,
+    expression_entries,
+)
 from bekal.engine import pattern_problem
 from bekal.lang import ast
 from bekal.lang.checker import check_rulesets
@@ -98,7 +105,8 @@ def _courses(entries: list[ast.CourseEntry]) -> tuple[dict[str, dict[str, Any]],
     problems = []
     for entry in entries:
         if entry.code in first:
-            problems.append(Diagnostic(entry.loc, f"duplicate course code {entry.code!r} (first at {first[entry.code]})"))
+            problems.append(Diagnostic(entry.loc,
+                                       f"duplicate course code {entry.code!r} (first at {first[entry.code]})"))
             continue
         first[entry.code] = entry.loc
         try:
@@ -164,7 +172,8 @@ def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str
     """Every rule test's input checked like any other input, at its ``file:line:col``: unknown fields,
     values (types, ranges, impossible dates on the test's date), courses, rule ids and facts."""
     rule_ids = {r.id for rs in rulesets for r in rs.rules}
-    ready, problems = [], []
+    ready: list[ReadyTest] = []
+    problems: list[Diagnostic] = []
     for case in cases:
         before = len(problems)
         client: dict[str, Any] = {}
@@ -243,8 +252,8 @@ def reload_problems(serving: Rulebook, candidate: Rulebook) -> list[Diagnostic]:
     Such a reload is refused and the serving version keeps serving; removing a ruleset on
     purpose takes a restart.
     """
-    problems = []
-    new = {}
+    problems: list[Diagnostic] = []
+    new: dict[str, list[ast.Ruleset]] = {}
     for ruleset in candidate.rulesets:
         new.setdefault(ruleset.name, []).append(ruleset)
     for name in dict.fromkeys(r.name for r in serving.rulesets):

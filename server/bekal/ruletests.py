@@ -53,7 +53,8 @@ def _compare(test: ast.RuleTestCase, d: Decision) -> list[str]:
         if got != want:
             extra, lacking = sorted(got - want), sorted(want - got)
             problems.append("reasons: " + "; ".join(
-                ([f"unexpected {', '.join(extra)}"] if extra else []) + ([f"expected {', '.join(lacking)}"] if lacking else [])))
+                ([f"unexpected {', '.join(extra)}"] if extra else [])
+                + ([f"expected {', '.join(lacking)}"] if lacking else [])))
     if test.expect_missing is not None and set(d.missing) != set(test.expect_missing):
         problems.append(f"missing: expected {sorted(test.expect_missing)}, got {sorted(d.missing)}")
     return problems

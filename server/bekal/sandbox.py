@@ -27,6 +27,7 @@ from bekal.lang.diagnostics import Diagnostic, Location
 log = logging.getLogger("bekal.sandbox")
 
 TIMEOUT_S = 20.0
+_OUT_OF_MEMORY = ("MemoryError", "failed to map segment", "Cannot allocate memory")
 MEMORY_BYTES = 1024 * 1024 * 1024  # address space of the child; the default rules need about 150 MB
 
 
@@ -63,7 +64,7 @@ def dry_run(files: Mapping[str, str], *, timeout: float = TIMEOUT_S, memory: int
     except ValueError:
         last = done.stderr.strip().splitlines()[-1:] or ["no output"]
         log.warning("rules dry run failed (exit status %s): %s", done.returncode, last[0][:200])
-        if done.returncode < 0 or "MemoryError" in done.stderr:
+        if done.returncode < 0 or any(sign in done.stderr for sign in _OUT_OF_MEMORY):
             return _failed("checking these rules needed more memory than allowed and was stopped",
                            "make the files smaller")
         return _failed(f"checking these rules failed (exit status {done.returncode})")

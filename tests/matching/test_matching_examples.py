@@ -252,7 +252,8 @@ def test_checker_judges_reserves_by_the_choice_function() -> None:
         priorities={**reserve_market(ReserveOrder.OPEN_FIRST).priorities, ("y", "K"): 5},
     )
     for order in ReserveOrder:
-        found = kinds(check_stability(replace(extra, reserve_order=order), {"m1": None, "m2": None, "x": "K", "y": "K"}))
+        placements = {"m1": None, "m2": None, "x": "K", "y": "K"}
+        found = kinds(check_stability(replace(extra, reserve_order=order), placements))
         assert (ViolationKind.BLOCKING_PAIR, "m2", "K") in found  # the reserved seat is m2's to claim
 
 

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bekal.store.jobs import Conflict, JobStatus, NewJob, ResultChunk, SQLiteJobStore
+from bekal.store.errors import JobConflict
+from bekal.store.jobs import JobStatus, NewJob, ResultChunk, SQLiteJobStore
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def test_create_is_idempotent_per_request_id(store):
     assert created and job.status is JobStatus.QUEUED and job.owner == "me" and job.attempts == 0
     again, created = store.create(new(), [b"other"], "me", 10)
     assert not created and again.job_id == job.job_id
-    with pytest.raises(Conflict):
+    with pytest.raises(JobConflict):
         store.create(new(fingerprint="different"), [b"a"], "me", 10)
     assert store.input_parts(job.job_id) == [b"a", b"b"]
     assert store.get("nope") is None

@@ -7,10 +7,12 @@ import random
 
 import pytest
 
-from bekal.matching import ReserveOrder, Standing, check_stability
 from bekal.engine import NotInForce
+from bekal.matching import ReserveOrder, Standing, check_stability
 from bekal.placement import Because, CohortError, describe, make_cohort, place
-from placementhelp import AS_OF, client, course
+from tests.support.people import INTAKE_DATE as AS_OF
+from tests.support.people import applicant as client
+from tests.support.people import course
 
 
 def run(engine, clients, courses, **kw):
@@ -28,7 +30,7 @@ def by_id(result):
 # ------------------------------------------------------------------------------ acceptable pairs
 
 
-def test_ineligible_and_pending_pairs_get_no_seat_and_are_reported(engine):
+def test_ineligible_and_pending_pairs_get_no_seat_and_are_reported(default_engine):
     courses = [course("X", 5), course("Y", 5)]
     clients = [
         client("ok", "X", "Y"),
@@ -37,7 +39,7 @@ def test_ineligible_and_pending_pairs_get_no_seat_and_are_reported(engine):
         client("no-consent", "X", "Y", consent_to_share=False),
         client("in-rehab", "X", "Y", rehab_stage="inpatient"),
     ]
-    result = run(engine, clients, courses)
+    result = run(default_engine, clients, courses)
     got = by_id(result)
     assert got["ok"].course == "X" and got["ok"].choice == 1 and got["ok"].why_not == ()
     for cid in ("minor", "no-interview", "no-consent", "in-rehab"):
@@ -64,11 +66,11 @@ def test_ineligible_and_pending_pairs_get_no_seat_and_are_reported(engine):
     assert set(result.instance.priorities) == {("ok", "X"), ("ok", "Y")}
 
 
-def test_a_training_centre_sees_only_shareable_reasons(engine):
+def test_a_training_centre_sees_only_shareable_reasons(default_engine):
     courses = [course("X", 5)]
     clients = [client("in-rehab", "X", rehab_stage="outpatient"), client("minor", "X", birth_date="2002-01-01")]
-    bnn = by_id(run(engine, clients, courses, audience="bnn"))
-    blk = by_id(run(engine, clients, courses, audience="blk"))
+    bnn = by_id(run(default_engine, clients, courses, audience="bnn"))
+    blk = by_id(run(default_engine, clients, courses, audience="blk"))
     assert bnn["in-rehab"].why_not[0].reasons and not bnn["in-rehab"].why_not[0].reasons[0].shareable
     hidden = blk["in-rehab"].why_not[0]
     assert hidden.because is Because.PENDING and hidden.reasons == () and hidden.missing == ()
@@ -76,17 +78,17 @@ def test_a_training_centre_sees_only_shareable_reasons(engine):
     assert blk["minor"].why_not[0].reasons == bnn["minor"].why_not[0].reasons  # shareable: shown to both
     # without consent to share, a training centre learns only that the course did not work out
     quiet = [client("minor-no-consent", "X", birth_date="2002-01-01", consent_to_share=False)]
-    assert by_id(run(engine, quiet, courses, audience="bnn"))["minor-no-consent"].why_not[0].reasons
-    assert by_id(run(engine, quiet, courses, audience="blk"))["minor-no-consent"].why_not[0].reasons == ()
+    assert by_id(run(default_engine, quiet, courses, audience="bnn"))["minor-no-consent"].why_not[0].reasons
+    assert by_id(run(default_engine, quiet, courses, audience="blk"))["minor-no-consent"].why_not[0].reasons == ()
 
 
 # ------------------------------------------------------------------------------ order, cutoffs, reserves
 
 
-def test_priority_decides_and_the_cutoff_explains_a_full_course(engine):
+def test_priority_decides_and_the_cutoff_explains_a_full_course(default_engine):
     courses = [course("X", 1), course("Y", 3)]
     clients = [client("self", "X", "Y"), client("bnn", "X", "Y", referrer="bnn")]
-    result = run(engine, clients, courses)
+    result = run(default_engine, clients, courses)
     got = by_id(result)
     assert got["bnn"].course == "X" and got["bnn"].standing.priority == 10 and got["bnn"].priority_group
     assert got["self"].course == "Y" and got["self"].choice == 2
@@ -101,10 +103,10 @@ def test_priority_decides_and_the_cutoff_explains_a_full_course(engine):
     assert result.summary.first_choice == 1 and result.summary.courses_full == 1
 
 
-def test_equal_priority_is_settled_by_one_seeded_lottery(engine):
+def test_equal_priority_is_settled_by_one_seeded_lottery(default_engine):
     courses = [course("X", 1), course("Y", 5)]
     clients = [client(f"c{i}", "X", "Y") for i in range(6)]
-    result = run(engine, clients, courses, seed=7)
+    result = run(default_engine, clients, courses, seed=7)
     winner = next(p for p in result.clients if p.course == "X")
     assert winner.lottery == min(p.lottery for p in result.clients)
     for p in result.clients:
@@ -119,9 +121,9 @@ def reserve_case(engine, order: str):
     return run(engine, clients, courses, rankings={"X": ["b1", "s1", "b2"]}, reserve_order=order)
 
 
-def test_reserved_seats_filled_last_favour_the_group(engine):
-    last = reserve_case(engine, "open_first")
-    first = reserve_case(engine, "reserved_first")
+def test_reserved_seats_filled_last_favour_the_group(default_engine):
+    last = reserve_case(default_engine, "open_first")
+    first = reserve_case(default_engine, "reserved_first")
     got_last, got_first = by_id(last), by_id(first)
     # open first: b1 takes the open seat on merit, the reserve catches b2
     assert (got_last["b1"].course, got_last["b2"].course, got_last["s1"].course) == ("X", "X", "Z")
@@ -137,10 +139,10 @@ def test_reserved_seats_filled_last_favour_the_group(engine):
     assert "panel rank 1" in describe(why) and "panel rank 2" in describe(why)
 
 
-def test_a_panel_ranking_orders_a_course_but_never_overrides_the_rules(engine):
+def test_a_panel_ranking_orders_a_course_but_never_overrides_the_rules(default_engine):
     courses = [course("X", 3), course("Y", 3)]
     clients = [client("a", "X", "Y"), client("b", "X", "Y"), client("minor", "X", "Y", birth_date="2002-01-01")]
-    result = run(engine, clients, courses, rankings=[("X", ["minor", "a"])])
+    result = run(default_engine, clients, courses, rankings=[("X", ["minor", "a"])])
     got = by_id(result)
     assert got["a"].course == "X" and got["a"].standing == Standing(None, 1, got["a"].lottery)
     assert got["b"].course == "Y" and got["b"].why_not[0].because is Because.NOT_RANKED
@@ -170,9 +172,9 @@ def random_cohort(rulebook, n: int, seed: int):
 
 
 @pytest.mark.parametrize("order", ["open_first", "reserved_first"])
-def test_placements_are_stable_and_independent_of_input_order(engine, rulebook, order):
-    clients, courses = random_cohort(rulebook, 120, seed=3)
-    result = run(engine, clients, courses, seed=11, reserve_order=order)
+def test_placements_are_stable_and_independent_of_input_order(default_engine, default_rulebook, order):
+    clients, courses = random_cohort(default_rulebook, 120, seed=3)
+    result = run(default_engine, clients, courses, seed=11, reserve_order=order)
     assert result.summary.placed > 0 and result.summary.unmatched > 0
     for p in result.clients:
         if p.course is not None:  # never a seat from a refused pair
@@ -181,16 +183,16 @@ def test_placements_are_stable_and_independent_of_input_order(engine, rulebook, 
     shuffled_clients, shuffled_courses = clients[:], courses[:]
     rng.shuffle(shuffled_clients)
     rng.shuffle(shuffled_courses)
-    again = run(engine, shuffled_clients, shuffled_courses, seed=11, reserve_order=order)
+    again = run(default_engine, shuffled_clients, shuffled_courses, seed=11, reserve_order=order)
     assert by_id(again) == by_id(result)
     assert again.courses == result.courses
 
 
-def test_progress_is_reported_per_phase(engine, rulebook):
-    clients, courses = random_cohort(rulebook, 50, seed=1)
+def test_progress_is_reported_per_phase(default_engine, default_rulebook):
+    clients, courses = random_cohort(default_rulebook, 50, seed=1)
     seen = []
     cohort = make_cohort(clients, courses, as_of=AS_OF)
-    place(engine, cohort, progress=lambda phase, done, total: seen.append((phase, done, total)), chunk=20)
+    place(default_engine, cohort, progress=lambda phase, done, total: seen.append((phase, done, total)), chunk=20)
     phases = [p for p, _, _ in seen]
     assert phases.index("eligibility") < phases.index("matching") < phases.index("explaining")
     eligibility = [(d, t) for p, d, t in seen if p == "eligibility"]
@@ -233,11 +235,11 @@ def test_settings_are_checked():
     assert {f for f, _ in info.value.violations} == {"as_of", "seed", "reserve_order"}
 
 
-def test_a_date_no_ruleset_covers_is_refused(engine):
+def test_a_date_no_ruleset_covers_is_refused(default_engine):
     early = {k: v for k, v in client("a", "X").items() if k != "rehab_completed_date"}
     cohort = make_cohort([early], [course("X", 1)], as_of="2015-01-01")
     with pytest.raises(NotInForce) as info:
-        place(engine, cohort)
+        place(default_engine, cohort)
     assert info.value.rulesets == ("eligibility", "priority")
 
 
@@ -248,7 +250,7 @@ def test_impossible_facts_on_the_cohort_date_name_the_client_field():
         ("clients[0].rehab_completed_date", "2019-02-28 is after the decision date 2015-01-01")]
 
 
-def test_an_empty_cohort_places_nobody(engine):
-    result = run(engine, [client("a")], [course("X", 1)])
+def test_an_empty_cohort_places_nobody(default_engine):
+    result = run(default_engine, [client("a")], [course("X", 1)])
     assert result.clients[0].course is None and result.clients[0].why_not == ()
     assert result.summary.pairs == 0

@@ -9,7 +9,9 @@ import pytest
 
 from bekal.lang.diagnostics import RuleError
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import BROKEN, RULES, bekal, rule_text
+from tests.rules.rulefiles import BROKEN, rule_text
+from tests.support.cli import bekal
+from tests.support.paths import RULES
 
 # file -> (the diagnostic line, its hint line or None). Read this table to see what each case says.
 CORPUS = {
@@ -30,7 +32,8 @@ CORPUS = {
         "every rule id must be unique across the rules directory"),
     "bad_regex.rules.yaml": (
         "bad_regex.rules.yaml:8:49: bad pattern: '(' is never closed with ')'",
-        "patterns use durable_rules' dialect: %d digit, %a letter, . any, * + ? repeats; see the safe subset in the rule authors' guide"),
+        "patterns use durable_rules' dialect: %d digit, %a letter, . any, * + ? repeats; "
+        "see the safe subset in the rule authors' guide"),
     "unknown_effect.rules.yaml": (
         "unknown_effect.rules.yaml:9:13: unknown effect 'ineligable'",
         "did you mean 'ineligible'? use ineligible, pending or priority: +N"),

@@ -12,7 +12,7 @@ from bekal.lang.checker import check_rulesets
 from bekal.lang.diagnostics import RuleError
 from bekal.lang.parser import parse_file
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import ruleset_text
+from tests.rules.rulefiles import ruleset_text
 
 WHEN_AT = "t.rules.yaml:8:7"  # where ruleset_text() puts the first rule's condition
 
@@ -36,7 +36,8 @@ def one_problem(when: str, effect="ineligible") -> tuple[str, str, str | None]:
     ("client.agee <= 18", 7, "unknown fact 'client.agee'", "did you mean 'client.age'?"),
     ("client.age <= 18 and client.interview_scor > 1", 28, "unknown fact 'client.interview_scor'",
      "did you mean 'client.interview_score'?"),
-    ("course.min_agee exists and client.age < 3", 7, "unknown fact 'course.min_agee'", "did you mean 'course.min_age'?"),
+    ("course.min_agee exists and client.age < 3", 7, "unknown fact 'course.min_agee'",
+     "did you mean 'course.min_age'?"),
     ("client.rehab_stag == \"inpatient\"", 7, "unknown fact 'client.rehab_stag'", "did you mean 'client.rehab_stage'?"),
     ("client.qqqqqqqqqq > 1", 7, "unknown fact 'client.qqqqqqqqqq'", None),  # nothing close: no guess
     ("clinet.age > 1", 7, "unknown fact 'clinet.age'", "facts start with client. or course."),

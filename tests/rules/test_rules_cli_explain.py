@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ruleshelp import BROKEN, RULES, bekal
+from tests.rules.rulefiles import BROKEN
+from tests.support.cli import bekal
+from tests.support.paths import RULES
 
 CLIENT = """\
 id: BNNK-BJB-2019-0042
@@ -64,7 +66,8 @@ def test_explain_prints_every_rule_with_status_and_facts(client_file, default_ru
     trace = trace_of(out)
     assert list(trace) == [r.id for r in default_rulebook.compiled.rules]  # every rule, in order
     assert trace["interview-passed"]["status"] == "missing facts"
-    assert trace["interview-passed"]["facts"] == {"course.min_interview_score": "65", "client.interview_score": "(absent)"}
+    assert trace["interview-passed"]["facts"] == {"course.min_interview_score": "65",
+                                                  "client.interview_score": "(absent)"}
     assert trace["bnn-referral-priority"]["status"] == "fired"
     assert trace["bnn-referral-priority"]["effect"] == "priority +10"
     assert trace["bnn-referral-priority"]["facts"] == {"client.referrer": '"bnn"'}
@@ -86,8 +89,10 @@ def test_explain_a_fired_ineligible_rule(client_file):
     trace = trace_of(result.out)
     assert {k for k, v in trace.items() if v["status"] == "fired"} == {
         "age-above-18", "written-test-passed", "bnn-referral-priority"}
-    assert trace["written-test-passed"]["facts"] == {"course.min_written_score": "65", "client.written_test_score": "59"}
-    assert trace["course-min-age"] == {"status": "not fired", "effect": "ineligible", "loc": trace["course-min-age"]["loc"],
+    assert trace["written-test-passed"]["facts"] == {"course.min_written_score": "65",
+                                                     "client.written_test_score": "59"}
+    assert trace["course-min-age"] == {"status": "not fired", "effect": "ineligible",
+                                       "loc": trace["course-min-age"]["loc"],
                                        "facts": {"course.min_age": "18", "client.age": "18"}}
     assert "The client is 18; the programme requires an age above 18." in result.out
 

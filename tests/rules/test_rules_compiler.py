@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from bekal.rulebook import load_rulebook_from_texts
 from bekal.compiler import AS_OF, MAX_EXPRESSION_ENTRIES, TAG, day_number, expression_entries
-from ruleshelp import rulebook_of, ruleset_text
+from bekal.rulebook import load_rulebook_from_texts
+from tests.rules.rulefiles import rulebook_of, ruleset_text
 
 T = {TAG: 1}
 
@@ -35,7 +35,8 @@ def condition(when: str) -> dict:
     ('not client.referrer == "bnn"', {"$neq": {"client_referrer": "bnn"}}),
     ('not (client.age < 18 or client.referrer == "bnn")',
      {"$and": [{"$gte": {"client_age": 18}}, {"$neq": {"client_referrer": "bnn"}}]}),
-    ("not (client.age < 18 and client.age > 60)", {"$or": [{"$gte": {"client_age": 18}}, {"$lte": {"client_age": 60}}]}),
+    ("not (client.age < 18 and client.age > 60)",
+     {"$or": [{"$gte": {"client_age": 18}}, {"$lte": {"client_age": 60}}]}),
     ("not not client.age < 18", {"$lt": {"client_age": 18}}),
     ("client.age < 18 and not (client.age > 3 or not client.age == 5)",
      {"$and": [{"$lt": {"client_age": 18}}, {"$lte": {"client_age": 3}}, {"client_age": 5}]}),

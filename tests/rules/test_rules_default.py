@@ -4,7 +4,6 @@ test exercises."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +12,9 @@ import pytest
 from bekal.decision import Outcome
 from bekal.rulebook import load_rulebook
 from bekal.ruletests import run_tests
-from ruleshelp import AS_OF, READY, RULES, bekal
+from tests.support.cli import bekal
+from tests.support.people import MOU_DATE as AS_OF
+from tests.support.people import READY
 
 
 def test_default_rule_tests_pass(default_rulebook):
@@ -70,13 +71,6 @@ def test_cli_rules_test_passes_on_the_default_rules():
     assert bekal("rules", "check", "rules").code == 0
 
 
-@pytest.fixture
-def rules_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(RULES, target)
-    return target
-
-
 FAILING_TEST = """\
 tests:
   - name: passes
@@ -99,13 +93,13 @@ tests:
 """
 
 
-def test_a_failing_rule_test_shows_where_and_what_differs(rules_copy: Path):
-    (rules_copy / "extra.test.yaml").write_text(FAILING_TEST)
-    result = bekal("rules", "test", str(rules_copy))
+def test_a_failing_rule_test_shows_where_and_what_differs(default_rules_dir: Path):
+    (default_rules_dir / "extra.test.yaml").write_text(FAILING_TEST)
+    result = bekal("rules", "test", str(default_rules_dir))
     assert result.code == 1, result
     assert "Traceback" not in result.text
     lines = result.out.splitlines()
-    where = f"{rules_copy / 'extra.test.yaml'}:9"
+    where = f"{default_rules_dir / 'extra.test.yaml'}:9"
     assert f"{where}: FAIL a 17-year-old wrongly expected to be eligible" in lines
     assert "    outcome: expected ELIGIBLE, got INELIGIBLE" in lines
     assert "    priority: expected 5, got 10" in lines
@@ -113,11 +107,11 @@ def test_a_failing_rule_test_shows_where_and_what_differs(rules_copy: Path):
     assert "    missing: expected ['client.interview_score'], got []" in lines
     assert any(line.startswith("    got reason age-above-18 (INELIGIBLE): The client is 17") for line in lines)
     assert lines[-1].endswith(" passed, 1 failed")
-    assert f"{rules_copy / 'extra.test.yaml'}:2: FAIL" not in result.out  # the passing test is quiet
+    assert f"{default_rules_dir / 'extra.test.yaml'}:2: FAIL" not in result.out  # the passing test is quiet
 
 
-def test_rules_no_test_exercises_are_listed(rules_copy: Path):
-    text = (rules_copy / "priority.rules.yaml").read_text()
+def test_rules_no_test_exercises_are_listed(default_rules_dir: Path):
+    text = (default_rules_dir / "priority.rules.yaml").read_text()
     text += """
   - id: martapura-office
     description: Rujukan BNNK Martapura diprioritaskan.
@@ -127,28 +121,29 @@ def test_rules_no_test_exercises_are_listed(rules_copy: Path):
     reason: {id: Rujukan BNNK Martapura., en: Referred by BNNK Martapura.}
     source: "Contoh."
 """
-    (rules_copy / "priority.rules.yaml").write_text(text)
+    (default_rules_dir / "priority.rules.yaml").write_text(text)
     line = text.splitlines().index("  - id: martapura-office") + 1
-    result = bekal("rules", "test", str(rules_copy))
+    result = bekal("rules", "test", str(default_rules_dir))
     assert result.code == 0, result  # untested rules are reported, not failures
-    assert (f"{rules_copy / 'priority.rules.yaml'}:{line}:5: rule 'martapura-office' is not exercised by any test"
+    where = f"{default_rules_dir / 'priority.rules.yaml'}:{line}:5"
+    assert (f"{where}: rule 'martapura-office' is not exercised by any test"
             in result.out.splitlines())
-    report = run_tests(load_rulebook(rules_copy))
+    report = run_tests(load_rulebook(default_rules_dir))
     assert [rule_id for rule_id, _ in report.unexercised] == ["martapura-office"]
     # a test that makes the rule fire exercises it; one where it stays silent does not
     # (every shipped test names the referring office: a priority rule lacking its fact would be undecided)
     for office in ("BNNK Martapura", "BNNK Banjarbaru"):
-        (rules_copy / "office.test.yaml").write_text(
+        (default_rules_dir / "office.test.yaml").write_text(
             f"tests:\n  - name: office\n    as_of: 2019-05-16\n    client: {{referring_office: {office}}}\n"
             f"    course: BRB-01\n    expect: {{outcome: PENDING}}\n")
-        report = run_tests(load_rulebook(rules_copy))
+        report = run_tests(load_rulebook(default_rules_dir))
         assert report.failed == ()
         assert report.unexercised == () if office == "BNNK Martapura" else report.unexercised != ()
 
 
-def test_bad_test_input_is_a_check_error_where_it_is_written(rules_copy: Path):
+def test_bad_test_input_is_a_check_error_where_it_is_written(default_rules_dir: Path):
     """A test file is checked like the rules: every mistake at its file:line:col, before anything runs."""
-    (rules_copy / "bad.test.yaml").write_text(
+    (default_rules_dir / "bad.test.yaml").write_text(
         "tests:\n  - name: typo in the course code\n    as_of: 2019-05-16\n    client: {birth_date: 1990-01-01}\n"
         "    course: LAS-SMAW01\n    expect: {outcome: PENDING}\n"
         "  - name: typo in a client field\n    as_of: 2019-05-16\n    client: {birth_dat: 1990-01-01}\n"
@@ -159,9 +154,9 @@ def test_bad_test_input_is_a_check_error_where_it_is_written(rules_copy: Path):
         "  - name: born after the decision date\n    as_of: 2019-05-16\n    client: {birth_date: 2020-01-01}\n"
         "    course: JHT-01\n    expect: {outcome: PENDING}\n")
     for command in ("check", "test"):
-        result = bekal("rules", command, str(rules_copy))
+        result = bekal("rules", command, str(default_rules_dir))
         assert result.code == 1 and "Traceback" not in result.text
-        where = str(rules_copy / "bad.test.yaml")
+        where = str(default_rules_dir / "bad.test.yaml")
         lines = result.err.splitlines()
         assert f"{where}:5:13: unknown course 'LAS-SMAW01'" in lines
         assert "    hint: did you mean 'LAS-SMAW-01'?" in lines
@@ -174,10 +169,10 @@ def test_bad_test_input_is_a_check_error_where_it_is_written(rules_copy: Path):
         assert f"{where}:19:26: client.birth_date: 2020-01-01 is after the decision date 2019-05-16" in lines
 
 
-def test_a_broken_test_file_is_reported_by_check(rules_copy: Path):
-    (rules_copy / "bad.test.yaml").write_text(
+def test_a_broken_test_file_is_reported_by_check(default_rules_dir: Path):
+    (default_rules_dir / "bad.test.yaml").write_text(
         "tests:\n  - name: impossible date\n    as_of: 2019-02-30\n    client: {}\n    course: JHT-01\n"
         "    expect: {outcome: MAYBE}\n")
-    result = bekal("rules", "check", str(rules_copy))
+    result = bekal("rules", "check", str(default_rules_dir))
     assert result.code == 1 and "Traceback" not in result.text
-    assert f"{rules_copy / 'bad.test.yaml'}:3:12: not a real date: 2019-02-30" in result.err.splitlines()
+    assert f"{default_rules_dir / 'bad.test.yaml'}:3:12: not a real date: 2019-02-30" in result.err.splitlines()

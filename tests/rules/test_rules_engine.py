@@ -11,9 +11,11 @@ import pytest
 from bekal.decision import Outcome, RuleStatus
 from bekal.engine import Engine, EngineError, NoRulesLoaded, NotInForce
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import AS_OF, READY, rulebook_of, ruleset_text
+from tests.rules.rulefiles import rulebook_of, ruleset_text
+from tests.support.people import MOU_DATE as AS_OF
+from tests.support.people import READY
 
-E, I, P = Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING
+E, I, P = Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING  # noqa: E741 (the outcomes' initials)
 
 
 def born_years_before(years: int, on: date = AS_OF) -> date:
@@ -99,7 +101,8 @@ def test_an_undecidable_priority_names_its_facts(small):
 def test_reasons_carry_everything_a_case_worker_needs(small):
     d = small.decide({**ADULT, "interview_score": 50}, COURSE, AS_OF)
     [r] = [r for r in d.reasons if r.rule_id == "interview"]
-    assert r.outcome is I and r.ruleset == "eligibility" and r.source == "s" and r.message_id == "a" and r.message_en == "b"
+    assert r.outcome is I and r.ruleset == "eligibility" and r.source == "s"
+    assert r.message_id == "a" and r.message_en == "b"
     assert {f.name: f.value for f in r.facts} == {"course.min_interview_score": 60, "client.interview_score": 50}
     pending = small.decide({k: v for k, v in ADULT.items() if k != "interview_score"}, COURSE, AS_OF)
     [r] = pending.reasons

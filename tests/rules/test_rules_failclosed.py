@@ -21,7 +21,9 @@ from bekal.decision import Outcome, Refusal
 from bekal.engine import Engine, NotInForce
 from bekal.lang.diagnostics import RuleError
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import RULES, bekal, ruleset_text
+from tests.rules.rulefiles import ruleset_text
+from tests.support.cli import bekal
+from tests.support.paths import RULES
 
 ON = date(2019, 6, 1)
 LEVEL = {"none": 0, "sd": 1, "smp": 2, "sma": 3, "smk": 3, "diploma": 4, "bachelor": 5}
@@ -70,8 +72,10 @@ def reference(client: dict, course: dict, on: date):
     rule("rehab-dropped-out", "ineligible", lambda: stage == "dropped_out", stage is not None)
     consent = client.get("consent_to_share")
     rule("consent-to-share", "pending", lambda: consent is False, consent is not None)
-    for rule_id, mine, theirs in (("written-test-passed", client.get("written_test_score"), course.get("min_written_score")),
-                                  ("interview-passed", client.get("interview_score"), course.get("min_interview_score")),
+    for rule_id, mine, theirs in (("written-test-passed", client.get("written_test_score"),
+                                   course.get("min_written_score")),
+                                  ("interview-passed", client.get("interview_score"),
+                                   course.get("min_interview_score")),
                                   ("course-min-age", age, course.get("min_age")),
                                   ("course-min-education", level, min_level)):
         if theirs is not None:  # "course.X exists and ...": no course limit, nothing to decide
@@ -265,14 +269,15 @@ def test_the_readme_recipe_with_a_one_day_gap_is_refused_by_rules_check(tmp_path
     for name in ("courses.yaml", "priority.rules.yaml"):
         (rules / name).write_text((RULES / name).read_text())
     text = (RULES / "eligibility.rules.yaml").read_text()
-    (rules / "eligibility.rules.yaml").write_text(text.replace("  from: 2016-01-01", "  from: 2016-01-01\n  until: 2019-12-30"))
+    closed = "  from: 2016-01-01\n  until: 2019-12-3"
+    (rules / "eligibility.rules.yaml").write_text(text.replace("  from: 2016-01-01", closed + "0"))
     (rules / "eligibility-2020.rules.yaml").write_text(
         text.replace("  from: 2016-01-01", "  from: 2020-01-01").replace("client.age <= 18", "client.age <= 20"))
     result = bekal("rules", "check", str(rules))
     assert result.code == 1
     assert "ruleset 'eligibility' is not in force from 2019-12-31 to 2019-12-31" in result.err
     # with the gap closed the versions check, and a date after the priority rules' last day is refused
-    (rules / "eligibility.rules.yaml").write_text(text.replace("  from: 2016-01-01", "  from: 2016-01-01\n  until: 2019-12-31"))
+    (rules / "eligibility.rules.yaml").write_text(text.replace("  from: 2016-01-01", closed + "1"))
     assert bekal("rules", "check", str(rules)).code == 0
 
 

@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bekal.decision import Outcome
-from ruleshelp import AS_OF, READY, RULES
+from tests.support.paths import RULES
+from tests.support.people import MOU_DATE as AS_OF
+from tests.support.people import READY
 
 # derived facts and the input field each is computed from (docs: client.age from birth_date, ...)
 DERIVED = {"client.age": "client.birth_date", "client.days_since_rehab": "client.rehab_completed_date",

@@ -12,7 +12,7 @@ from bekal.lang.diagnostics import Location, RuleError
 from bekal.lang.expr import parse_condition
 from bekal.lang.parser import parse_file
 from bekal.rulebook import load_rulebook_from_texts
-from ruleshelp import ruleset_text
+from tests.rules.rulefiles import ruleset_text
 
 START = Location("c.yaml", 1, 1)
 
@@ -351,7 +351,8 @@ def test_a_well_formed_file_parses_completely():
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    when: [client.age]\n"
      "    effect: ineligible\n    reason: {id: a, en: b}\n    source: s\n",
      ["f.yaml:7:11: 'when' must be a condition written as text"]),
-    ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - just text\n", ["f.yaml:5:5: a rule must be a mapping of key: value"]),
+    ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - just text\n",
+     ["f.yaml:5:5: a rule must be a mapping of key: value"]),
 ])
 def test_rule_file_shape_errors(text, expected):
     assert _problems(text) == expected
@@ -378,7 +379,8 @@ def test_course_and_test_files_parse():
     [c] = courses.courses
     assert (c.code, c.facts["min_age"], c.loc.line) == ("LAS-01", 18, 2)
     tests = parse_file("t.yaml", "tests:\n  - name: n\n    as_of: 2019-05-16\n    client: {birth_date: 1990-01-01}\n"
-                                 "    course: LAS-01\n    expect: {outcome: PENDING, reasons: [a], missing: [client.x]}\n")
+                                 "    course: LAS-01\n"
+                                 "    expect: {outcome: PENDING, reasons: [a], missing: [client.x]}\n")
     [t] = tests.tests
     assert (t.name, t.as_of, t.course, t.expect_outcome) == ("n", date(2019, 5, 16), "LAS-01", "PENDING")
     assert t.expect_reasons == ("a",) and t.expect_missing == ("client.x",) and t.loc.line == 2

@@ -39,7 +39,7 @@ def _random_safe(rng: random.Random) -> str:
         for _ in range(rng.randint(1, 4)):
             text = item(depth)
             if quantify and rng.random() < 0.5:
-                text += rng.choice(["*", "+", "?", "{%d,%d}" % (0, rng.randint(1, MAX_COUNT))])
+                text += rng.choice(["*", "+", "?", f"{{0,{rng.randint(1, MAX_COUNT)}}}"])
             out += text
         return out
 
@@ -83,7 +83,7 @@ def test_random_patterns_of_the_safe_subset_compile_quickly():
 
 def test_a_pattern_over_durable_rules_limits_is_reported_where_it_is_written():
     from bekal.rulebook import RuleError, load_rulebook_from_texts
-    from ruleshelp import ruleset_text
+    from tests.rules.rulefiles import ruleset_text
 
     text = ruleset_text(("p", 'client.domicile matches "(ab|cd|ef|gh)*(ab|cd|ef|gh)*(ab|cd|ef|gh)*"'))
     with pytest.raises(RuleError) as err:

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from bekal.decision import Outcome, RuleStatus
 from bekal.engine import Engine
 from bekal.lang import ast
-from ruleshelp import AS_OF, rulebook_of
+from tests.rules.rulefiles import rulebook_of
+from tests.support.people import MOU_DATE as AS_OF
 
 CONDITIONS = [
     "client.age <= 18",

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from bekal.cli.output import to_json
 import yaml
+
+from bekal.cli.output import print_decision, to_json
 
 
 class _Loader(yaml.SafeLoader):
@@ -56,7 +56,7 @@ def read_client(path: str) -> dict[str, Any]:
 def check(client_file: str, course_code: str | None, as_of: str | None, audience: str, explain: bool,
           server: str | None, tls: bool, ca: str | None, timeout: float, request_id: str | None,
           as_json: bool) -> None:
-    """Check a client against a course (or every offered course) on a running server.
+    """Check a client against a course (or every offered course) on a running server (through bekal.client).
 
     Exit status: 0 answered, 1 the server refused (the reason is printed), 2 bad usage.
     """
@@ -76,8 +76,6 @@ def check(client_file: str, course_code: str | None, as_of: str | None, audience
     if as_json:
         click.echo(to_json(result))
         return
-    from bekal.cli.output import print_decision
-
     if not result.decisions:
         click.echo(f"no course offered on {result.as_of}")
     for i, decision in enumerate(result.decisions):

@@ -9,35 +9,35 @@ are not in force on the as-of date (nothing is placed).
 from __future__ import annotations
 
 import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from bekal.cli import cohort_read, cohort_write
+from bekal.cli.cohort_read import Rankings, Records
+from bekal.cli.errors import Failure, FileProblems
+from bekal.cli.row_errors import located_lines
+from bekal.clock import today
+from bekal.views import CourseFillView, PlacementView, SummaryView
+
+if TYPE_CHECKING:
+    from bekal.client import BekalError
+
+T = TypeVar("T")
+
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_FAILED, EXIT_NOT_IN_FORCE = 0, 1, 2, 3, 4, 5
-UPLOAD_CLIENTS_PER_PART = 2_000
-UPLOAD_RANKINGS_PER_PART = 20_000
 RETRY_FOR_S = 60.0  # how long UNAVAILABLE is retried (a restarting server resumes the job)
-
-
-class Failure(Exception):
-    """Stop with ``code`` after printing ``lines``."""
-
-    def __init__(self, code: int, lines: list[str]):
-        super().__init__("\n".join(lines))
-        self.code = code
-        self.lines = lines
+CONNECT_S = 10.0  # how long to wait for a server to answer at all
 
 
 @dataclass
 class Outcome:
-    clients: tuple  # ClientPlacement
-    courses: tuple  # CourseFill
-    summary: Any  # PlacementSummary
+    clients: Sequence[PlacementView]
+    courses: Sequence[CourseFillView]
+    summary: SummaryView
     where: str  # "in-process" or "server HOST:PORT, job ID"
 
 
@@ -51,7 +51,7 @@ class Bars:
     def __init__(self, enabled: bool | None):
         self.disable = None if enabled is None else not enabled
         self.phase: str | None = None
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         from tqdm import tqdm
@@ -74,15 +74,9 @@ class Bars:
             self.bar = None
 
 
-def _today() -> date:
-    from bekal.service.core import today
-
-    return today()
-
-
 def _as_of(value: str | None) -> date:
     if value is None:
-        return _today()
+        return today()
     try:
         if len(value) != 10:
             raise ValueError
@@ -122,14 +116,12 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
     can get a seat. Courses admit by rule priority (or the panel's ranking),
     ties broken by one seeded lottery; seats reserved for BNN referrals fill
     last by default. Every client gets, for each course they ranked above their
-    placement, why not. File formats: README.md, section Matching; examples in examples/.
+    placement, why not. File formats: docs/matching.md; examples in examples/.
 
     Exit status: 0 placed, 1 bad input (file:row:column: message), 2 bad usage,
     3 server unavailable, 4 the server refused or the job failed, 5 the rules are not
     in force on the as-of date.
     """
-    from bekal.cli import cohort_files as files
-
     if local and server:
         raise click.UsageError("use either --local or --server, not both")
     if server and rules_dir:
@@ -138,7 +130,7 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
                          ("--out", out_file), ("--courses-out", courses_out)):
         if path is not None:
             try:
-                files.file_format(path)
+                cohort_read.file_format(path)
             except ValueError as exc:
                 raise click.BadParameter(str(exc).split(": ", 1)[1], param_hint=option) from None
     day = _as_of(as_of)
@@ -159,86 +151,54 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
     _print_summary(outcome, out_file)
 
 
+
 # ------------------------------------------------------------------------------------------ input
 
 
 @dataclass
 class Inputs:
-    clients: Any  # cohort_files.Records
-    courses: Any  # Records | None
-    rankings: Any  # Rankings | None
+    clients: Records
+    courses: Records | None
+    rankings: Rankings | None
+
+    def located(self, violations: Sequence[tuple[str, str]], more: int = 0) -> Failure:
+        """Problems named by field path (``clients[3].birth_date``) as ``file:row:column`` lines."""
+        return Failure(EXIT_INPUT, located_lines(violations, self.clients, self.courses, self.rankings,
+                                                 self.clients.pref_columns, more))
 
 
 def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str | None) -> Inputs:
-    from bekal.cli import cohort_files as files
-    from bekal.cli.cohort_files import FileProblems
-
     problems: list[str] = []
-    loaded: dict[str, Any] = {}
-    for key, path, read in (("clients", clients_file, lambda p: files.read_records(p, "client")),
-                            ("courses", courses_file, lambda p: files.read_records(p, "course")),
-                            ("rankings", rankings_file, files.read_rankings)):
+
+    def read(path: str | None, reader: Callable[[str], T]) -> T | None:
         if path is None:
-            loaded[key] = None
-            continue
+            return None
         try:
-            loaded[key] = read(path)
+            return reader(path)
         except FileProblems as exc:
-            problems += exc.problems + ([f"... and {exc.more} more problems"] if exc.more else [])
+            problems.extend(exc.problems + ([f"... and {exc.more} more problems"] if exc.more else []))
         except OSError as exc:
             problems.append(f"{path}: cannot read: {exc.strerror}")
-    if problems:
+        return None
+
+    clients = read(clients_file, lambda p: cohort_read.read_records(p, "client"))
+    courses = read(courses_file, lambda p: cohort_read.read_records(p, "course"))
+    rankings = read(rankings_file, cohort_read.read_rankings)
+    if problems or clients is None:
         raise Failure(EXIT_INPUT, problems)
-    return Inputs(loaded["clients"], loaded["courses"], loaded["rankings"])
-
-
-def _located(violations: list[tuple[str, str]], inputs: Inputs, more: int = 0) -> Failure:
-    from bekal.cli import cohort_files as files
-
-    lines = []
-    options = {"as_of": "--as-of", "settings.as_of_date": "--as-of", "seed": "--seed", "settings.seed": "--seed"}
-    for name, message in violations:
-        found = files.locate(name, inputs.clients, inputs.courses, inputs.rankings)
-        where, prefix = found if found is not None else (options.get(name, name), "")
-        lines.append(f"{where}: {prefix}{message}")
-    if more:
-        lines.append(f"... and {more} more problems")
-    return Failure(EXIT_INPUT, lines)
-
-
-def _cohort(inputs: Inputs, courses: list, day: date, seed: int, reserve_order: str):
-    from bekal.placement import CohortError, make_cohort
-
-    try:
-        return make_cohort(inputs.clients.records, courses, as_of=day, seed=seed,
-                           rankings=inputs.rankings.entries if inputs.rankings else None,
-                           reserve_order=reserve_order)
-    except CohortError as exc:
-        raise _located(exc.violations, inputs, exc.more) from None
-
-
-def _check_facts(records: list, inputs: Inputs) -> None:
-    from bekal.facts import FactError, parse_facts
-
-    violations: list[tuple[str, str]] = []
-    for i, record in enumerate(records):
-        try:
-            parse_facts("client", record)
-        except FactError as exc:
-            violations += [(f"clients[{i}].{name.split('.', 1)[1]}", m) for name, m in exc.violations]
-    if violations:
-        raise _located(violations[:50], inputs, max(0, len(violations) - 50))
+    return Inputs(clients, courses, rankings)
 
 
 # ------------------------------------------------------------------------------------------ in process
 
 
 def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_order: str, audience: str,
-                bars: Callable) -> Outcome:
+                bars: Bars) -> Outcome:
+    """Place with the rules in ``rules_dir`` in this process (the server's libraries, no server)."""
     from bekal.engine import Engine
-    from bekal.placement import CohortError, Unjudged, place
-    from bekal.rulebook import RuleError, load_rulebook
-    from bekal.rulebook import offered_courses
+    from bekal.lang.diagnostics import RuleError
+    from bekal.placement import CohortError, Unjudged, make_cohort, place
+    from bekal.rulebook import load_rulebook, offered_courses
 
     try:
         rulebook = load_rulebook(rules_dir)
@@ -250,15 +210,20 @@ def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_or
         raise Failure(EXIT_NOT_IN_FORCE, [f"--as-of: the rules in {rules_dir} are not in force on {day.isoformat()} "
                                           f"(not in force: {', '.join(gaps)}); nothing is placed"])
     if inputs.courses is not None:
-        courses = inputs.courses.records
+        courses: Sequence[Any] = inputs.courses.records
     else:
         courses = [rulebook.courses[code] for code in offered_courses(rulebook.courses, day)]
-    cohort = _cohort(inputs, courses, day, seed, reserve_order)
+    try:
+        cohort = make_cohort(inputs.clients.records, courses, as_of=day, seed=seed,
+                             rankings=inputs.rankings.entries if inputs.rankings else None,
+                             reserve_order=reserve_order)
+    except CohortError as exc:
+        raise inputs.located(exc.violations, exc.more) from None
     engine = Engine(rulebook)
     try:
         result = place(engine, cohort, progress=bars, audience=audience)
     except CohortError as exc:
-        raise _located(exc.violations, inputs, exc.more) from None
+        raise inputs.located(exc.violations, exc.more) from None
     except Unjudged as exc:
         raise Failure(EXIT_FAILED, [f"bekal match: {exc}"]) from None
     finally:
@@ -270,107 +235,45 @@ def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_or
 
 
 def _on_server(address: str, inputs: Inputs, day: date, seed: int, reserve_order: str, audience: str,
-               bars: Callable, timeout: float) -> Outcome:
-    import grpc
+               bars: Bars, timeout: float) -> Outcome:
+    """Place on a running server through :mod:`bekal.client` (upload, progress, download).
 
-    from bekal.cli import cohort_files as files
-    from bekal.matching import ReserveOrder
-    from bekal.service import matching_convert as conv
-    from bekal.v1 import eligibility_pb2, matching_pb2, matching_pb2_grpc
+    The server checks the cohort; its field violations are located in the files like local ones.
+    UNAVAILABLE is retried for :data:`RETRY_FOR_S` seconds at a time (a restarting server resumes
+    the job), everything within ``timeout``.
+    """
+    from bekal.client import BekalError, InvalidInput, JobFailed, connect
 
-    # check locally what can be checked without the server, so errors name file rows at once
-    if inputs.courses is not None:
-        _cohort(inputs, inputs.courses.records, day, seed, reserve_order)
-    else:  # the server's catalogue: the facts can still be checked here, the course codes there
-        _check_facts(inputs.clients.records, inputs)
-    clients = [files.client_message(r) for r in inputs.clients.records]
-    courses = [files.course_message(r) for r in inputs.courses.records] if inputs.courses else []
-    settings = matching_pb2.MatchSettings(
-        as_of_date=day.isoformat(), seed=seed,
-        reserve_order=conv.RESERVE_ORDER_PB[ReserveOrder(reserve_order)],
-        audience=eligibility_pb2.AUDIENCE_BNN if audience == "bnn" else eligibility_pb2.AUDIENCE_BLK,
-    )
-    rankings = [matching_pb2.CourseRanking(course_code=code, client_ids=ids)
-                for code, ids in (inputs.rankings.entries if inputs.rankings else [])]
-    request_id = str(uuid.uuid4())
-
-    def parts() -> Iterator[matching_pb2.UploadCohortRequest]:
-        yield matching_pb2.UploadCohortRequest(request_id=request_id, settings=settings, courses=courses)
-        for start in range(0, len(rankings), UPLOAD_RANKINGS_PER_PART):
-            yield matching_pb2.UploadCohortRequest(rankings=rankings[start:start + UPLOAD_RANKINGS_PER_PART])
-        for start in range(0, len(clients), UPLOAD_CLIENTS_PER_PART):
-            bars("uploading", start, len(clients))
-            yield matching_pb2.UploadCohortRequest(clients=clients[start:start + UPLOAD_CLIENTS_PER_PART])
-        bars("uploading", len(clients), len(clients))
-
-    deadline = time.monotonic() + timeout
-    options = [("grpc.max_receive_message_length", 64 * 1024 * 1024),
-               ("grpc.max_send_message_length", 64 * 1024 * 1024)]
-    with grpc.insecure_channel(address, options=options) as channel:
+    with connect(address, timeout=timeout, retries=None, backoff=0.2, max_backoff=3.0,
+                 give_up_after=RETRY_FOR_S) as bekal:
         try:
-            grpc.channel_ready_future(channel).result(timeout=min(10.0, timeout))
-        except grpc.FutureTimeoutError:
-            raise Failure(EXIT_UNAVAILABLE, [f"bekal match: no server answers at {address}"]) from None
-        stub = matching_pb2_grpc.MatchingServiceStub(channel)
-        call = _Caller(address, inputs, deadline)
-        job = call(lambda t: stub.UploadCohort(parts(), timeout=t)).job
-        job_id = job.job_id
-        while job.status in (matching_pb2.MATCH_JOB_STATUS_QUEUED, matching_pb2.MATCH_JOB_STATUS_RUNNING):
-            bars(job.phase or "queued", job.progress_done, job.progress_total)
-            time.sleep(0.2)
-            job = call(lambda t: stub.GetMatchJob(matching_pb2.GetMatchJobRequest(job_id=job_id), timeout=t)).job
-        if job.status != matching_pb2.MATCH_JOB_STATUS_SUCCEEDED:
-            raise Failure(EXIT_FAILED, [f"bekal match: job {job_id} on {address} failed: {job.error}"])
-        results: list = []
-        bars("downloading", 0, job.clients)
-
-        def download(t: float) -> None:
-            request = matching_pb2.StreamPlacementsRequest(job_id=job_id, offset=len(results))
-            for message in stub.StreamPlacements(request, timeout=t):
-                results.extend(conv.placement_from(p) for p in message.placements)
-                bars("downloading", len(results), job.clients)
-
-        call(download)  # resumes from the results already received after an interruption
-    return Outcome(tuple(results), tuple(conv.course_fill_from(f) for f in job.course_fills),
-                   conv.summary_from(job.summary), f"server {address}, job {job_id}")
+            bekal.wait_until_connected(min(CONNECT_S, timeout))
+        except BekalError as exc:
+            raise Failure(EXIT_UNAVAILABLE, [f"bekal match: {exc.message}"]) from None
+        try:
+            result = bekal.place_cohort(
+                inputs.clients.records, courses=inputs.courses.records if inputs.courses else (),
+                rankings=inputs.rankings.entries if inputs.rankings else None, as_of=day, seed=seed,
+                reserve_order=reserve_order, audience=audience, progress=bars, timeout=timeout)
+        except InvalidInput as exc:  # a value the client cannot even encode
+            raise inputs.located(exc.violations) from None
+        except JobFailed as exc:
+            raise Failure(EXIT_FAILED, [f"bekal match: job {exc.job_id} on {address} failed: {exc.message}"]) from None
+        except BekalError as exc:
+            raise _server_failure(address, exc, inputs) from None
+    job = f", job {result.job.job_id}" if result.job else ""
+    return Outcome(result.placements, result.courses, result.summary, f"server {address}{job}")
 
 
-class _Caller:
-    """Calls with one overall deadline, retrying UNAVAILABLE; failures as :class:`Failure`."""
-
-    def __init__(self, address: str, inputs: Inputs, deadline: float):
-        self.address = address
-        self.inputs = inputs
-        self.deadline = deadline
-
-    def __call__(self, fn: Callable[[float], Any]) -> Any:
-        import grpc
-
-        from bekal.client.errors import BekalError
-
-        unavailable_since: float | None = None
-        delay = 0.2
-        while True:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise Failure(EXIT_UNAVAILABLE, [f"bekal match: gave up waiting for {self.address} (--timeout)"])
-            try:
-                return fn(remaining)
-            except grpc.RpcError as exc:
-                error = BekalError.from_rpc(exc)
-            if error.code == "UNAVAILABLE":
-                now = time.monotonic()
-                unavailable_since = unavailable_since or now
-                if now - unavailable_since < RETRY_FOR_S:
-                    time.sleep(delay)
-                    delay = min(delay * 2, 3.0)
-                    continue
-                raise Failure(EXIT_UNAVAILABLE, [f"bekal match: server {self.address} unavailable: {error.message}"])
-            if error.code == "DEADLINE_EXCEEDED":
-                raise Failure(EXIT_UNAVAILABLE, [f"bekal match: gave up waiting for {self.address} (--timeout)"])
-            if error.code == "INVALID_ARGUMENT" and error.field_violations:
-                raise _located([(v.field, v.description) for v in error.field_violations], self.inputs)
-            raise Failure(EXIT_FAILED, [f"bekal match: the server refused: {error}"])
+def _server_failure(address: str, error: BekalError, inputs: Inputs) -> Failure:
+    """A refused or failed call as the failure ``bekal match`` reports."""
+    if error.code == "UNAVAILABLE":
+        return Failure(EXIT_UNAVAILABLE, [f"bekal match: server {address} unavailable: {error.message}"])
+    if error.code == "DEADLINE_EXCEEDED":
+        return Failure(EXIT_UNAVAILABLE, [f"bekal match: gave up waiting for {address} (--timeout)"])
+    if error.code == "INVALID_ARGUMENT" and error.field_violations:
+        return inputs.located([(v.field, v.description) for v in error.field_violations])
+    return Failure(EXIT_FAILED, [f"bekal match: the server refused: {error}"])
 
 
 # ------------------------------------------------------------------------------------------ output
@@ -379,17 +282,16 @@ class _Caller:
 def _write(outcome: Outcome, out_file: str, courses_out: str | None, summary_out: str | None) -> None:
     import json
 
-    from bekal.cli import cohort_files as files
-
+    w = cohort_write
     try:
-        files.write_table(out_file, files.PLACEMENT_COLUMNS, (files.placement_row(p) for p in outcome.clients),
-                          (files.placement_json(p) for p in outcome.clients))
+        w.write_table(out_file, w.PLACEMENT_COLUMNS, (w.placement_row(p) for p in outcome.clients),
+                      (w.placement_json(p) for p in outcome.clients))
         if courses_out:
-            files.write_table(courses_out, files.COURSE_COLUMNS, (files.course_row(f) for f in outcome.courses),
-                              (files.course_json(f) for f in outcome.courses))
+            w.write_table(courses_out, w.COURSE_COLUMNS, (w.course_row(f) for f in outcome.courses),
+                          (w.course_json(f) for f in outcome.courses))
         if summary_out:
-            text = json.dumps(files.summary_json(outcome.summary), indent=2, ensure_ascii=False) + "\n"
-            files.write_atomically(summary_out, lambda fh: fh.write(text))
+            text = json.dumps(w.summary_json(outcome.summary), indent=2, ensure_ascii=False) + "\n"
+            w.write_atomically(summary_out, lambda fh: fh.write(text))
     except OSError as exc:
         raise Failure(EXIT_INPUT, [f"{exc.filename or out_file}: cannot write: {exc.strerror}"]) from None
 

@@ -1,22 +1,28 @@
-"""How the CLI shows decisions: the text a case worker reads, and JSON for scripts."""
+"""How the CLI shows decisions: the text a case worker reads, and JSON for scripts.
+
+Decisions come from the engine (``bekal rules explain``) or from a server through
+:mod:`bekal.client` (``bekal check``); both are read as :class:`bekal.views.DecisionView`.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from datetime import date
 from typing import Any
 
 import click
 
-from bekal.decision import Decision, RuleStatus
+from bekal.views import DecisionView
+
+NOT_IN_FORCE = "not in force"  # a trace line's status: its ruleset is not in force on the date
 
 
 def _value(v: Any) -> str:
     return "(absent)" if v is None else json.dumps(v, ensure_ascii=False)
 
 
-def print_decision(d: Decision, trace: bool) -> None:
+def print_decision(d: DecisionView, trace: bool) -> None:
     click.echo(f"client {d.client_id or '(no id)'} × course {d.course_code} as of {d.as_of.isoformat()}")
     click.echo(f"outcome: {d.outcome.value}   priority: {d.priority}   ruleset version: {d.ruleset_version}")
     click.echo("reasons:" if d.reasons else "reasons: none: no rule excluded the client or is waiting for a fact")
@@ -32,13 +38,15 @@ def print_decision(d: Decision, trace: bool) -> None:
     width = max(len(t.rule_id) for t in d.trace) if d.trace else 0
     for t in d.trace:
         click.echo(f"  [{t.status.value:<13}] {t.rule_id:<{width}}  {t.effect:<12} {t.location}")
-        if t.status is not RuleStatus.NOT_IN_FORCE:
+        if t.status.value != NOT_IN_FORCE:
             for f in t.facts:
                 click.echo(f"  {'':<15} {f.name} = {_value(f.value)}")
 
 
 def to_json(value: Any) -> str:
     """A decision (or any dataclass of them) as indented JSON: dates ISO, enums by value."""
+    if not is_dataclass(value) or isinstance(value, type):
+        raise TypeError(f"expected a dataclass instance, got {type(value).__name__}")
     return json.dumps(asdict(value), default=_json_default, ensure_ascii=False, indent=2)
 
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import yaml
 
-from bekal import facts as schema
-from bekal.engine import Engine, EngineError, NotInForce, Refused
-from bekal.rulebook import Rulebook, RuleError, load_rulebook
-from bekal.ruletests import run_tests
 from bekal.cli.output import print_decision, to_json
+
+if TYPE_CHECKING:  # the engine and the rules load when a rules command runs, not for every command
+    from bekal.engine import Engine
+    from bekal.rulebook import Rulebook
 
 DEFAULT_RULES = "rules"
 EXIT_NOT_IN_FORCE = 3
@@ -30,10 +30,14 @@ class _FactsLoader(yaml.SafeLoader):
     (PyYAML itself raises a bare ValueError for 2019-02-30)."""
 
 
-_FactsLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+def _as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]  # a timestamp node is a scalar node
 
 
-def _fail(lines: list[str] | str, code: int = 1) -> None:
+_FactsLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
+
+
+def _fail(lines: list[str] | str, code: int = 1) -> NoReturn:
     for line in [lines] if isinstance(lines, str) else lines:
         click.echo(line, err=True)
     sys.exit(code)
@@ -41,6 +45,9 @@ def _fail(lines: list[str] | str, code: int = 1) -> None:
 
 def load_checked(path: str) -> tuple[Rulebook, Engine]:
     """Parse, check and compile ``path`` and load it into an engine, or exit 1 with every problem."""
+    from bekal.engine import Engine, EngineError
+    from bekal.rulebook import RuleError, load_rulebook
+
     try:
         rulebook = load_rulebook(path)
     except RuleError as exc:
@@ -49,7 +56,6 @@ def load_checked(path: str) -> tuple[Rulebook, Engine]:
         return rulebook, Engine(rulebook)
     except EngineError as exc:
         _fail(f"{path}: {exc}")
-    raise AssertionError("unreachable")
 
 
 @click.group()
@@ -72,6 +78,8 @@ def check(path: str) -> None:
 @click.argument("path", default=DEFAULT_RULES)
 def test(path: str) -> None:
     """Run the rule tests (*.test.yaml) and list rules no test exercises."""
+    from bekal.ruletests import run_tests
+
     rulebook, engine = load_checked(path)
     report = run_tests(rulebook, engine)
     engine.close()
@@ -92,6 +100,8 @@ def test(path: str) -> None:
 
 def read_facts_file(path: str, kind: str) -> dict[str, Any]:
     """A YAML or JSON file of client (or course) facts, validated; exits 1 naming the bad field."""
+    from bekal import facts as schema
+
     try:
         raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_FactsLoader)
     except (OSError, UnicodeDecodeError) as exc:
@@ -106,7 +116,6 @@ def read_facts_file(path: str, kind: str) -> dict[str, Any]:
         return schema.parse_facts(kind, raw)
     except schema.FactError as exc:
         _fail([f"{path}: {field}: {message}" for field, message in exc.violations])
-    raise AssertionError("unreachable")
 
 
 def _as_of(value: str | None) -> date:
@@ -116,10 +125,11 @@ def _as_of(value: str | None) -> date:
         return date.fromisoformat(value)
     except ValueError:
         _fail(f"--as-of: not a real date in YYYY-MM-DD form: {value!r}", code=2)
-    raise AssertionError("unreachable")
 
 
 def course_from(rulebook: Rulebook, code: str) -> dict[str, Any]:
+    from bekal import facts as schema
+
     if code not in rulebook.courses:
         close = schema.suggest(code, sorted(rulebook.courses))
         _fail(f"--course: unknown course {code!r}" + (f"; did you mean {close!r}?" if close else "")
@@ -136,6 +146,8 @@ def course_from(rulebook: Rulebook, code: str) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="print the decision and trace as JSON")
 def explain(client_file: str, course_code: str, as_of: str | None, rules_path: str, as_json: bool) -> None:
     """Decide one client for one course and show every rule: fired or not, and the facts it read."""
+    from bekal.engine import NotInForce, Refused
+
     day = _as_of(as_of)
     rulebook, engine = load_checked(rules_path)
     client = read_facts_file(client_file, "client")

@@ -8,10 +8,13 @@ import click
 
 
 @click.command()
-@click.option("--listen", metavar="HOST:PORT", help="address to listen on  [default: 127.0.0.1:50051; env BEKAL_LISTEN]")
-@click.option("--rules", metavar="DIR", help="rules folder, watched and hot-reloaded  [default: rules; env BEKAL_RULES]")
+@click.option("--listen", metavar="HOST:PORT",
+              help="address to listen on  [default: 127.0.0.1:50051; env BEKAL_LISTEN]")
+@click.option("--rules", metavar="DIR",
+              help="rules folder, watched and hot-reloaded  [default: rules; env BEKAL_RULES]")
 @click.option("--db", metavar="PATH", help="SQLite database file  [default: bekal.db; env BEKAL_DB]")
-@click.option("--workers", type=int, metavar="N", help="server processes sharing the port  [default: 1; env BEKAL_WORKERS]")
+@click.option("--workers", type=int, metavar="N",
+              help="server processes sharing the port  [default: 1; env BEKAL_WORKERS]")
 @click.option("--threads", type=int, metavar="N", help="handler threads per process  [default: 16]")
 @click.option("--grace", type=float, metavar="SECONDS", help="time in-flight calls get on SIGTERM  [default: 10]")
 @click.option("--max-message-bytes", type=int, metavar="BYTES", help="largest request accepted  [default: 4 MiB]")
@@ -29,8 +32,9 @@ def serve(config_file: str | None, **flags: object) -> None:
     which wins over the file. SIGTERM drains in-flight calls and exits; SIGHUP
     reloads the rules (they are also reloaded whenever a rule file changes).
     """
-    from bekal.service.config import ConfigError, resolve
-    from bekal.service.server import serve as run
+    from bekal.serve import serve as run
+    from bekal.serve.config import resolve
+    from bekal.serve.errors import ConfigError
 
     try:
         config = resolve(flags, config_file=config_file)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Union
+from typing import Any
 
 from bekal.lang.diagnostics import Location
 
@@ -30,12 +30,12 @@ class Literal:
 @dataclass(frozen=True, slots=True)
 class Arith:
     op: str  # + - * /
-    left: "Value"
-    right: "Value"
+    left: Value
+    right: Value
     loc: Location
 
 
-Value = Union[FactRef, Literal, Arith]
+Value = FactRef | Literal | Arith
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,32 +73,24 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
-class Truthy:
-    """A bare value used as a condition, e.g. ``client.consent_to_share``."""
-
-    value: Value
-    loc: Location
-
-
-@dataclass(frozen=True, slots=True)
 class And:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     loc: Location
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     loc: Location
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
-    item: "Expr"
+    item: Expr
     loc: Location
 
 
-Expr = Union[Compare, In, Exists, Match, Truthy, And, Or, Not, FactRef, Literal, Arith]
+Expr = Compare | In | Exists | Match | And | Or | Not | FactRef | Literal | Arith
 
 
 def facts_in(node: object) -> list[FactRef]:
@@ -197,9 +189,9 @@ class Ruleset:
 @dataclass(frozen=True, slots=True)
 class CourseEntry:
     code: str
-    facts: dict  # raw YAML values, validated by bekal.facts.parse_facts
+    facts: dict[str, Any]  # raw YAML values, validated by bekal.facts.parse_facts
     loc: Location
-    field_locs: dict  # field name -> Location, to point at a bad value
+    field_locs: dict[str, Location]  # field name -> Location, to point at a bad value
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,17 +200,17 @@ class RuleTestCase:
 
     name: str
     as_of: date
-    client: dict
-    course: dict | str  # inline course facts, or a catalogue code
+    client: dict[str, Any]
+    course: dict[str, Any] | str  # inline course facts, or a catalogue code
     expect_outcome: str
     expect_priority: int | None
     expect_reasons: tuple[str, ...] | None  # rule ids, any order; None = not checked
     expect_missing: tuple[str, ...] | None
     loc: Location
     file: str
-    client_locs: dict = field(default_factory=dict)  # client field -> Location of its value
+    client_locs: dict[str, Location] = field(default_factory=dict)  # client field -> Location of its value
     course_loc: Location | None = None
-    course_locs: dict = field(default_factory=dict)  # inline course field -> Location
+    course_locs: dict[str, Location] = field(default_factory=dict)  # inline course field -> Location
     reasons_loc: Location | None = None
     missing_loc: Location | None = None
 

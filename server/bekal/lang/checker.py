@@ -196,7 +196,8 @@ class _Checker:
         self.condition(rule.when)
         size = _expressions(rule.when)
         if size > MAX_RULE_EXPRESSIONS:
-            self.error(_loc(rule.when), f"condition has {size} comparisons; durable_rules allows {MAX_RULE_EXPRESSIONS}",
+            self.error(_loc(rule.when),
+                       f"condition has {size} comparisons; durable_rules allows {MAX_RULE_EXPRESSIONS}",
                        "split it into several rules")
         for text in (rule.reason_id, rule.reason_en):
             for name in placeholders(text.value):
@@ -221,12 +222,15 @@ def _constant(node: object) -> int | float | None:
         a, b = _constant(node.left), _constant(node.right)
         if a is None or b is None or (node.op == "/" and b == 0):
             return None
-        return {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}[node.op](a, b)
+        result: int | float = {"+": operator.add, "-": operator.sub, "*": operator.mul,
+                               "/": operator.truediv}[node.op](a, b)
+        return result
     return None
 
 
 def _loc(node: object) -> Location:
-    return node.loc  # type: ignore[attr-defined]
+    loc = getattr(node, "loc", None)
+    return loc if isinstance(loc, Location) else Location("", 0, 0)
 
 
 def _expressions(node: ast.Expr) -> int:

@@ -14,7 +14,7 @@ class Location:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
-    def shifted(self, line: int, col: int) -> "Location":
+    def shifted(self, line: int, col: int) -> Location:
         """A position inside an embedded text (an expression in a YAML scalar) that starts here."""
         return Location(self.file, self.line + line - 1, col if line > 1 else self.col + col - 1)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -31,32 +32,32 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
-class _Build(Transformer):
+class _Build(Transformer[Token, Any]):
     """Tree -> ast, translating positions inside the condition text to positions in the file."""
 
-    def __init__(self, where: "_Where"):
+    def __init__(self, where: Callable[[int, int], Location]):
         super().__init__()
         self.where = where
 
-    def _loc(self, meta_or_token) -> Location:
+    def _loc(self, meta_or_token: Any) -> Location:
         return self.where(meta_or_token.line, meta_or_token.column)
 
     @v_args(meta=True)
-    def fact(self, meta, names):
+    def fact(self, meta: Any, names: Sequence[Any]) -> ast.FactRef:
         return ast.FactRef(".".join(str(n) for n in names), self._loc(meta))
 
     @v_args(meta=True)
-    def number(self, meta, children):
+    def number(self, meta: Any, children: Sequence[Any]) -> Any:
         text = str(children[0])
         value = float(text) if any(c in text for c in ".eE") else int(text)
         return ast.Literal(value, self._loc(meta))
 
     @v_args(meta=True)
-    def string(self, meta, children):
+    def string(self, meta: Any, children: Sequence[Any]) -> Any:
         return ast.Literal(str(children[0])[1:-1], self._loc(meta))
 
     @v_args(meta=True)
-    def date(self, meta, children):
+    def date(self, meta: Any, children: Sequence[Any]) -> Any:
         try:
             value = date.fromisoformat(str(children[0]))
         except ValueError:
@@ -64,64 +65,64 @@ class _Build(Transformer):
         return ast.Literal(value, self._loc(meta))
 
     @v_args(meta=True)
-    def true(self, meta, _):
+    def true(self, meta: Any, _: Sequence[Any]) -> Any:
         return ast.Literal(True, self._loc(meta))
 
     @v_args(meta=True)
-    def false(self, meta, _):
+    def false(self, meta: Any, _: Sequence[Any]) -> Any:
         return ast.Literal(False, self._loc(meta))
 
     @v_args(meta=True)
-    def arith(self, meta, children):
+    def arith(self, meta: Any, children: Sequence[Any]) -> Any:
         left, op, right = children
         return ast.Arith(str(op), left, right, self._loc(meta))
 
     @v_args(meta=True)
-    def compare(self, meta, children):
+    def compare(self, meta: Any, children: Sequence[Any]) -> Any:
         left, op, right = children
         return ast.Compare(str(op), left, right, self._loc(meta))
 
-    def list(self, children):
+    def list(self, children: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(children)
 
     @v_args(meta=True)
-    def in_(self, meta, children):
+    def in_(self, meta: Any, children: Sequence[Any]) -> Any:
         return ast.In(children[0], children[1] if len(children) > 1 else (), False, self._loc(meta))
 
     @v_args(meta=True)
-    def not_in(self, meta, children):
+    def not_in(self, meta: Any, children: Sequence[Any]) -> Any:
         return ast.In(children[0], children[1] if len(children) > 1 else (), True, self._loc(meta))
 
     @v_args(meta=True)
-    def exists(self, meta, children):
+    def exists(self, meta: Any, children: Sequence[Any]) -> Any:
         return ast.Exists(children[0], False, self._loc(meta))
 
     @v_args(meta=True)
-    def not_exists(self, meta, children):
+    def not_exists(self, meta: Any, children: Sequence[Any]) -> Any:
         return ast.Exists(children[0], True, self._loc(meta))
 
-    def _match(self, meta, children, op):
+    def _match(self, meta: Any, children: Sequence[Any], op: str) -> ast.Match:
         value, pattern = children
         return ast.Match(value, op, str(pattern)[1:-1], self._loc(meta), self._loc(pattern))
 
     @v_args(meta=True)
-    def matches(self, meta, children):
+    def matches(self, meta: Any, children: Sequence[Any]) -> Any:
         return self._match(meta, children, "matches")
 
     @v_args(meta=True)
-    def contains(self, meta, children):
+    def contains(self, meta: Any, children: Sequence[Any]) -> Any:
         return self._match(meta, children, "contains")
 
     @v_args(meta=True)
-    def and_expr(self, meta, children):
+    def and_expr(self, meta: Any, children: Sequence[Any]) -> Any:
         return ast.And(tuple(children), self._loc(meta))
 
     @v_args(meta=True)
-    def or_expr(self, meta, children):
+    def or_expr(self, meta: Any, children: Sequence[Any]) -> Any:
         return ast.Or(tuple(children), self._loc(meta))
 
     @v_args(meta=True)
-    def not_(self, meta, children):
+    def not_(self, meta: Any, children: Sequence[Any]) -> Any:
         return ast.Not(children[0], self._loc(meta))
 
 
@@ -143,7 +144,7 @@ def _describe(expected: set[str]) -> str:
     return ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
 
 
-def _syntax_error(exc: UnexpectedInput, text: str, where: _Where) -> Diagnostic:
+def _syntax_error(exc: UnexpectedInput, text: str, where: Callable[[int, int], Location]) -> Diagnostic:
     loc = where(exc.line, exc.column) if exc.line > 0 else where(1, 1)
     if isinstance(exc, UnexpectedCharacters):
         char = exc.char
@@ -153,12 +154,12 @@ def _syntax_error(exc: UnexpectedInput, text: str, where: _Where) -> Diagnostic:
             return Diagnostic(loc, "unexpected '='", "compare with == (equal) or != (not equal)")
         if char == "&" or char == "|":
             return Diagnostic(loc, f"unexpected {char!r}", "write 'and' / 'or' in words")
-        return Diagnostic(loc, f"unexpected character {char!r}", f"expected {_describe(exc.allowed or set())}")
+        return Diagnostic(loc, f"unexpected character {char!r}", f"expected {_describe(set(exc.allowed or ()))}")
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         end = where(*_end_of(text))
-        return Diagnostic(end, "condition ends too early", f"expected {_describe(exc.expected)}")
+        return Diagnostic(end, "condition ends too early", f"expected {_describe(set(exc.expected))}")
     assert isinstance(exc, UnexpectedToken)
-    return Diagnostic(loc, f"unexpected {exc.token!s:.40}", f"expected {_describe(exc.expected)}")
+    return Diagnostic(loc, f"unexpected {exc.token!s:.40}", f"expected {_describe(set(exc.expected))}")
 
 
 def _end_of(text: str) -> tuple[int, int]:
@@ -167,7 +168,7 @@ def _end_of(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
-def _check_depth(tree: Tree, where: "Callable[[int, int], Location]", start: Location) -> None:
+def _check_depth(tree: Tree[Token], where: Callable[[int, int], Location], start: Location) -> None:
     """Refuse a condition nested deeper than MAX_DEPTH before anything recursive walks it.
 
     lark's LALR parser is iterative, so 1,000 nested ``not`` or a 1,000-term sum parse fine;
@@ -184,7 +185,7 @@ def _check_depth(tree: Tree, where: "Callable[[int, int], Location]", start: Loc
 
 
 def parse_condition(text: str, start: Location, absolute_cols: bool = False,
-                    where: "Callable[[int, int], Location] | None" = None) -> ast.Expr:
+                    where: Callable[[int, int], Location] | None = None) -> ast.Expr:
     """Parse condition ``text`` that begins at ``start`` in its file.
 
     ``absolute_cols``: columns on every line of ``text`` are file columns (the text
@@ -208,4 +209,5 @@ def parse_condition(text: str, start: Location, absolute_cols: bool = False,
         raise
     if isinstance(result, (Tree, Token)):  # pragma: no cover - grammar always builds ast nodes
         raise RuleError([Diagnostic(start, "could not understand the condition")])
-    return result
+    expr: ast.Expr = result
+    return expr

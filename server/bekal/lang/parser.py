@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -78,7 +79,7 @@ def _condition(node: Node) -> ast.Expr:
     return parse_condition(value, start, where=_quoted_positions(value, raw, node.loc))
 
 
-def _quoted_positions(value: str, raw: str, quote: Location):
+def _quoted_positions(value: str, raw: str, quote: Location) -> Callable[[int, int], Location]:
     """Maps (line, col) in a quoted scalar's value to the file: aligns each value character with the
     character of ``raw`` (the scalar as written, quotes included, starting at ``quote``) it came from."""
     index, j = [], 1  # raw[0] is the opening quote
@@ -169,7 +170,7 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
             shareable = node.value["shareable"].value
     if rule_id is None or when is None:
         return None
-    if len(c.diagnostics) > before:
+    if effect is None or reason is None or len(c.diagnostics) > before:
         # Keep the rule with stand-ins for its broken parts so the checker still looks at its
         # condition and id; a file with any diagnostic is never compiled, so they never run.
         blank = ast.Text("", node.loc)
@@ -215,7 +216,7 @@ def _ruleset(doc: Node, file: str, c: _Collector) -> ast.Ruleset | None:
             if rule is not None:
                 rules.append(rule)
     retired = _retired(doc.get("retired"), c)
-    if None in (name, title, source):
+    if name is None or title is None or source is None:
         return None
     return ast.Ruleset(name, title, source, start, until, tuple(rules), file, doc.loc, retired)
 

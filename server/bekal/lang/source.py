@@ -37,7 +37,7 @@ class Node:
     style: str | None = None  # scalar style: None (plain), "'", '"', "|", ">"
     raw: str | None = None  # a scalar's text exactly as written in the file (quotes, newlines and all)
 
-    def get(self, key: str) -> "Node | None":
+    def get(self, key: str) -> Node | None:
         return self.value.get(key) if isinstance(self.value, dict) else None
 
     @property
@@ -54,7 +54,9 @@ class _Constructor(yaml.SafeLoader):
     pass
 
 
-def _loc(file: str, mark: yaml.Mark) -> Location:
+def _loc(file: str, mark: Any) -> Location:  # a yaml Mark (PyYAML's or libyaml's), or None
+    if mark is None:
+        return Location(file, 1, 1)
     return Location(file, mark.line + 1, mark.column + 1)
 
 
@@ -76,7 +78,7 @@ def _prescan(file: str, text: str) -> None:
     expanding aliases and ``<<:`` merges copies values (a 342-byte file can expand to
     billions). The expanded size of every anchor is counted here as the events go by."""
     sizes: dict[str, int] = {}
-    frames: list[list] = []  # [anchor, values so far]
+    frames: list[list[Any]] = []  # [anchor, values so far]
     total = 0
 
     def add(n: int, event: yaml.Event) -> None:
@@ -107,7 +109,7 @@ def _prescan(file: str, text: str) -> None:
                 sizes[event.anchor] = 1
             add(1, event)
         elif isinstance(event, yaml.AliasEvent):
-            add(sizes.get(event.anchor, 1), event)
+            add(sizes.get(event.anchor or "", 1), event)
 
 
 def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> Node:
@@ -131,7 +133,8 @@ def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> 
     if isinstance(node, yaml.SequenceNode):
         return Node([_convert(file, item, loader, text) for item in node.value], loc)
     value = _construct(file, node, loader)
-    return Node(value, loc, node.style, text[node.start_mark.index : node.end_mark.index])
+    style = node.style if isinstance(node, yaml.ScalarNode) else None
+    return Node(value, loc, style, text[node.start_mark.index : node.end_mark.index])
 
 
 def load_yaml(file: str, text: str) -> Node | None:

@@ -12,12 +12,12 @@ or a selection panel's ranking per course. Typical use::
 """
 
 from .deferred_acceptance import deferred_acceptance
+from .errors import InvalidInstance
 from .model import (
     Client,
     Course,
     CourseResult,
     Instance,
-    InvalidInstance,
     Market,
     MatchResult,
     Reason,

@@ -81,8 +81,8 @@ class _ReserveCourse:
 
     def __init__(self, market: Market, c: int) -> None:
         q, r = market.seats[c], market.reserved[c]
-        open_part = (q - r, [], False)
-        reserved_part = (r, [], True)
+        open_part: tuple[int, list[int], bool] = (q - r, [], False)
+        reserved_part: tuple[int, list[int], bool] = (r, [], True)
         first = market.instance.reserve_order is ReserveOrder.OPEN_FIRST
         self.parts = (open_part, reserved_part) if first else (reserved_part, open_part)
         self.n = market.n

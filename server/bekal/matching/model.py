@@ -18,6 +18,8 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bekal.matching.errors import InvalidInstance
+
 PairKey = tuple[str, str]
 """``(client_id, course_code)``."""
 
@@ -41,15 +43,6 @@ class ReserveOrder(str, enum.Enum):
 
     OPEN_FIRST = "open_first"
     RESERVED_FIRST = "reserved_first"
-
-
-class InvalidInstance(ValueError):
-    """The instance is malformed; ``field`` names the offending input (e.g. ``clients[3].id``)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +186,8 @@ class Market:
 class Reason(str, enum.Enum):
     """Why a client did not get a course they ranked above their placement."""
 
-    NOT_ACCEPTABLE = "not acceptable"  # the caller's rules did not make the pair ELIGIBLE (or the panel did not rank them)
+    # the caller's rules did not make the pair ELIGIBLE (or the panel did not rank them)
+    NOT_ACCEPTABLE = "not acceptable"
     FULL = "full"  # every seat the client competed for went to someone the course ranks higher
 
 

@@ -57,7 +57,7 @@ def check_stability(instance: Instance, placements: Mapping[str, str | None]) ->
     """All violations of validity and stability of ``placements`` (client id -> course code or None).
 
     Clients missing from ``placements`` count as unplaced. Returns an empty list
-    when the matching is stable. Raises :class:`~bekal.matching.model.InvalidInstance`
+    when the matching is stable. Raises :class:`~bekal.matching.errors.InvalidInstance`
     when the instance itself is malformed.
     """
     market = compile_instance(instance)
@@ -90,7 +90,8 @@ def check_stability(instance: Instance, placements: Mapping[str, str | None]) ->
         key = _key(market, i, c)
         if key is None:
             why = "the pair is not acceptable" if ranked else "the client did not rank it"
-            violations.append(Violation(ViolationKind.NOT_ACCEPTABLE, market.client_ids[i], market.course_codes[c], why))
+            violations.append(
+                Violation(ViolationKind.NOT_ACCEPTABLE, market.client_ids[i], market.course_codes[c], why))
         else:
             held[c].append((key, i))
 

@@ -1,10 +1,10 @@
 """Matching jobs and their results, kept so that no acknowledged job is ever silently lost.
 
 One small interface (:class:`JobStore`) with an embedded SQLite implementation
-(:class:`SQLiteJobStore`), which may share the database file of
-:class:`bekal.store.sqlite.SQLiteStore` (its own tables, its own connection,
-WAL journal). Payloads are opaque bytes to the store (the service keeps
-serialized protobuf messages in them).
+(:class:`SQLiteJobStore`), which may share the database file of the decision log
+(its own tables, its own connection; see :mod:`bekal.store.sqlite`). Payloads
+are opaque bytes to the store (the service keeps serialized protobuf messages in
+them).
 
 Lifecycle of a job::
 
@@ -27,21 +27,18 @@ from __future__ import annotations
 
 import abc
 import enum
-import os
-import socket
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from bekal.store.sqlite import retry_locked
+from bekal.store.errors import JobConflict, SchemaTooNew
+from bekal.store.owners import owner_alive
+from bekal.store.sqlite import Database, utc_now
 
-__all__ = ["JobRecord", "JobStatus", "JobStore", "NewJob", "ResultChunk", "SQLiteJobStore", "new_owner",
-           "open_job_store", "owner_alive"]
+__all__ = ["JobRecord", "JobStatus", "JobStore", "NewJob", "ResultChunk", "SQLiteJobStore"]
 
 SCHEMA_VERSION = 1
 
@@ -94,34 +91,6 @@ class ResultChunk:
     payload: bytes
 
 
-def new_owner() -> str:
-    """An owner id for this process: ``host:pid:random`` (random tells two lives of one pid apart)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_alive(owner: str) -> bool | None:
-    """Is ``owner``'s process alive? None when it cannot be told (another host): trust its lease."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return None
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class Conflict(Exception):
-    """The request id was used before for a different upload."""
-
-    def __init__(self, job: JobRecord):
-        super().__init__(job.job_id)
-        self.job = job
-
-
 class JobStore(abc.ABC):
     """What the matching jobs need from storage. Implementations must be safe to call from many threads."""
 
@@ -130,7 +99,7 @@ class JobStore(abc.ABC):
         """Store a queued job and its input in one transaction; ``(job, True)``.
 
         A request id already used with the same fingerprint returns ``(that job, False)``;
-        with a different fingerprint raises :class:`Conflict`. Durable when this returns.
+        with a different fingerprint raises :class:`~bekal.store.errors.JobConflict`. Durable when this returns.
         """
 
     @abc.abstractmethod
@@ -222,10 +191,10 @@ UNFINISHED = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_now().replace("+00:00", "Z")
 
 
-def _record(row: tuple) -> JobRecord:
+def _record(row: Sequence[Any]) -> JobRecord:
     values = list(row)
     values[3] = JobStatus(values[3])
     values[9] = bytes(values[9])
@@ -233,22 +202,11 @@ def _record(row: tuple) -> JobRecord:
     return JobRecord(*values)
 
 
-class SQLiteJobStore(JobStore):
+class SQLiteJobStore(Database, JobStore):
     """:class:`JobStore` on an SQLite file (or ``:memory:``), its own connection, WAL mode."""
 
     def __init__(self, path: str | Path = "bekal.db", *, busy_timeout_s: float = 10.0):
-        self.path = str(path)
-        memory = self.path == ":memory:"
-        if not memory:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
-                                   check_same_thread=False)
-        if not memory:
-            retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._lock:
-            retry_locked(self._migrate, busy_timeout_s)
+        super().__init__(path, busy_timeout_s=busy_timeout_s)
 
     def _migrate(self) -> None:
         # the decision log owns PRAGMA user_version; these tables keep their own version
@@ -257,16 +215,13 @@ class SQLiteJobStore(JobStore):
         if exists:
             row = self._db.execute("SELECT max(version) FROM match_schema").fetchone()
             if row and row[0] is not None and row[0] > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path}: matching job schema {row[0]} is newer than this bekal "
+                raise SchemaTooNew(f"{self.path}: matching job schema {row[0]} is newer than this bekal "
                                    f"({SCHEMA_VERSION})")
             if row and row[0] == SCHEMA_VERSION:
                 return
         self._db.executescript(
             f"BEGIN IMMEDIATE; {_SCHEMA} DELETE FROM match_schema; "
             f"INSERT INTO match_schema VALUES ({SCHEMA_VERSION}); COMMIT;")
-
-    def _tx(self):
-        return _Transaction(self._db, self._lock)
 
     # ------------------------------------------------------------------------------------------ writes
 
@@ -278,7 +233,7 @@ class SQLiteJobStore(JobStore):
             if row is not None:
                 existing = _record(row)
                 if existing.fingerprint != job.fingerprint:
-                    raise Conflict(existing)
+                    raise JobConflict(existing.job_id)
                 return existing, False
             cur.execute(
                 "INSERT INTO match_job (job_id, request_id, fingerprint, status, phase, clients, courses, settings,"
@@ -386,89 +341,23 @@ class SQLiteJobStore(JobStore):
     # ------------------------------------------------------------------------------------------ reads
 
     def get(self, job_id: str) -> JobRecord | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM match_job WHERE job_id = ?", (job_id,)).fetchone()
+        row = self._one(f"SELECT {_COLUMNS} FROM match_job WHERE job_id = ?", (job_id,))
         return None if row is None else _record(row)
 
     def input_parts(self, job_id: str) -> list[bytes]:
-        with self._lock:
-            rows = self._db.execute("SELECT payload FROM match_job_input WHERE job_id = ? ORDER BY part",
-                                    (job_id,)).fetchall()
+        rows = self._all("SELECT payload FROM match_job_input WHERE job_id = ? ORDER BY part", (job_id,))
         return [bytes(r[0]) for r in rows]
 
     def results(self, job_id: str, offset: int = 0) -> Iterator[ResultChunk]:
         # one chunk per query, so a slow reader never holds the lock (or a read snapshot) for long
         after = -1
-        with self._lock:
-            row = self._db.execute(
-                "SELECT max(first) FROM match_job_result WHERE job_id = ? AND first <= ?", (job_id, offset)
-            ).fetchone()
+        row = self._one("SELECT max(first) FROM match_job_result WHERE job_id = ? AND first <= ?", (job_id, offset))
         if row and row[0] is not None:
             after = row[0] - 1
         while True:
-            with self._lock:
-                row = self._db.execute(
-                    "SELECT first, count, payload FROM match_job_result WHERE job_id = ? AND first > ?"
-                    " ORDER BY first LIMIT 1", (job_id, after)).fetchone()
+            row = self._one("SELECT first, count, payload FROM match_job_result WHERE job_id = ? AND first > ?"
+                            " ORDER BY first LIMIT 1", (job_id, after))
             if row is None:
                 return
             after = row[0]
             yield ResultChunk(row[0], row[1], bytes(row[2]))
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` .. ``COMMIT`` (or ``ROLLBACK`` on an exception or ``cur.rollback = True``)."""
-
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock):
-        self.db, self.lock = db, lock
-
-    def __enter__(self) -> "_Cursor":
-        self.lock.acquire()
-        try:
-            self.cur = _Cursor(self.db.cursor())
-            self.cur.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.lock.release()
-            raise
-        return self.cur
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None and not self.cur.rollback:
-                self.cur.execute("COMMIT")
-            else:
-                self.cur.execute("ROLLBACK")
-        finally:
-            self.lock.release()
-
-
-class _Cursor:
-    __slots__ = ("_cur", "rollback")
-
-    def __init__(self, cur: sqlite3.Cursor):
-        self._cur = cur
-        self.rollback = False
-
-    def execute(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
-        return self._cur.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Iterable[Sequence]) -> sqlite3.Cursor:
-        return self._cur.executemany(sql, rows)
-
-    @property
-    def rowcount(self) -> int:
-        return self._cur.rowcount
-
-
-def open_job_store(location: str | Path) -> JobStore:
-    """The job store for ``--db``: a file path, ``:memory:`` or ``sqlite:///path`` (as ``open_store``)."""
-    text = str(location)
-    if text.startswith(("postgres://", "postgresql://")):
-        raise ValueError("PostgreSQL storage is not implemented yet; use an SQLite file path")
-    if text.startswith("sqlite:///"):
-        text = text[len("sqlite:///"):] or ":memory:"
-    return SQLiteJobStore(text)

@@ -1,41 +1,35 @@
-"""The embedded SQLite store: one file, no setup, safe across worker processes.
+"""The one SQLite helper both stores use: where a database is, opening it, and transactions.
 
 WAL journal with ``synchronous=NORMAL``: a committed transaction is in the WAL
-file before :meth:`SQLiteStore.record` returns, so it survives ``kill -9`` of
-the server (only a power cut can lose the last commits). Several worker
-processes share the file; SQLite serialises their writes (``busy_timeout``).
-Checkpoints (copying the WAL into the database) run on a background thread, not
-inside a caller's commit, so they do not add to request latency.
+file before a commit returns, so it survives ``kill -9`` of the server (only a
+power cut can lose the last commits). Several worker processes share one file;
+SQLite serialises their writes (``busy_timeout``). Each store keeps its own
+connection and its own lock: a connection is shared by a process's threads, one
+statement (or one transaction) at a time.
 """
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bekal.store import LoggedRequest, Recorded, Store, StoreUnavailable
+MEMORY = ":memory:"
 
-log = logging.getLogger("bekal.store")
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS request (
-    request_id      TEXT PRIMARY KEY,
-    fingerprint     TEXT NOT NULL,
-    client_id       TEXT NOT NULL,
-    audience        TEXT NOT NULL,
-    ruleset_version TEXT NOT NULL,
-    as_of           TEXT NOT NULL,
-    summary         TEXT NOT NULL,
-    created_at      TEXT NOT NULL
-) WITHOUT ROWID;
-"""
+def sqlite_path(location: str | Path) -> str:
+    """The SQLite file named by ``--db``: a path, ``:memory:``, or ``sqlite:///path``."""
+    text = str(location)
+    if text.startswith(("postgres://", "postgresql://")):
+        raise ValueError("PostgreSQL storage is not implemented yet; use an SQLite file path")
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///"):] or MEMORY
+    return text
 
 
 def retry_locked(fn: Callable[[], object], timeout_s: float) -> None:
@@ -54,115 +48,102 @@ def retry_locked(fn: Callable[[], object], timeout_s: float) -> None:
             delay = min(delay * 2, 0.2)
 
 
-class SQLiteStore(Store):
-    """:class:`bekal.store.Store` on one SQLite file (or ``:memory:``)."""
+def connect(path: str, busy_timeout_s: float, *, checkpoint_in_background: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), usable from any thread.
 
-    def __init__(self, path: str | Path = "bekal.db", *, busy_timeout_s: float = 10.0,
-                 checkpoint_every_s: float = 1.0):
+    A file gets the WAL journal (``checkpoint_in_background``: the caller checkpoints, not the
+    commits); parent folders are created. ``:memory:`` is a private database.
+    """
+    memory = path == MEMORY
+    if not memory:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+    if not memory:
+        retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
+        if checkpoint_in_background:
+            db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+def utc_now() -> str:
+    """Now as an ISO timestamp in UTC, to the millisecond."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Transaction:
+    """The cursor of one ``BEGIN IMMEDIATE`` .. ``COMMIT`` (see :func:`transaction`).
+
+    Set ``rollback = True`` to end the transaction with ``ROLLBACK`` instead of ``COMMIT``.
+    """
+
+    __slots__ = ("_cur", "rollback")
+
+    def __init__(self, cur: sqlite3.Cursor):
+        self._cur = cur
+        self.rollback = False
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._cur.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        return self._cur.executemany(sql, rows)
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection, lock: threading.Lock) -> Iterator[Transaction]:
+    """Hold ``lock`` for one write transaction: ``COMMIT`` at the end, ``ROLLBACK`` on an exception.
+
+    ``BEGIN IMMEDIATE`` takes the write lock up front, so two processes never deadlock upgrading a
+    read; SQLite errors (busy too long, disk full) propagate as ``sqlite3.OperationalError``.
+    """
+    with lock:
+        cur = Transaction(db.cursor())
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+            cur.execute("ROLLBACK" if cur.rollback else "COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+
+class Database:
+    """One store's connection to an SQLite file: opened, migrated, locked per statement or transaction.
+
+    A store subclasses it and implements :meth:`_migrate` (run once at open, under the lock,
+    retried while another process holds the file).
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0, checkpoint_in_background: bool = False):
         self.path = str(path)
-        memory = self.path == ":memory:"
-        if not memory:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self.memory = self.path == MEMORY
         self._timeout = busy_timeout_s
-        self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
-                                   check_same_thread=False)
-        if not memory:
-            retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
-            self._db.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.Lock()
+        self._db = connect(self.path, busy_timeout_s, checkpoint_in_background=checkpoint_in_background)
         with self._lock:
             retry_locked(self._migrate, busy_timeout_s)
-        self._dirty = threading.Event()
-        self._closed = threading.Event()
-        self._checkpointer = None
-        if not memory and checkpoint_every_s > 0:
-            self._checkpointer = threading.Thread(
-                target=self._checkpoint_loop, args=(checkpoint_every_s,), name="bekal-store-checkpoint",
-                daemon=True)
-            self._checkpointer.start()
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.path}: database schema {version} is newer than this bekal ({SCHEMA_VERSION})"
-            )
-        if version < SCHEMA_VERSION:
-            # one transaction: a second worker process migrating at the same time waits, then no-ops
-            self._db.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-            )
+        raise NotImplementedError
 
-    def _checkpoint_loop(self, every: float) -> None:
-        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
-        try:
-            while not self._closed.wait(every):
-                if self._dirty.is_set():
-                    self._dirty.clear()
-                    try:
-                        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    except sqlite3.Error as exc:  # busy or locked: the next round tries again
-                        log.debug("checkpoint skipped: %s", exc)
-        finally:
-            db.close()
+    def _tx(self) -> AbstractContextManager[Transaction]:
+        return transaction(self._db, self._lock)
 
-    def record(self, requests: Sequence[LoggedRequest]) -> list[Recorded]:
-        if not requests:
-            return []
-        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        results: list[Recorded] = []
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first row of a read (or None)."""
         with self._lock:
-            cur = self._db.cursor()
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:  # locked by another process for too long
-                raise StoreUnavailable(f"decision log busy: {exc}") from None
-            try:
-                for req in requests:
-                    cur.execute(
-                        "INSERT OR IGNORE INTO request VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (req.request_id, req.fingerprint, req.client_id, req.audience, req.ruleset_version,
-                         req.as_of, req.summary, now),
-                    )
-                    if cur.rowcount == 1:
-                        results.append(Recorded.NEW)
-                    else:
-                        (fp,) = cur.execute(
-                            "SELECT fingerprint FROM request WHERE request_id = ?", (req.request_id,)
-                        ).fetchone()
-                        results.append(Recorded.DUPLICATE if fp == req.fingerprint else Recorded.CONFLICT)
-                cur.execute("COMMIT")
-            except BaseException as exc:
-                if self._db.in_transaction:
-                    cur.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError):  # disk full, I/O error, ...
-                    raise StoreUnavailable(f"decision log cannot be written: {exc}") from None
-                raise
-        self._dirty.set()
-        return results
+            return self._db.execute(sql, params).fetchone()
 
-    def get(self, request_id: str) -> LoggedRequest | None:
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
-            row = self._db.execute(
-                "SELECT request_id, fingerprint, client_id, audience, ruleset_version, as_of, summary, created_at"
-                " FROM request WHERE request_id = ?",
-                (request_id,),
-            ).fetchone()
-        return None if row is None else LoggedRequest(*row)
-
-    def count(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT count(*) FROM request").fetchone()[0]
+            return self._db.execute(sql, params).fetchall()
 
     def close(self) -> None:
-        self._closed.set()
-        if self._checkpointer is not None:
-            self._checkpointer.join(5)
         with self._lock:
-            try:
-                if self.path != ":memory:":
-                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
-                pass
             self._db.close()

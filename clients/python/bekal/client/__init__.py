@@ -1,4 +1,4 @@
-"""Python client for the bekal gRPC API (``bekal.v1``).
+"""Python client for the bekal gRPC API (``bekal.v1``): eligibility, rules and matching jobs.
 
 >>> from bekal.client import connect
 >>> with connect("127.0.0.1:50051") as bekal:
@@ -7,18 +7,47 @@
 ...                          "LAS-SMAW-01", as_of="2019-06-01", audience="bnn")
 ...     print(result.decision.outcome)
 
-Results are plain Python (:class:`bekal.decision.Decision` and the dataclasses
-in :mod:`bekal.client.results`); failures raise :class:`BekalError` with the
-status code name and the fields at fault.
+Results are the client's own plain Python types (:mod:`bekal.client.results`,
+:mod:`bekal.client.placements`); failures raise :class:`BekalError` with the
+status code name and the fields at fault. The client needs grpcio and protobuf,
+not the server.
 """
 
-from bekal.client.connection import DEFAULT_TARGET, Check, Client, connect
-from bekal.client.errors import BekalError, FieldViolation
-from bekal.client.results import CheckResult, Diagnostic, Reload, Rulesets, RulesetInfo, RulesetSource, Validation
-from bekal.decision import Decision, FactValue, Outcome, Reason
+from bekal.client.connection import DEFAULT_TARGET, Client, connect
+from bekal.client.eligibility import Check
+from bekal.client.errors import BekalError, FieldViolation, InvalidInput, JobFailed
+from bekal.client.placements import (
+    Because,
+    ClientPlacement,
+    CourseFill,
+    JobStatus,
+    MatchJob,
+    MatchResult,
+    MatchSummary,
+    NotPlaced,
+    ReserveOrder,
+    Standing,
+)
+from bekal.client.results import (
+    CheckResult,
+    Decision,
+    Diagnostic,
+    FactValue,
+    Outcome,
+    Reason,
+    Reload,
+    RulesetInfo,
+    Rulesets,
+    RulesetSource,
+    RuleStatus,
+    RuleTrace,
+    Validation,
+)
+from bekal.client.retry import RetryPolicy
 
 __all__ = [
-    "DEFAULT_TARGET", "BekalError", "Check", "CheckResult", "Client", "Decision", "Diagnostic", "FactValue",
-    "FieldViolation", "Outcome", "Reason", "Reload", "RulesetInfo", "RulesetSource", "Rulesets", "Validation",
-    "connect",
+    "DEFAULT_TARGET", "BekalError", "Because", "Check", "CheckResult", "Client", "ClientPlacement", "CourseFill",
+    "Decision", "Diagnostic", "FactValue", "FieldViolation", "InvalidInput", "JobFailed", "JobStatus", "MatchJob",
+    "MatchResult", "MatchSummary", "NotPlaced", "Outcome", "Reason", "Reload", "ReserveOrder", "RetryPolicy",
+    "RuleStatus", "RuleTrace", "RulesetInfo", "RulesetSource", "Rulesets", "Standing", "Validation", "connect",
 ]

@@ -1,18 +1,48 @@
-"""Plain Python values <-> ``bekal.v1`` messages, for the client."""
+"""Plain Python values <-> ``bekal.v1`` messages, for the client: requests out, results in."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
-from bekal.client.results import CheckResult, Diagnostic, RulesetInfo
-from bekal.decision import Decision, FactValue, Outcome, Reason, RuleStatus, RuleTrace
-from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2
+from bekal.client.enums import number_of
+from bekal.client.errors import InvalidInput
+from bekal.client.placements import (
+    Because,
+    ClientPlacement,
+    CourseFill,
+    JobStatus,
+    MatchJob,
+    MatchSummary,
+    NotPlaced,
+    ReserveOrder,
+    Standing,
+)
+from bekal.client.results import (
+    CheckResult,
+    Decision,
+    Diagnostic,
+    FactScalar,
+    FactValue,
+    Outcome,
+    Reason,
+    RulesetInfo,
+    RuleStatus,
+    RuleTrace,
+)
+from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2, matching_pb2, rules_pb2
 
-AUDIENCES = {
+M = TypeVar("M", bound=Message)
+if TYPE_CHECKING:
+    from google._upb import _message as upb
+
+    AnyFieldDescriptor: TypeAlias = FieldDescriptor | upb.FieldDescriptor
+
+AUDIENCES: dict[str | None, eligibility_pb2.Audience] = {
     None: eligibility_pb2.AUDIENCE_UNSPECIFIED,
     "": eligibility_pb2.AUDIENCE_UNSPECIFIED,
     "bnn": eligibility_pb2.AUDIENCE_BNN,
@@ -29,49 +59,61 @@ _STATUS = {
     decision_pb2.RULE_STATUS_MISSING_FACTS: RuleStatus.MISSING,
     decision_pb2.RULE_STATUS_NOT_IN_FORCE: RuleStatus.NOT_IN_FORCE,
 }
+_BECAUSE = {
+    matching_pb2.NOT_PLACED_REASON_INELIGIBLE: Because.INELIGIBLE,
+    matching_pb2.NOT_PLACED_REASON_PENDING: Because.PENDING,
+    matching_pb2.NOT_PLACED_REASON_NOT_RANKED: Because.NOT_RANKED,
+    matching_pb2.NOT_PLACED_REASON_FULL: Because.FULL,
+}
+_RESERVE_ORDER = {
+    matching_pb2.RESERVE_ORDER_OPEN_FIRST: ReserveOrder.OPEN_FIRST,
+    matching_pb2.RESERVE_ORDER_RESERVED_FIRST: ReserveOrder.RESERVED_FIRST,
+}
+RESERVE_ORDER_PB = {v: k for k, v in _RESERVE_ORDER.items()}
+_JOB_STATUS = {
+    matching_pb2.MATCH_JOB_STATUS_QUEUED: JobStatus.QUEUED,
+    matching_pb2.MATCH_JOB_STATUS_RUNNING: JobStatus.RUNNING,
+    matching_pb2.MATCH_JOB_STATUS_SUCCEEDED: JobStatus.SUCCEEDED,
+    matching_pb2.MATCH_JOB_STATUS_FAILED: JobStatus.FAILED,
+}
 
 
-def _enum_number(field: FieldDescriptor, value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    enum = field.enum_type
-    zero = enum.values_by_number[0].name
-    prefix = zero[: -len("UNSPECIFIED")]
-    text = str(value).strip()
-    for candidate in (text, text.upper(), prefix + text.upper()):
-        if candidate in enum.values_by_name:
-            return enum.values_by_name[candidate].number
-    allowed = ", ".join(v.name[len(prefix):].lower() for v in enum.values if v.number)
-    raise ValueError(f"unknown value {value!r}; one of {allowed}")
+# ------------------------------------------------------------------------------------------- requests
 
 
-def _set(msg: Any, field: FieldDescriptor, value: Any) -> None:
-    key = field.name
-    if field.is_repeated:
-        getattr(msg, key).extend(str(v) for v in value)
-    elif field.type == FieldDescriptor.TYPE_ENUM:
-        setattr(msg, key, _enum_number(field, value))
-    elif field.type == FieldDescriptor.TYPE_STRING:
-        setattr(msg, key, value.isoformat() if isinstance(value, date) else str(value))
-    elif field.type == FieldDescriptor.TYPE_BOOL:
+def audience_pb(value: str | None) -> eligibility_pb2.Audience:
+    try:
+        return AUDIENCES[value.lower() if value else value]
+    except KeyError:
+        raise ValueError(f"audience must be 'bnn' or 'blk', got {value!r}") from None
+
+
+def _value(field: AnyFieldDescriptor, value: Any) -> Any:
+    """A plain value as the field holds it; ValueError saying what was expected."""
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        assert field.enum_type is not None
+        return number_of(field.enum_type, value)
+    if field.type == FieldDescriptor.TYPE_STRING:
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if field.type == FieldDescriptor.TYPE_BOOL:
         if not isinstance(value, bool):
             raise ValueError(f"expected true or false, got {value!r}")
-        setattr(msg, key, value)
-    elif field.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        return value
+    if field.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expected a number, got {value!r}")
-        setattr(msg, key, float(value))
-    else:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected a whole number, got {value!r}")
-        setattr(msg, key, value)
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
 
 
-def message_from(cls: type, data: Mapping[str, Any] | Any):
+def message_from(cls: type[M], data: Mapping[str, Any] | M) -> M:
     """A ``Client``/``Course`` message from a mapping of field names (as in the JSON/YAML files).
 
     Dates may be ``datetime.date`` or ``YYYY-MM-DD``; enum values are written as
     in rule files (``"post_rehabilitation"``) or in full; None means not known.
+    Raises :class:`InvalidInput` naming every field it cannot encode.
     """
     if isinstance(data, cls):
         return data
@@ -79,17 +121,38 @@ def message_from(cls: type, data: Mapping[str, Any] | Any):
         raise TypeError(f"expected a mapping of {cls.DESCRIPTOR.name} fields, got {type(data).__name__}")
     msg = cls()
     fields = cls.DESCRIPTOR.fields_by_name
+    problems: list[tuple[str, str]] = []
     for key, value in data.items():
         field = fields.get(key)
         if field is None:
-            raise ValueError(f"unknown {cls.DESCRIPTOR.name} field {key!r}; known: {', '.join(fields)}")
+            problems.append((key, f"unknown {cls.DESCRIPTOR.name} field {key!r}; known: {', '.join(fields)}"))
+            continue
         if value is None or value == "":
             continue
         try:
-            _set(msg, field, value)
+            if field.is_repeated:
+                getattr(msg, key).extend(str(v) for v in value)
+            else:
+                setattr(msg, key, _value(field, value))
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{key}: {exc}") from None
+            problems.append((key, str(exc)))
+    if problems:
+        raise InvalidInput(problems)
     return msg
+
+
+def messages_from(cls: type[M], records: Iterable[Mapping[str, Any] | M], where: str) -> list[M]:
+    """Messages from many records; :class:`InvalidInput` names ``where[i].field`` for every bad one."""
+    out: list[M] = []
+    problems: list[tuple[str, str]] = []
+    for i, record in enumerate(records):
+        try:
+            out.append(message_from(cls, record))
+        except InvalidInput as exc:
+            problems += exc.under(f"{where}[{i}].").violations
+    if problems:
+        raise InvalidInput(problems)
+    return out
 
 
 def client_message(data: Mapping[str, Any] | facts_pb2.Client) -> facts_pb2.Client:
@@ -102,9 +165,31 @@ def as_of_text(value: date | str | None) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def rankings_pb(rankings: Mapping[str, Sequence[str]] | Iterable[tuple[str, Sequence[str]]] | None
+                ) -> list[matching_pb2.CourseRanking]:
+    """Panel rankings (course code -> client ids, best first; or such entries) as messages."""
+    entries = rankings.items() if isinstance(rankings, Mapping) else (rankings or ())
+    return [matching_pb2.CourseRanking(course_code=code, client_ids=list(ids)) for code, ids in entries]
+
+
+def settings_pb(as_of: date | str | None, seed: int, reserve_order: ReserveOrder | str,
+                audience: str | None) -> matching_pb2.MatchSettings:
+    return matching_pb2.MatchSettings(as_of_date=as_of_text(as_of), seed=seed,
+                                      reserve_order=RESERVE_ORDER_PB[ReserveOrder(reserve_order)],
+                                      audience=audience_pb(audience))
+
+
+# ------------------------------------------------------------------------------------------- results
+
+
 def _fact(pb: decision_pb2.FactValue) -> FactValue:
     kind = pb.WhichOneof("value")
-    return FactValue(pb.name, None if kind is None else getattr(pb, kind))
+    value: FactScalar = None if kind is None else getattr(pb, kind)
+    return FactValue(pb.name, value)
+
+
+def _date_or_none(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def reason_from(pb: decision_pb2.Reason) -> Reason:
@@ -125,8 +210,7 @@ def decision_from(pb: decision_pb2.Decision) -> Decision:
         ruleset_version=pb.ruleset_version,
         as_of=date.fromisoformat(pb.as_of_date),
         trace=tuple(
-            RuleTrace(t.rule_id, t.ruleset, _STATUS[t.status], t.effect,
-                      tuple(_fact(f) for f in t.facts), t.location)
+            RuleTrace(t.rule_id, t.ruleset, _STATUS[t.status], t.effect, tuple(_fact(f) for f in t.facts), t.location)
             for t in pb.trace
         ),
     )
@@ -136,19 +220,73 @@ def result_from(pb: eligibility_pb2.CheckEligibilityResponse) -> CheckResult:
     return CheckResult(
         request_id=pb.request_id,
         ruleset_version=pb.ruleset_version,
-        as_of=date.fromisoformat(pb.as_of_date) if pb.as_of_date else None,
+        as_of=_date_or_none(pb.as_of_date),
         decisions=tuple(decision_from(d) for d in pb.decisions),
     )
 
 
-def _date_or_none(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def ruleset_from(pb) -> RulesetInfo:
+def ruleset_from(pb: rules_pb2.RulesetInfo) -> RulesetInfo:
     return RulesetInfo(pb.name, pb.title, pb.file, _date_or_none(pb.effective_from),
                        _date_or_none(pb.effective_until), tuple(pb.rule_ids))
 
 
-def diagnostic_from(pb) -> Diagnostic:
+def diagnostic_from(pb: rules_pb2.Diagnostic) -> Diagnostic:
     return Diagnostic(pb.file, pb.line, pb.column, pb.message, pb.hint or None)
+
+
+def standing_from(pb: matching_pb2.Standing, present: bool = True) -> Standing | None:
+    if not present:
+        return None
+    return Standing(
+        priority=pb.priority if pb.HasField("priority") else None,
+        rank=pb.rank - 1 if pb.HasField("rank") else None,
+        lottery=pb.lottery,
+    )
+
+
+def placement_from(pb: matching_pb2.ClientPlacement) -> ClientPlacement:
+    why = tuple(
+        NotPlaced(course=w.course_code, because=_BECAUSE[w.reason], reasons=tuple(reason_from(r) for r in w.reasons),
+                  missing=tuple(w.missing), cutoff=standing_from(w.cutoff, w.HasField("cutoff")),
+                  standing=standing_from(w.standing, w.HasField("standing")))
+        for w in pb.why_not
+    )
+    placed = pb.course_code or None
+    return ClientPlacement(
+        client_id=pb.client_id, course=placed, choice=pb.choice or None,
+        standing=standing_from(pb.standing, placed is not None and pb.HasField("standing")),
+        priority_group=pb.priority_group, lottery=pb.lottery, why_not=why,
+    )
+
+
+def course_fill_from(pb: matching_pb2.CourseFill) -> CourseFill:
+    return CourseFill(
+        code=pb.course_code, seats=pb.seats, reserved_seats=pb.reserved_seats, filled=pb.filled,
+        applicants=pb.applicants, eligible=pb.eligible, group_admitted=pb.group_admitted,
+        group_on_reserved=pb.group_on_reserved, cutoff=standing_from(pb.cutoff, pb.HasField("cutoff")),
+        open_cutoff=standing_from(pb.open_cutoff, pb.HasField("open_cutoff")), ranked=pb.ranked,
+    )
+
+
+def summary_from(pb: matching_pb2.MatchSummary) -> MatchSummary:
+    return MatchSummary(
+        clients=pb.clients, placed=pb.placed, unmatched=pb.unmatched, courses=pb.courses, seats=pb.seats,
+        seats_filled=pb.seats_filled, courses_full=pb.courses_full, group_clients=pb.group_clients,
+        group_placed=pb.group_placed, reserved_seats=pb.reserved_seats, reserved_to_group=pb.reserved_to_group,
+        first_choice=pb.first_choice, pairs=pb.pairs, eligible_pairs=pb.eligible_pairs,
+        ineligible_pairs=pb.ineligible_pairs, pending_pairs=pb.pending_pairs, not_ranked_pairs=pb.not_ranked_pairs,
+        proposals=pb.proposals, ruleset_version=pb.ruleset_version,
+        as_of=date.fromisoformat(pb.as_of_date) if pb.as_of_date else date.min, seed=pb.seed,
+        reserve_order=_RESERVE_ORDER.get(pb.reserve_order, ReserveOrder.OPEN_FIRST),
+    )
+
+
+def job_from(pb: matching_pb2.MatchJob) -> MatchJob:
+    return MatchJob(
+        job_id=pb.job_id, status=_JOB_STATUS[pb.status], phase=pb.phase, progress_done=pb.progress_done,
+        progress_total=pb.progress_total, clients=pb.clients, courses=pb.courses, error=pb.error,
+        attempts=pb.attempts,
+        summary=summary_from(pb.summary) if pb.status == matching_pb2.MATCH_JOB_STATUS_SUCCEEDED else None,
+        course_fills=tuple(course_fill_from(f) for f in pb.course_fills), created_time=pb.created_time,
+        update_time=pb.update_time,
+    )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from bekal.v1 import eligibility_pb2
 
 
 @dataclass(frozen=True)
@@ -20,7 +28,7 @@ class BekalError(Exception):
     field_violations: tuple[FieldViolation, ...] = ()
     preconditions: tuple[tuple[str, str, str], ...] = ()  # (type, subject, description)
     resource: tuple[str, str] | None = None  # (type, name) of a missing resource
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         Exception.__init__(self, self.code, self.message)
@@ -37,18 +45,15 @@ class BekalError(Exception):
         return {v.field: v.description for v in self.field_violations}
 
     @classmethod
-    def from_rpc(cls, exc) -> "BekalError":
+    def from_rpc(cls, exc: grpc.RpcError) -> BekalError:
         """From a ``grpc.RpcError``, decoding ``google.rpc`` details when the server sent them."""
-        from google.rpc import error_details_pb2
-        from grpc_status import rpc_status
-
         code = exc.code().name if exc.code() is not None else "UNKNOWN"
         message = exc.details() or ""
         violations: list[FieldViolation] = []
         preconditions: list[tuple[str, str, str]] = []
-        resource = None
+        resource: tuple[str, str] | None = None
         try:
-            status = rpc_status.from_call(exc)
+            status = rpc_status.from_call(cast(grpc.Call, exc))  # a failed call's RpcError is its Call
         except Exception:  # a malformed trailer must not hide the error itself
             status = None
         if status is not None:
@@ -69,9 +74,32 @@ class BekalError(Exception):
         return cls(code, message, tuple(violations), tuple(preconditions), resource)
 
     @classmethod
-    def from_check_error(cls, error) -> "BekalError":
+    def from_check_error(cls, error: eligibility_pb2.CheckError) -> BekalError:
         """From a ``bekal.v1.CheckError`` (a failed check inside a stream)."""
         return cls(
             error.status or str(error.code), error.message,
             tuple(FieldViolation(v.field, v.description) for v in error.field_violations),
         )
+
+
+class JobFailed(BekalError):
+    """A match job the server ran has failed; ``job_id`` and the reason (``message``)."""
+
+    def __init__(self, job_id: str, reason: str):
+        super().__init__("FAILED_PRECONDITION", reason)
+        self.job_id = job_id
+
+
+class InvalidInput(ValueError):
+    """Input the client cannot even encode: ``violations`` lists ``(field path, message)``, every one found.
+
+    For a cohort the paths name the record, e.g. ``clients[3].rehab_stage``.
+    """
+
+    def __init__(self, violations: Sequence[tuple[str, str]]):
+        self.violations = list(violations)
+        super().__init__("; ".join(f"{f}: {m}" for f, m in self.violations))
+
+    def under(self, prefix: str) -> InvalidInput:
+        """The same problems with paths under ``prefix`` (e.g. ``clients[3].``)."""
+        return InvalidInput([(prefix + f, m) for f, m in self.violations])

@@ -1,12 +1,90 @@
-"""Plain Python results of the client calls (decisions reuse :mod:`bekal.decision`)."""
+"""Plain Python results of the eligibility and rules calls: the client's own types, not the server's.
+
+They mirror the ``bekal.v1`` messages (``Decision``, ``Reason``, ...) with Python
+values: enums, ``datetime.date`` for dates, None for what is not set.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
 from datetime import date
 
 from bekal.client.errors import BekalError
-from bekal.decision import Decision
+
+FactScalar = bool | int | float | str | None
+
+
+class Outcome(str, enum.Enum):
+    """ELIGIBLE, INELIGIBLE, or PENDING (not decided yet: a fact is missing)."""
+
+    ELIGIBLE = "ELIGIBLE"
+    INELIGIBLE = "INELIGIBLE"
+    PENDING = "PENDING"
+
+
+class RuleStatus(str, enum.Enum):
+    """How one rule came out in the explain trace."""
+
+    FIRED = "fired"
+    NOT_FIRED = "not fired"
+    MISSING = "missing facts"
+    NOT_IN_FORCE = "not in force"
+
+
+@dataclass(frozen=True, slots=True)
+class FactValue:
+    """A fact a rule read (``client.age``) and its value (None: absent; dates as ``YYYY-MM-DD`` text)."""
+
+    name: str
+    value: FactScalar
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a decision came out as it did: one rule, its messages, the facts it read, its source."""
+
+    rule_id: str
+    ruleset: str
+    outcome: Outcome
+    message_id: str  # Indonesian
+    message_en: str  # English
+    facts: tuple[FactValue, ...]
+    source: str  # the citation of the document the rule encodes
+    shareable: bool = True
+    priority: int = 0
+    missing: tuple[str, ...] = ()  # input facts to fill in (PENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTrace:
+    """One rule of the explain trace (audience ``bnn`` only)."""
+
+    rule_id: str
+    ruleset: str
+    status: RuleStatus
+    effect: str
+    facts: tuple[FactValue, ...]
+    location: str  # file:line:col of the rule
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One client x one course: the outcome, the reasons, the priority, and the rules' version and date."""
+
+    client_id: str
+    course_code: str
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    priority: int
+    ruleset_version: str
+    as_of: date
+    trace: tuple[RuleTrace, ...] = field(default=(), compare=False)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Every missing input fact named by a PENDING reason, in rule order, without repeats."""
+        return tuple(dict.fromkeys(name for reason in self.reasons for name in reason.missing))
 
 
 @dataclass(frozen=True)

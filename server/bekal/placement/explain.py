@@ -1,0 +1,149 @@
+"""Why not: for every course a client ranked above their placement, the reason they did not get it.
+
+Ineligible (the rules' reasons), pending (what is missing), not ranked by the
+selection panel, or full (the cutoff that beat them, and where they stood); and
+how every course filled, and the summary figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from bekal.audience import may_see, visible_reasons
+from bekal.decision import Decision, Outcome, Reason
+from bekal.matching import MatchResult, Standing, Summary, WhyNot
+from bekal.matching import Reason as MatchReason
+from bekal.placement.cohort import Cohort, Facts, in_priority_group
+from bekal.placement.results import (
+    Because,
+    ClientPlacement,
+    CourseFill,
+    NotPlaced,
+    PlacementSummary,
+    Progress,
+)
+
+REPORT_EVERY = 10_000  # clients between progress reports
+
+RankPositions = Mapping[str, Mapping[str, int]]  # course code -> client id -> 0-based panel rank
+
+
+@dataclass
+class _Tally:
+    """Counts over every decision, for the course fills and the summary."""
+
+    applicants: dict[str, int] = field(default_factory=dict)
+    eligible: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    not_ranked_pairs: int = 0
+    first_choice: int = 0
+
+    def count(self, cid: str, decided: Sequence[Decision], rank_pos: RankPositions) -> None:
+        outcomes, applicants, eligible = self.outcomes, self.applicants, self.eligible
+        for d in decided:
+            code = d.course_code
+            outcomes[d.outcome] += 1
+            applicants[code] = applicants.get(code, 0) + 1
+            if d.outcome is Outcome.ELIGIBLE:
+                eligible[code] = eligible.get(code, 0) + 1
+                ranks = rank_pos.get(code)
+                if ranks is not None and cid not in ranks:
+                    self.not_ranked_pairs += 1
+
+
+def explain(cohort: Cohort, decisions: list[list[Decision]], match: MatchResult, audience: str, report: Progress
+            ) -> tuple[tuple[ClientPlacement, ...], tuple[CourseFill, ...], PlacementSummary]:
+    """Per client (input order) their placement and why-nots; per course (code order) its fill; the summary."""
+    n = len(cohort.clients)
+    report("explaining", 0, n)
+    rank_pos = {code: {cid: r for r, cid in enumerate(ids)} for code, ids in cohort.rankings.items()}
+    tally = _Tally()
+    count, why_not = tally.count, _why_not_builder(audience, rank_pos)  # bound once: this loop runs per client
+    placements, whys, lottery = match.placements, match.why_not, match.lottery
+    out: list[ClientPlacement] = []
+    for i, (client, decided) in enumerate(zip(cohort.clients, decisions)):
+        cid = client["id"]
+        count(cid, decided, rank_pos)
+        placed = placements[cid]
+        lot = lottery[cid]
+        choice = client["preferences"].index(placed) + 1 if placed is not None else None
+        if choice == 1:
+            tally.first_choice += 1
+        standing = _standing(decided[choice - 1], cid, lot, rank_pos) if choice else None
+        why = tuple([why_not(client, decided[j], lib, lot) for j, lib in enumerate(whys[cid])])
+        out.append(ClientPlacement(cid, placed, choice, standing, in_priority_group(client), lot, why))
+        if (i + 1) % REPORT_EVERY == 0:
+            report("explaining", i + 1, n)
+    report("explaining", n, n)
+    return tuple(out), _fills(match, tally, cohort), _summary(match, tally, cohort, decisions)
+
+
+def _why_not_builder(audience: str, rank_pos: RankPositions) -> Callable[[Facts, Decision, WhyNot, int], NotPlaced]:
+    """``why_not(client, decision, matching's why-not, lottery)`` -> :class:`NotPlaced`.
+
+    The item for a refused decision is shared by every client with the same reasons (a cohort
+    repeats them a lot). A closure, not a class: it runs once per course a client did not get.
+    """
+    refused: dict[tuple[Any, ...], NotPlaced] = {}
+
+    def why_not(client: Facts, d: Decision, lib: WhyNot, lottery: int) -> NotPlaced:
+        if lib.reason is MatchReason.FULL:
+            return NotPlaced(d.course_code, Because.FULL, cutoff=lib.cutoff,
+                             standing=_standing(d, client["id"], lottery, rank_pos))
+        if d.outcome is Outcome.ELIGIBLE:
+            return NotPlaced(d.course_code, Because.NOT_RANKED)
+        # a training centre sees no reasons at all for a client who has not consented to sharing
+        hidden = not may_see(client, audience)
+        key = (d.course_code, d.outcome, hidden, *map(id, d.reasons))
+        hit = refused.get(key)
+        if hit is None:
+            shown = () if hidden else _visible(d.reasons, d.outcome, audience)
+            because = Because.INELIGIBLE if d.outcome is Outcome.INELIGIBLE else Because.PENDING
+            hit = NotPlaced(d.course_code, because, shown, _missing(shown) if because is Because.PENDING else ())
+            refused[key] = hit
+        return hit
+
+    return why_not
+
+
+def _visible(reasons: Iterable[Reason], outcome: Outcome, audience: str) -> tuple[Reason, ...]:
+    return visible_reasons((r for r in reasons if r.outcome is outcome), audience)
+
+
+def _missing(reasons: Iterable[Reason]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for r in reasons for name in r.missing))
+
+
+def _standing(d: Decision, cid: str, lottery: int, rank_pos: RankPositions) -> Standing:
+    ranks = rank_pos.get(d.course_code)
+    if ranks is not None:
+        return Standing(priority=None, rank=ranks.get(cid), lottery=lottery)
+    return Standing(priority=int(d.priority), rank=None, lottery=lottery)
+
+
+def _fills(match: MatchResult, tally: _Tally, cohort: Cohort) -> tuple[CourseFill, ...]:
+    fills = []
+    for code in sorted(match.courses):
+        r = match.courses[code]
+        fills.append(CourseFill(
+            code=code, seats=r.seats, reserved_seats=r.reserved_seats, filled=r.filled,
+            applicants=tally.applicants.get(code, 0), eligible=tally.eligible.get(code, 0),
+            group_admitted=r.group_admitted, group_on_reserved=r.group_on_reserved,
+            cutoff=r.cutoff, open_cutoff=r.open_cutoff, ranked=code in cohort.rankings,
+        ))
+    return tuple(fills)
+
+
+def _summary(match: MatchResult, tally: _Tally, cohort: Cohort, decisions: list[list[Decision]]) -> PlacementSummary:
+    s = match.summary
+    counts = tally.outcomes
+    version = next((ds[0].ruleset_version for ds in decisions if ds), "")
+    return PlacementSummary(
+        **{f.name: getattr(s, f.name) for f in fields(Summary)},
+        first_choice=tally.first_choice, pairs=sum(counts.values()), eligible_pairs=counts[Outcome.ELIGIBLE],
+        ineligible_pairs=counts[Outcome.INELIGIBLE], pending_pairs=counts[Outcome.PENDING],
+        not_ranked_pairs=tally.not_ranked_pairs, ruleset_version=version,
+        as_of=cohort.as_of, seed=cohort.seed, reserve_order=cohort.reserve_order,
+    )

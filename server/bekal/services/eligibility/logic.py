@@ -1,0 +1,209 @@
+"""Eligibility checks on domain types: decided with the served rules, recorded in the decision log.
+
+No gRPC and no protobuf here (:mod:`.codec` translates, :mod:`.servicer` serves),
+so every behaviour is tested without a server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from bekal.audience import BLK, BNN, for_audience, may_see
+from bekal.decision import Decision, Refusal
+from bekal.engine import NoRulesLoaded, NotInForce
+from bekal.rulebook import offered_courses
+from bekal.services.errors import ServiceError, internal, not_found, not_in_force_error, refusal_error
+from bekal.services.snapshots import ServedRules, Snapshot, no_rules_error
+from bekal.store import DecisionLog, LoggedRequest, Recorded, StoreUnavailable
+
+log = logging.getLogger("bekal.service")
+
+Facts = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validated eligibility check (the domain form of CheckEligibilityRequest)."""
+
+    request_id: str
+    client: Facts  # facts, as bekal.facts.facts_from_message returns them
+    course_code: str | None  # None: every course offered on as_of
+    as_of: date
+    audience: str = BLK
+    explain: bool = False
+    fingerprint: str = ""  # digest of the request, for idempotent retries
+
+    @property
+    def client_id(self) -> str:
+        return str(self.client.get("id", ""))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    request_id: str
+    ruleset_version: str
+    as_of: date
+    decisions: tuple[Decision, ...]
+    replayed: bool = False  # a retry of a request already recorded
+
+
+def summary_line(d: Decision) -> str:
+    """One decision for the decision log: ``COURSE OUTCOME PRIORITY ruleset/rule,...`` (no facts)."""
+    rules = ",".join([f"{r.ruleset}/{r.rule_id}" for r in d.reasons])
+    return f"{d.course_code} {d.outcome.value} {d.priority} {rules}"
+
+
+def _logged(check: Check, snap: Snapshot, decisions: Sequence[Decision]) -> LoggedRequest:
+    return LoggedRequest(
+        request_id=check.request_id,
+        fingerprint=check.fingerprint,
+        client_id=check.client_id,
+        audience=check.audience,
+        ruleset_version=snap.version,
+        as_of=check.as_of.isoformat(),
+        summary="\n".join([summary_line(d) for d in decisions]),
+    )
+
+
+def engine_error(exc: Exception, as_of: date) -> ServiceError:
+    """An exception from the engine as the error a caller should see."""
+    if isinstance(exc, NotInForce):
+        return not_in_force_error(exc, "as_of_date")
+    if isinstance(exc, NoRulesLoaded):
+        return no_rules_error()
+    return internal("engine", exc)
+
+
+Planned = tuple[int, Check, list[str]]  # (position in the batch, check, course codes to decide)
+
+
+class Eligibility:
+    """Decides checks with the current rules and records them in the decision log."""
+
+    def __init__(self, rules: ServedRules, store: DecisionLog | None):
+        self.rules = rules
+        self.store = store
+
+    def check(self, check: Check) -> CheckResult:
+        """One check; raises ServiceError."""
+        (result,) = self.check_many([check])
+        if isinstance(result, ServiceError):
+            raise result
+        return result
+
+    def check_many(self, checks: Sequence[Check | ServiceError]) -> list[CheckResult | ServiceError]:
+        """A batch of checks decided by one snapshot and recorded in one transaction.
+
+        Items that are already errors (failed validation) pass through in place,
+        so results line up with the input.
+        """
+        results: list[CheckResult | ServiceError] = [
+            c if isinstance(c, ServiceError) else _PLACEHOLDER for c in checks
+        ]
+        logged: list[tuple[int, LoggedRequest]] = []
+        with self.rules.lease() as snap:
+            planned: list[Planned] = []
+            for i, check in enumerate(checks):
+                if isinstance(check, ServiceError):
+                    continue
+                try:
+                    planned.append((i, check, self._plan(check, snap.rulebook.courses)))
+                except ServiceError as err:
+                    results[i] = err
+            for (i, check, _codes), decisions in zip(planned, self._decide(snap, planned)):
+                if isinstance(decisions, ServiceError):
+                    results[i] = decisions
+                    continue
+                logged.append((i, _logged(check, snap, decisions)))
+                results[i] = CheckResult(
+                    check.request_id, snap.version, check.as_of,
+                    tuple(for_audience(d, check.audience) for d in decisions),
+                )
+        if logged and self.store is not None:
+            self._record(logged, results)
+        return results
+
+    def _record(self, logged: Sequence[tuple[int, LoggedRequest]], results: list[CheckResult | ServiceError]) -> None:
+        assert self.store is not None
+        try:
+            statuses = self.store.record([entry for _, entry in logged])
+        except StoreUnavailable as exc:  # nothing acknowledged, nothing recorded: retry is safe
+            log.error("decision log: %s", exc)
+            raise ServiceError("UNAVAILABLE", "the decision log cannot be written now; retry") from None
+        for (i, _entry), status in zip(logged, statuses):
+            result = results[i]
+            if status is Recorded.CONFLICT:
+                results[i] = ServiceError(
+                    "INVALID_ARGUMENT",
+                    "request_id was already used for a different request; use a new id",
+                    [("request_id", "already used for a different request")],
+                )
+            elif status is Recorded.DUPLICATE and isinstance(result, CheckResult):
+                results[i] = replace(result, replayed=True)
+
+    @staticmethod
+    def _plan(check: Check, courses: Mapping[str, Facts]) -> list[str]:
+        if not may_see(check.client, check.audience):
+            raise ServiceError(
+                "PERMISSION_DENIED",
+                "the client has not consented to sharing with a training centre",
+                [("client.consent_to_share", "must be true for a training centre (audience AUDIENCE_BLK)")],
+            )
+        if check.course_code:
+            if check.course_code not in courses:
+                raise not_found(f"no course {check.course_code!r} in the loaded catalogue", "course_code", "course",
+                                "bekal.v1.Course", check.course_code)
+            return [check.course_code]
+        return offered_courses(courses, check.as_of)
+
+    @staticmethod
+    def _decide(snap: Snapshot, planned: Sequence[Planned]) -> list[list[Decision] | ServiceError]:
+        courses = snap.rulebook.courses
+        engine = snap.engine
+        out: list[list[Decision] | ServiceError] = [[] for _ in planned]
+        # one engine call per as-of date for the plain checks; explain checks (rare, heavier)
+        # get a call each
+        by_date: dict[date, list[tuple[int, Facts, Facts]]] = {}
+        for slot, (_i, check, codes) in enumerate(planned):
+            if check.explain and check.audience == BNN:
+                try:
+                    out[slot] = _decided(engine.decide_many(
+                        [(check.client, courses[code]) for code in codes], check.as_of, explain=True
+                    ))
+                except Exception as exc:
+                    out[slot] = engine_error(exc, check.as_of)
+                continue
+            for code in codes:
+                by_date.setdefault(check.as_of, []).append((slot, check.client, courses[code]))
+        for as_of, items in by_date.items():
+            try:
+                decisions = engine.decide_many([(c, k) for _s, c, k in items], as_of)
+            except Exception as exc:
+                err = engine_error(exc, as_of)
+                for slot, _c, _k in items:
+                    out[slot] = err
+                continue
+            for (slot, _c, _k), decision in zip(items, decisions):
+                bucket = out[slot]
+                if isinstance(decision, Refusal):  # this check fails; the others of the batch stand
+                    out[slot] = refusal_error(decision)
+                elif isinstance(bucket, list):
+                    bucket.append(decision)
+        return out
+
+
+def _decided(results: Sequence[Decision | Refusal]) -> list[Decision] | ServiceError:
+    """All of one check's decisions, or the error of the first pair the engine refused."""
+    decisions: list[Decision] = []
+    for result in results:
+        if isinstance(result, Refusal):
+            return refusal_error(result)
+        decisions.append(result)
+    return decisions
+
+
+_PLACEHOLDER = ServiceError("INTERNAL", "check not decided")  # replaced for every check in check_many

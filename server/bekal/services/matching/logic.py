@@ -1,0 +1,371 @@
+"""The matching service on domain types: inline matches, and jobs that survive restarts.
+
+A job is stored (input and resolved settings, one transaction) before its id is
+returned, so an acknowledged job is never lost. Each worker process runs the
+jobs it owns on one background thread, one at a time, with the rules snapshot
+current when the job starts (one version for the whole job). Progress goes to
+the store, so any worker can answer ``GetMatchJob``. A lease ticker renews the
+worker's jobs; jobs of a dead worker (crash, ``kill -9``) are taken over at
+start-up and every few seconds after, and run again from their stored input --
+or marked failed with the reason after ``max_attempts`` interruptions.
+
+No gRPC and no protobuf here: what is stored with a job (its input as
+received, its settings, its results) is written and read by a :class:`JobFormat`
+-- :mod:`.codec` in the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from bekal.audience import BLK
+from bekal.engine import NotInForce
+from bekal.matching import ReserveOrder
+from bekal.placement import (
+    ClientPlacement,
+    Cohort,
+    CohortError,
+    Placement,
+    Progress,
+    Unjudged,
+    make_cohort,
+    place,
+)
+from bekal.placement.cohort import Facts
+from bekal.rulebook import offered_courses
+from bekal.services.errors import (
+    JobTakenOver,
+    ServiceError,
+    Violations,
+    internal,
+    invalid,
+    not_found,
+    not_in_force_error,
+)
+from bekal.services.limits import MAX_INLINE_CLIENTS, MAX_VIOLATIONS, check_id
+from bekal.services.snapshots import ServedRules, Snapshot
+from bekal.store import JobConflict, JobStore
+from bekal.store.jobs import JobRecord, JobStatus, NewJob, ResultChunk
+from bekal.store.owners import new_owner
+
+log = logging.getLogger("bekal.service")
+
+RESULT_CHUNK = 1_000  # clients per stored result chunk and per StreamPlacements message
+PROGRESS_EVERY_S = 0.25  # at most this often a progress write
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """How to place a cohort: every default resolved (a job keeps them so)."""
+
+    as_of: date
+    seed: int = 0
+    reserve_order: ReserveOrder = ReserveOrder.OPEN_FIRST
+    audience: str = BLK
+
+
+@dataclass(frozen=True)
+class CohortRequest:
+    """A cohort as a request sends it, read but not yet checked as a whole.
+
+    ``clients``/``courses`` are facts (for an entry whose facts are bad, what the
+    cross-checks need: a client's id and preferences, a course's code and seats);
+    no ``courses`` means the catalogue's courses offered on the as-of date.
+    ``violations`` are the problems found reading it, named as the request names the fields.
+    """
+
+    clients: Sequence[Facts]
+    courses: Sequence[Facts]
+    rankings: Sequence[tuple[str, list[str]]]
+    settings: MatchSettings
+    violations: Violations = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded cohort: read, and the parts as received (stored with the job, hashed for retries)."""
+
+    request_id: str
+    cohort: CohortRequest
+    parts: Sequence[bytes]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """How a worker runs jobs: lease length and renewal, orphan recovery, retries of interrupted jobs."""
+
+    lease_s: float = 15.0
+    tick_s: float = 2.0
+    recover_every_s: float = 5.0
+    max_attempts: int = 3
+
+
+class JobFormat(Protocol):
+    """How a job's input, settings and results are kept in the job store (opaque bytes to the store)."""
+
+    def settings_bytes(self, settings: MatchSettings) -> bytes: ...
+
+    def catalogue(self, courses: Sequence[Facts]) -> tuple[list[Facts], bytes]:
+        """Catalogue courses as a request would send them: their facts read back, and one input part."""
+        ...
+
+    def read_job(self, parts: Sequence[bytes], settings: bytes) -> CohortRequest: ...
+
+    def summary_bytes(self, placement: Placement) -> bytes: ...
+
+    def result_chunks(self, clients: Sequence[ClientPlacement], size: int) -> Iterator[ResultChunk]: ...
+
+
+class Matching:
+    """Match inline; upload, run, report and stream jobs."""
+
+    def __init__(self, rules: ServedRules, jobs: JobStore | None, job_format: JobFormat,
+                 settings: JobSettings = JobSettings()):
+        self.rules = rules
+        self.jobs = jobs
+        self.format = job_format
+        self.settings = settings
+        self.owner = new_owner()
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queued: set[str] = set()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Take over orphaned jobs, then run jobs and renew leases on background threads."""
+        if self.jobs is None or self._threads:
+            return
+        self._recover(self.jobs)
+        for target, name in ((self._runner, "bekal-match-jobs"), (self._ticker, "bekal-match-lease")):
+            thread = threading.Thread(target=target, args=(self.jobs,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _enqueue(self, job_id: str) -> None:
+        if job_id not in self._queued:
+            self._queued.add(job_id)
+            self._queue.put(job_id)
+
+    def _recover(self, jobs: JobStore) -> None:
+        try:
+            for job in jobs.claim_orphans(self.owner, self.settings.lease_s, self.settings.max_attempts):
+                log.warning("match job %s was interrupted (attempt %d); running it again", job.job_id, job.attempts)
+                self._enqueue(job.job_id)
+        except Exception as exc:  # a busy database must not stop the ticker
+            internal("recovering match jobs", exc)
+
+    def _ticker(self, jobs: JobStore) -> None:
+        last_recovery = time.monotonic()
+        while not self._stop.wait(self.settings.tick_s):
+            try:
+                jobs.renew(self.owner, self.settings.lease_s)
+            except Exception as exc:
+                internal("renewing match job leases", exc)
+            if time.monotonic() - last_recovery >= self.settings.recover_every_s:
+                last_recovery = time.monotonic()
+                self._recover(jobs)
+
+    def _runner(self, jobs: JobStore) -> None:
+        while True:
+            job_id = self._queue.get()
+            if job_id is None or self._stop.is_set():
+                return
+            # a job waits (queued, its lease renewed) until rules are loaded: at start-up the
+            # recovered jobs are queued before the worker has loaded its rules
+            while self.rules.current is None and not self._stop.wait(0.2):
+                pass
+            if self._stop.is_set():
+                return
+            self._queued.discard(job_id)
+            try:
+                self.run_job(job_id)
+            except Exception as exc:  # never let the runner die
+                internal("match job runner", exc)
+
+    # ------------------------------------------------------------------------------------ inline
+
+    def match(self, request: CohortRequest) -> Placement:
+        """Place a cohort of at most :data:`MAX_INLINE_CLIENTS` now."""
+        if len(request.clients) > MAX_INLINE_CLIENTS:
+            raise invalid([("clients", f"at most {MAX_INLINE_CLIENTS:,} clients in Match, got "
+                                       f"{len(request.clients):,}; upload larger cohorts with UploadCohort")])
+        with self.rules.lease() as snap:
+            cohort = self._cohort(snap, request, catalogue=True)[0]
+            return _place(snap, cohort, request.settings.audience)
+
+    # ------------------------------------------------------------------------------------ jobs
+
+    def upload(self, upload: Upload) -> JobRecord:
+        """Check an uploaded cohort as a whole and store it as a queued job (the same job for a retry)."""
+        store = self._store()
+        with self.rules.lease() as snap:
+            cohort, extra = self._cohort(snap, upload.cohort, catalogue=True)
+        new = NewJob(request_id=upload.request_id, fingerprint=upload.fingerprint,
+                     settings=self.format.settings_bytes(upload.cohort.settings),
+                     clients=len(cohort.clients), courses=len(cohort.courses))
+        try:
+            job, created = store.create(new, [*upload.parts, *extra], self.owner, self.settings.lease_s)
+        except JobConflict:
+            raise invalid([("request_id", "already used for a different cohort; use a new request id")]) from None
+        if created:
+            log.info("match job %s stored: %d clients, %d courses", job.job_id, job.clients, job.courses)
+            self._enqueue(job.job_id)
+        return job
+
+    def get(self, job_id: str) -> JobRecord:
+        violations: Violations = []
+        check_id(job_id, "job_id", violations)
+        if violations:
+            raise invalid(violations)
+        job = self._store().get(job_id)
+        if job is None:
+            raise not_found(f"no match job {job_id!r}", "job_id", "job", "bekal.v1.MatchJob", job_id)
+        return job
+
+    def results(self, job_id: str, offset: int) -> Iterator[ResultChunk]:
+        """The stored result chunks from client ``offset`` on; raises before the first when the job is not done."""
+        job = self.get(job_id)
+        if offset < 0:
+            raise invalid([("offset", "must be >= 0")])
+        if job.status is JobStatus.FAILED:
+            raise ServiceError("FAILED_PRECONDITION", f"match job {job_id} failed: {job.error}",
+                               preconditions=[("JOB_STATUS", job_id, f"failed: {job.error}")])
+        if job.status is not JobStatus.SUCCEEDED:
+            raise ServiceError(
+                "FAILED_PRECONDITION",
+                f"match job {job_id} is {job.status.value} ({job.phase} {job.progress_done}/{job.progress_total});"
+                " poll GetMatchJob until it has succeeded",
+                preconditions=[("JOB_STATUS", job_id, f"{job.status.value}: not finished yet")])
+        return self._store().results(job_id, offset)
+
+    def _store(self) -> JobStore:
+        if self.jobs is None:
+            raise ServiceError("FAILED_PRECONDITION", "this server keeps no match jobs (no database)",
+                               preconditions=[("STORE", "jobs", "the server was started without a job store")])
+        return self.jobs
+
+    def run_job(self, job_id: str) -> None:
+        """Run one job this worker owns (queued); record its results or why it failed."""
+        store = self._store()
+        job = store.start(job_id, self.owner, self.settings.lease_s)
+        if job is None:
+            return  # finished, failed or taken over meanwhile
+        log.info("match job %s started (attempt %d)", job_id, job.attempts)
+        started = time.perf_counter()
+        try:
+            placement = self._decide(job)
+            self._save(job, placement)
+        except JobTakenOver:
+            log.warning("match job %s was taken over by another worker", job_id)
+            return
+        except ServiceError as err:
+            store.fail(job_id, self.owner, str(err))
+            log.info("match job %s failed: %s", job_id, err.code)
+            return
+        except Exception as exc:
+            store.fail(job_id, self.owner, internal("match job", exc).message)
+            return
+        log.info("match job %s succeeded in %.1f s", job_id, time.perf_counter() - started)
+
+    def _progress(self, job: JobRecord) -> Progress:
+        last = [0.0]
+        store = self._store()
+
+        def report(phase: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY_S and done != total and done != 0:
+                return
+            last[0] = now
+            if not store.progress(job.job_id, self.owner, phase, done, total):
+                raise JobTakenOver()
+
+        return report
+
+    def _decide(self, job: JobRecord) -> Placement:
+        parts = self._store().input_parts(job.job_id)
+        if not parts:
+            raise ServiceError("DATA_LOSS", "the job's stored input is missing")
+        request = self.format.read_job(parts, job.settings)
+        with self.rules.lease() as snap:
+            cohort = self._cohort(snap, request, catalogue=False)[0]
+            return _place(snap, cohort, request.settings.audience, self._progress(job))
+
+    def _save(self, job: JobRecord, placement: Placement) -> None:
+        report = self._progress(job)
+        total = len(placement.clients)
+        chunks: list[ResultChunk] = []
+        for chunk in self.format.result_chunks(placement.clients, RESULT_CHUNK):
+            chunks.append(chunk)
+            report("saving", chunk.first + chunk.count, total)
+        if not self._store().finish(job.job_id, self.owner, self.format.summary_bytes(placement), chunks):
+            raise JobTakenOver()
+
+    # ------------------------------------------------------------------------------------ checking
+
+    def _cohort(self, snap: Snapshot, request: CohortRequest, *, catalogue: bool) -> tuple[Cohort, list[bytes]]:
+        """The request checked as a whole with the snapshot's rules; INVALID_ARGUMENT naming every problem.
+
+        With ``catalogue``, a request without courses gets the catalogue's courses offered on the
+        as-of date, returned also as the input part a job keeps.
+        """
+        settings = request.settings
+        violations = list(request.violations)
+        gaps = snap.rulebook.compiled.not_in_force(settings.as_of)
+        if gaps:  # FAILED_PRECONDITION before any work: nothing is placed on such a date
+            raise not_in_force_error(NotInForce(settings.as_of, gaps), "settings.as_of_date")
+        courses, extra = list(request.courses), []
+        if catalogue and not courses:
+            offered = snap.rulebook.courses
+            courses, part = self.format.catalogue([offered[c] for c in offered_courses(offered, settings.as_of)])
+            extra.append(part)
+        try:
+            cohort: Cohort | None = make_cohort(
+                request.clients, courses, as_of=settings.as_of, seed=settings.seed, rankings=request.rankings,
+                reserve_order=settings.reserve_order, parsed=True)
+        except CohortError as exc:
+            violations += cohort_violations(exc)
+            cohort = None
+        if violations or cohort is None:
+            raise invalid(sorted(violations, key=_path_order)[:MAX_VIOLATIONS])
+        return cohort, extra
+
+
+def cohort_violations(exc: CohortError) -> Violations:
+    """A cohort's problems with the settings named as the request names them."""
+    renamed = {"as_of": "settings.as_of_date", "seed": "settings.seed", "reserve_order": "settings.reserve_order"}
+    return [(renamed.get(f, f), m) for f, m in exc.violations]
+
+
+def _path_order(violation: tuple[str, str]) -> tuple[tuple[int, int | str], ...]:
+    """Sort key: by field path, with indices compared as numbers."""
+    parts = re.split(r"\[(\d+)\]", violation[0])
+    return tuple((0, int(p)) if i % 2 else (1, p) for i, p in enumerate(parts))
+
+
+def _place(snap: Snapshot, cohort: Cohort, audience: str, progress: Progress | None = None) -> Placement:
+    try:
+        return place(snap.engine, cohort, progress=progress, audience=audience)
+    except CohortError as exc:
+        raise invalid(cohort_violations(exc)) from None
+    except NotInForce as exc:
+        raise not_in_force_error(exc, "settings.as_of_date") from None
+    except Unjudged as exc:
+        log.error("match: %s", exc)
+        raise ServiceError("INTERNAL", str(exc)) from None

@@ -1,0 +1,208 @@
+"""The decision log: every answered eligibility check, once per request id, without facts.
+
+Decisions are logged by request id with the pseudonymous client id, the course,
+the outcome, the ids of the rules behind it, the ruleset version and the as-of
+date -- never the facts. :class:`DecisionLog` is what the eligibility service
+needs; :class:`SQLiteDecisionLog` keeps it in an SQLite file (see
+:mod:`bekal.store.sqlite`), and a PostgreSQL implementation of the same
+interface can serve several server replicas later.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bekal.store.errors import SchemaTooNew, StoreUnavailable
+from bekal.store.sqlite import Database, utc_now
+
+log = logging.getLogger("bekal.store")
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS request (
+    request_id      TEXT PRIMARY KEY,
+    fingerprint     TEXT NOT NULL,
+    client_id       TEXT NOT NULL,
+    audience        TEXT NOT NULL,
+    ruleset_version TEXT NOT NULL,
+    as_of           TEXT NOT NULL,
+    summary         TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class Recorded(str, enum.Enum):
+    """What happened to one request handed to :meth:`DecisionLog.record`."""
+
+    NEW = "new"  # first time: its decisions are now durable
+    DUPLICATE = "duplicate"  # the same request id with the same fingerprint was recorded before
+    CONFLICT = "conflict"  # the request id was used before for a different request
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedDecision:
+    """One decision as the decision log keeps it: identifiers and outcome, no facts."""
+
+    course_code: str
+    outcome: str  # ELIGIBLE / INELIGIBLE / PENDING
+    priority: int
+    rule_ids: tuple[str, ...]  # "ruleset/rule" of every reason
+
+    def line(self) -> str:
+        return f"{self.course_code} {self.outcome} {self.priority} {','.join(self.rule_ids)}"
+
+
+def parse_summary(summary: str) -> tuple[LoggedDecision, ...]:
+    """The decisions packed in :attr:`LoggedRequest.summary`."""
+    out = []
+    for line in summary.splitlines():
+        code, outcome, priority, *rest = line.split(" ")
+        rules = rest[0] if rest else ""
+        out.append(LoggedDecision(code, outcome, int(priority), tuple(r for r in rules.split(",") if r)))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """One answered check (one client, one or more courses): the unit of idempotency.
+
+    ``summary`` packs its decisions, one line each: ``COURSE OUTCOME PRIORITY ruleset/rule,...``
+    (see :class:`LoggedDecision`); one row per request keeps the log cheap at bulk rates.
+    """
+
+    request_id: str
+    fingerprint: str  # digest of the request (see bekal.services.eligibility.codec.fingerprint)
+    client_id: str  # pseudonymous id, never a name or national id number
+    audience: str
+    ruleset_version: str
+    as_of: str  # YYYY-MM-DD
+    summary: str
+    created_at: str = ""  # ISO timestamp (UTC), set by the store
+
+    @property
+    def decisions(self) -> tuple[LoggedDecision, ...]:
+        return parse_summary(self.summary)
+
+
+class DecisionLog(abc.ABC):
+    """What the eligibility service needs from storage. Implementations must be safe to call from many
+    threads."""
+
+    @abc.abstractmethod
+    def record(self, requests: Sequence[LoggedRequest]) -> list[Recorded]:
+        """Durably record answered requests, in one transaction; one status per request.
+
+        A request id already recorded is not recorded again: the result says whether
+        the earlier request had the same fingerprint (a retry) or not (a conflict).
+        When this returns, every NEW request survives a crash of the process.
+        Raises StoreUnavailable when nothing could be recorded.
+        """
+
+    @abc.abstractmethod
+    def get(self, request_id: str) -> LoggedRequest | None:
+        """The recorded request with this id, or None."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """Number of recorded requests (for tests and status)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection(s)."""
+
+
+class SQLiteDecisionLog(Database, DecisionLog):
+    """:class:`DecisionLog` on one SQLite file (or ``:memory:``).
+
+    Checkpoints (copying the WAL into the database) run on a background thread, not inside a
+    caller's commit, so they do not add to request latency.
+    """
+
+    def __init__(self, path: str | Path = "bekal.db", *, busy_timeout_s: float = 10.0,
+                 checkpoint_every_s: float = 1.0):
+        super().__init__(path, busy_timeout_s=busy_timeout_s, checkpoint_in_background=True)
+        self._dirty = threading.Event()
+        self._closed = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if not self.memory and checkpoint_every_s > 0:
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, args=(checkpoint_every_s,), name="bekal-store-checkpoint",
+                daemon=True)
+            self._checkpointer.start()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(f"{self.path}: database schema {version} is newer than this bekal ({SCHEMA_VERSION})")
+        if version < SCHEMA_VERSION:
+            # one transaction: a second worker process migrating at the same time waits, then no-ops
+            self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+
+    def _checkpoint_loop(self, every: float) -> None:
+        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._closed.wait(every):
+                if self._dirty.is_set():
+                    self._dirty.clear()
+                    try:
+                        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    except sqlite3.Error as exc:  # busy or locked: the next round tries again
+                        log.debug("checkpoint skipped: %s", exc)
+        finally:
+            db.close()
+
+    def record(self, requests: Sequence[LoggedRequest]) -> list[Recorded]:
+        if not requests:
+            return []
+        now = utc_now()
+        results: list[Recorded] = []
+        try:
+            with self._tx() as cur:
+                for req in requests:
+                    cur.execute(
+                        "INSERT OR IGNORE INTO request VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (req.request_id, req.fingerprint, req.client_id, req.audience, req.ruleset_version,
+                         req.as_of, req.summary, now),
+                    )
+                    if cur.rowcount == 1:
+                        results.append(Recorded.NEW)
+                    else:
+                        (fp,) = cur.execute(
+                            "SELECT fingerprint FROM request WHERE request_id = ?", (req.request_id,)
+                        ).fetchone()
+                        results.append(Recorded.DUPLICATE if fp == req.fingerprint else Recorded.CONFLICT)
+        except sqlite3.OperationalError as exc:  # locked by another process for too long, disk full, I/O error
+            raise StoreUnavailable(f"decision log cannot be written: {exc}") from None
+        self._dirty.set()
+        return results
+
+    def get(self, request_id: str) -> LoggedRequest | None:
+        row = self._one(
+            "SELECT request_id, fingerprint, client_id, audience, ruleset_version, as_of, summary, created_at"
+            " FROM request WHERE request_id = ?", (request_id,))
+        return None if row is None else LoggedRequest(*row)
+
+    def count(self) -> int:
+        (n,) = self._one("SELECT count(*) FROM request")
+        return int(n)
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(5)
+        with self._lock:
+            try:
+                if not self.memory:
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+            self._db.close()
