@@ -1,7 +1,7 @@
 """The one object that owns durable_rules: load compiled rules, decide, swap atomically.
 
 durable_rules is not thread-safe and never releases the GIL, and every ``Host``
-starts timer threads that dispatch actions on their own (DESIGN §4). So the
+starts timer threads that dispatch actions on their own. So the
 engine owns a single Host whose background dispatch is switched off, and every
 call into it happens under one lock. A rule version is registered under a
 content-derived name next to the one serving; the swap is one assignment under
