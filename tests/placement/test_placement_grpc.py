@@ -280,3 +280,28 @@ def _dead_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
     return proc.pid
+
+
+def test_exotic_numbers_never_place_anyone_by_accident(stub, server, tmp_path):
+    """The reported case through Match: a score of 0.00001 among dropped-out minors placed them all.
+    Now it is decided like any score; NaN and 1e308 are field violations; a date the rules do not
+    cover is FAILED_PRECONDITION (and exit 5 for `bekal match --server`)."""
+    minors = [conv_client(client(f"M{i}", "JHT-01", birth_date="2005-01-01", rehab_stage="dropped_out",
+                                 written_test_score=5, interview_score=5, consent_to_share=False))
+              for i in range(5)]
+    tiny = conv_client(client("TINY", "JHT-01", interview_score=0.00001))
+    response = stub.Match(matching_pb2.MatchRequest(settings=SETTINGS, clients=[tiny, *minors]), timeout=30)
+    assert all(not p.course_code for p in response.placements)
+    for value, message in ((float("nan"), "expected a finite number, got nan"),
+                           (1e308, "must be between 0 and 100, got 1e+308")):
+        bad = conv_client(client("BAD", "JHT-01", interview_score=value))
+        code, fields, _ = rpc_failure(stub.Match, matching_pb2.MatchRequest(settings=SETTINGS, clients=[bad, *minors]))
+        assert code is grpc.StatusCode.INVALID_ARGUMENT and fields == {"clients[0].interview_score": message}
+    early = matching_pb2.MatchSettings(as_of_date="2015-06-01", seed=1)
+    undated = conv_client(client("E", "JHT-01", rehab_completed_date=None))
+    code, fields, _ = rpc_failure(stub.Match, matching_pb2.MatchRequest(settings=early, clients=[undated]))
+    assert code is grpc.StatusCode.FAILED_PRECONDITION and "settings.as_of_date" in fields
+    done = bekal("match", "--as-of", "2015-06-01", "--no-progress", "--clients", str(EXAMPLES / "cohort.csv"),
+                 "--courses", str(EXAMPLES / "courses.csv"), "--server", server.address,
+                 "--out", str(tmp_path / "o.csv"))
+    assert done.code == 5 and "not in force on 2015-06-01" in done.err and not (tmp_path / "o.csv").exists()

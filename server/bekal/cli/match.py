@@ -273,6 +273,8 @@ def _server_failure(address: str, error: BekalError, inputs: Inputs) -> Failure:
         return Failure(EXIT_UNAVAILABLE, [f"bekal match: gave up waiting for {address} (--timeout)"])
     if error.code == "INVALID_ARGUMENT" and error.field_violations:
         return inputs.located([(v.field, v.description) for v in error.field_violations])
+    if error.code == "FAILED_PRECONDITION" and any(t == "RULES_IN_FORCE" for t, _s, _d in error.preconditions):
+        return Failure(EXIT_NOT_IN_FORCE, [f"bekal match: {error.message} on {address}; nothing is placed"])
     return Failure(EXIT_FAILED, [f"bekal match: the server refused: {error}"])
 
 
