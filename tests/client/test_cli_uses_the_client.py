@@ -39,14 +39,14 @@ def bekal(*args: str) -> tuple[int, str, str, list[str]]:
 def test_check_imports_nothing_of_the_server(server: Server, tmp_path: Path):
     client = tmp_path / "client.json"
     client.write_text(json.dumps(eligible_client()))
-    code, out, err, imported = bekal("check", "--server", server.address, "--client", str(client),
+    code, out, err, imported = bekal("check", *server.cli_args(), "--client", str(client),
                                      "--course", "LAS-SMAW-01", "--as-of", AS_OF, "--audience", "bnn")
     assert code == 0 and "outcome: ELIGIBLE" in out, err
     assert imported == []
 
 
 def test_match_on_a_server_imports_nothing_of_the_server(server: Server, tmp_path: Path):
-    code, out, err, imported = bekal("match", "--server", server.address, "--as-of", AS_OF, "--no-progress",
+    code, out, err, imported = bekal("match", *server.cli_args(), "--as-of", AS_OF, "--no-progress",
                                      "--clients", str(EXAMPLES / "cohort.csv"), "--courses",
                                      str(EXAMPLES / "courses.csv"), "--out", str(tmp_path / "out.csv"))
     assert code == 0 and "placed 1" in out, err

@@ -20,7 +20,8 @@ SCRIPT = textwrap.dedent('''
     client = {"id": "BNNK-BJB-2019-0001", "birth_date": "1994-03-01", "rehab_stage": "post_rehabilitation",
               "rehab_completed_date": "2019-02-28", "referrer": "bnn", "written_test_score": 72,
               "interview_score": 80, "education": "sma", "consent_to_share": True}
-    with connect(sys.argv[1], timeout=30) as bekal:
+    ca, cert, key = sys.argv[2:5]  # mutual TLS, as BNNK Banjarbaru
+    with connect(sys.argv[1], timeout=30, root_certificates=ca, certificate_chain=cert, private_key=key) as bekal:
         decision = bekal.check(client, "LAS-SMAW-01", as_of="2019-06-01", audience="bnn").decision
         assert decision.outcome is Outcome.ELIGIBLE and decision.priority > 0, decision
         assert "LAS-SMAW-01" in bekal.list_rulesets().course_codes
@@ -55,5 +56,7 @@ def test_the_client_installs_and_works_without_the_server(tmp_path: Path, server
     for module in ("bekal.engine", "bekal.services", "bekal.store", "bekal.decision", "durable"):
         absent = run(python, "-c", f"import {module}", cwd=tmp_path, timeout=60)
         assert absent.returncode != 0 and "No module named" in absent.stderr, (module, absent.stderr)
-    works = run(python, "-c", SCRIPT, server.address, cwd=tmp_path, timeout=120)
+    creds = server.credentials()
+    works = run(python, "-c", SCRIPT, server.address, creds["root_certificates"], creds["certificate_chain"],
+                creds["private_key"], cwd=tmp_path, timeout=120)
     assert works.returncode == 0 and "client ok" in works.stdout, works.stdout + works.stderr

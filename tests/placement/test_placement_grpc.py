@@ -77,7 +77,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stub(server):
-    with grpc.insecure_channel(server.address) as channel:
+    with server.channel() as channel:
         yield matching_pb2_grpc.MatchingServiceStub(channel)
 
 
@@ -185,7 +185,7 @@ def test_unknown_jobs_are_not_found(stub):
 def test_the_cli_on_a_server_writes_what_it_writes_locally(server, tmp_path):
     common = ["match", "--as-of", AS_OF, "--seed", "3", "--no-progress", "--clients", str(EXAMPLES / "cohort.csv"),
               "--courses", str(EXAMPLES / "courses.csv"), "--rankings", str(EXAMPLES / "rankings.csv")]
-    remote = bekal(*common, "--server", server.address, "--out", str(tmp_path / "remote.csv"))
+    remote = bekal(*common, *server.cli_args(), "--out", str(tmp_path / "remote.csv"))
     local = bekal(*common, "--local", "--out", str(tmp_path / "local.csv"))
     assert remote.code == 0, remote.err
     assert local.code == 0, local.err
@@ -195,7 +195,7 @@ def test_the_cli_on_a_server_writes_what_it_writes_locally(server, tmp_path):
     lines[2] = lines[2].replace("1990-11-12", "1990-11-31")
     (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n")
     bad = bekal("match", "--as-of", AS_OF, "--no-progress", "--clients", str(tmp_path / "bad.csv"),
-                "--server", server.address, "--out", str(tmp_path / "o.csv"))
+                *server.cli_args(), "--out", str(tmp_path / "o.csv"))
     assert bad.code == 1 and f"{tmp_path / 'bad.csv'}:3:birth_date: not a real date" in bad.err
 
 
@@ -212,7 +212,7 @@ def test_a_finished_job_survives_a_restart_and_a_crashed_one_is_run_again(tmp_pa
     db = tmp_path / "bekal.db"
     first = Server(tmp_path, db=db)
     try:
-        with grpc.insecure_channel(first.address) as channel:
+        with first.channel() as channel:
             stub = matching_pb2_grpc.MatchingServiceStub(channel)
             small = upload(stub, big_cohort(40))
             small_done = wait_done(stub, small.job_id)
@@ -230,7 +230,7 @@ def test_a_finished_job_survives_a_restart_and_a_crashed_one_is_run_again(tmp_pa
 
     second = Server(tmp_path, db=db)
     try:
-        with grpc.insecure_channel(second.address) as channel:
+        with second.channel() as channel:
             stub = matching_pb2_grpc.MatchingServiceStub(channel)
             again = stub.GetMatchJob(matching_pb2.GetMatchJobRequest(job_id=small.job_id), timeout=10).job
             assert again == small_done
@@ -261,7 +261,7 @@ def test_a_job_that_keeps_being_interrupted_is_failed_with_the_reason(tmp_path, 
         conn.execute("UPDATE match_job SET status = 'running', attempts = 3 WHERE job_id = ?", (poisoned.job_id,))
     srv = Server(tmp_path, db=db)
     try:
-        with grpc.insecure_channel(srv.address) as channel:
+        with srv.channel() as channel:
             stub = matching_pb2_grpc.MatchingServiceStub(channel)
             recovered = wait_done(stub, job.job_id)
             assert recovered.status == SUCCEEDED and recovered.attempts == 2
@@ -302,6 +302,6 @@ def test_exotic_numbers_never_place_anyone_by_accident(stub, server, tmp_path):
     code, fields, _ = rpc_failure(stub.Match, matching_pb2.MatchRequest(settings=early, clients=[undated]))
     assert code is grpc.StatusCode.FAILED_PRECONDITION and "settings.as_of_date" in fields
     done = bekal("match", "--as-of", "2015-06-01", "--no-progress", "--clients", str(EXAMPLES / "cohort.csv"),
-                 "--courses", str(EXAMPLES / "courses.csv"), "--server", server.address,
+                 "--courses", str(EXAMPLES / "courses.csv"), *server.cli_args(),
                  "--out", str(tmp_path / "o.csv"))
     assert done.code == 5 and "not in force on 2015-06-01" in done.err and not (tmp_path / "o.csv").exists()

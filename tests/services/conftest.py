@@ -22,8 +22,9 @@ def start_server(tmp_path: Path) -> Iterator:
     """Start servers with ``start_server(rules_dir, *args, workers=1)``; all are stopped at the end."""
     servers: list[Server] = []
 
-    def start(rules: Path, *args: str, workers: int = 1, wait: str = "serving", env: dict | None = None) -> Server:
-        server = Server(tmp_path, rules, *args, workers=workers, env=env)
+    def start(rules: Path, *args: str, workers: int = 1, wait: str = "serving", env: dict | None = None,
+              security: str = "mtls") -> Server:
+        server = Server(tmp_path, rules, *args, workers=workers, env=env, security=security)
         servers.append(server)
         if wait == "serving":
             server.wait_serving()

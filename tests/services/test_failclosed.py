@@ -34,8 +34,8 @@ def test_deleting_the_eligibility_rules_never_serves_the_priority_rules_alone(ru
         assert "no ruleset named 'eligibility'" in server.log()
         assert api.list_rulesets().version == before
         assert api.check(MINOR, "LAS-01", as_of=AS_OF, audience="bnn").decision.outcome is Outcome.INELIGIBLE
-        with pytest.raises(BekalError) as err:
-            api.reload_rules()
+        with server.connect(as_="rule-author", timeout=10) as author, pytest.raises(BekalError) as err:
+            author.reload_rules()
         assert err.value.code == "FAILED_PRECONDITION" and "keeps serving" in err.value.message
 
 
@@ -64,8 +64,9 @@ def test_a_version_whose_rule_tests_fail_does_not_go_live(rules_dir, start_serve
             "    client: {birth_date: 2005-01-01}\n    course: LAS-01\n    expect: {outcome: ELIGIBLE}\n")
         _wait_for(server, "rule test fails: a minor is eligible (wrong on purpose)")
         assert api.list_rulesets().version == before
-        validation = api.validate_rules({"minor.test.yaml": (rules_dir / "minor.test.yaml").read_text()},
-                                        overlay=True)
+        with server.connect(as_="rule-author", timeout=30) as author:
+            validation = author.validate_rules({"minor.test.yaml": (rules_dir / "minor.test.yaml").read_text()},
+                                               overlay=True)
         assert not validation.valid
         assert validation.diagnostics[0].message.startswith("rule test fails: a minor is eligible")
         assert validation.diagnostics[0].file == "minor.test.yaml" and validation.diagnostics[0].line == 2
@@ -110,7 +111,7 @@ def test_hostile_rule_text_leaves_everyone_else_answered(server):
     slow: list[float] = []
 
     def hostile(name: str) -> None:
-        with server.connect(timeout=60) as api:
+        with server.connect(as_="rule-author", timeout=60) as api:
             while not stop.is_set():
                 result = api.validate_rules({name: HOSTILE[name]})
                 answers.append(f"{name}: {result.valid} {result.diagnostics[0].message}")

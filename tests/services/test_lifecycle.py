@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from bekal.client.convert import client_message
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc
 from tests.support.people import INTAKE_DATE as AS_OF
 from tests.support.people import eligible_client
-from tests.support.servers import free_port
+from tests.support.servers import as_agency, free_port, mtls_args
 
 
 def test_without_valid_rules_not_serving_until_fixed(rules_dir, start_server):
@@ -35,12 +34,13 @@ def test_without_valid_rules_not_serving_until_fixed(rules_dir, start_server):
             api.check(eligible_client(), "LAS-01", as_of=AS_OF, audience="bnn")
         assert err.value.code == "FAILED_PRECONDITION"
         assert any("eligibility.rules.yaml" in s for _t, s, _d in err.value.preconditions)
-        with pytest.raises(BekalError) as err:
-            api.reload_rules()
-        assert err.value.code == "FAILED_PRECONDITION"
-        assert "no ruleset is loaded" in err.value.message
-        assert api.validate_rules({"eligibility.rules.yaml": good, "courses.yaml": (
-            rules_dir / "courses.yaml").read_text()}).valid
+        with server.connect(as_="rule-author", timeout=30) as author:
+            with pytest.raises(BekalError) as err:
+                author.reload_rules()
+            assert err.value.code == "FAILED_PRECONDITION"
+            assert "no ruleset is loaded" in err.value.message
+            assert author.validate_rules({"eligibility.rules.yaml": good, "courses.yaml": (
+                rules_dir / "courses.yaml").read_text()}).valid
         (rules_dir / "eligibility.rules.yaml").write_text(good)  # hot reload picks the fix up
         api.wait_until_serving(10)
         assert api.check(eligible_client(), "LAS-01", as_of=AS_OF, audience="bnn").decision.outcome is Outcome.ELIGIBLE
@@ -49,7 +49,7 @@ def test_without_valid_rules_not_serving_until_fixed(rules_dir, start_server):
 
 def test_sigterm_drains_in_flight_calls(rules_dir, start_server):
     server = start_server(rules_dir)
-    with grpc.insecure_channel(server.address) as channel:
+    with server.channel() as channel:
         stub = eligibility_pb2_grpc.EligibilityServiceStub(channel)
         check = eligibility_pb2.CheckEligibilityRequest(
             client=client_message(eligible_client()), as_of_date=AS_OF, audience=eligibility_pb2.AUDIENCE_BNN)
@@ -100,7 +100,7 @@ def test_two_workers_share_the_port_and_reload_together(rules_dir, start_server)
         time.sleep(0.1)
         log = server.log()
     assert log.count("listening on") == 2, log
-    with server.connect(timeout=10) as api:
+    with server.connect(as_="rule-author", timeout=10) as api:
         before = api.list_rulesets().version
         path = rules_dir / "priority.rules.yaml"
         path.write_text(path.read_text().replace("+10", "+20").replace("(+10)", "(+20)"))
@@ -120,7 +120,8 @@ def _server_on(port: int, tmp: Path, rules: Path, *args: str) -> subprocess.Pope
     log = open(tmp / f"srv-{port}.log", "wb")
     return subprocess.Popen(
         [sys.executable, "-c", "from bekal.cli import main; main()", "serve", "--listen", f"127.0.0.1:{port}",
-         "--rules", str(rules), "--db", str(tmp / "b.db"), *args], stdout=log, stderr=subprocess.STDOUT)
+         "--rules", str(rules), "--db", str(tmp / "b.db"), *mtls_args(), *args], stdout=log,
+        stderr=subprocess.STDOUT)
 
 
 def test_client_retries_on_unavailable(rules_dir, tmp_path):
@@ -129,7 +130,8 @@ def test_client_retries_on_unavailable(rules_dir, tmp_path):
 
     def call():
         try:
-            with connect(f"127.0.0.1:{port}", timeout=30, retries=12, backoff=0.2, max_backoff=1.0) as api:
+            with connect(f"127.0.0.1:{port}", timeout=30, retries=12, backoff=0.2, max_backoff=1.0,
+                         **as_agency()) as api:
                 result["r"] = api.check(eligible_client(), "LAS-01", as_of=AS_OF, audience="bnn")
         except BekalError as exc:
             result["e"] = exc
@@ -163,18 +165,16 @@ def test_deadline_exceeded(rules_dir, start_server):
     assert err.value.code == "DEADLINE_EXCEEDED"
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-def test_tls(rules_dir, start_server, tmp_path):
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    server = start_server(rules_dir, "--tls-cert", str(cert), "--tls-key", str(key), wait="listening")
-    with server.connect(root_certificates=cert, timeout=10) as api:
+def test_tls_without_client_certificates_gives_the_anonymous_view(rules_dir, start_server):
+    """Server TLS only: callers are anonymous, a training centre's view; plaintext is refused."""
+    server = start_server(rules_dir, security="tls", wait="listening")
+    with server.connect(as_=None, timeout=10) as api:
         api.wait_until_serving(20)
-        assert api.check(eligible_client(), "LAS-01", as_of=AS_OF, audience="bnn").decision.outcome is Outcome.ELIGIBLE
-    with server.connect(timeout=2, retries=0) as plain:  # plaintext is refused
+        assert api.check(eligible_client(), "LAS-01", as_of=AS_OF).decision.outcome is Outcome.ELIGIBLE
+        with pytest.raises(BekalError) as err:
+            api.check(eligible_client(), "LAS-01", as_of=AS_OF, audience="bnn")
+        assert err.value.code == "PERMISSION_DENIED"
+    with connect(server.address, timeout=2, retries=0) as plain:  # plaintext is refused
         with pytest.raises(BekalError):
             plain.health()
 
@@ -186,7 +186,7 @@ def test_cli_check(rules_dir, start_server, tmp_path):
     bekal = [sys.executable, "-c", "from bekal.cli import main; main()"]
 
     def run(*args):
-        return subprocess.run([*bekal, "check", "--server", server.address, "--client", str(client_file), *args],
+        return subprocess.run([*bekal, "check", *server.cli_args(), "--client", str(client_file), *args],
                               capture_output=True, text=True, timeout=60)
 
     ok = run("--course", "LAS-01", "--as-of", AS_OF, "--audience", "bnn")
@@ -233,7 +233,8 @@ def test_stream_survives_a_server_restart_without_duplicates(rules_dir, tmp_path
 
     def consume():
         try:
-            with connect(f"127.0.0.1:{port}", timeout=30, retries=20, backoff=0.2, max_backoff=1.0) as api:
+            with connect(f"127.0.0.1:{port}", timeout=30, retries=20, backoff=0.2, max_backoff=1.0,
+                         **as_agency()) as api:
                 api.wait_until_serving(30)
                 for r in api.check_many(iter(checks), as_of=AS_OF, audience="bnn", batch_size=50, window=2):
                     results.append(r)

@@ -78,7 +78,7 @@ def test_hot_reload_under_load(rules_dir, start_server):
     for t in threads:
         t.start()
     try:
-        with server.connect(timeout=10) as admin:
+        with server.connect(as_="rule-author", timeout=10) as admin:
             for i in range(6):
                 time.sleep(0.4)
                 path.write_text(strict if i % 2 == 0 else lenient)

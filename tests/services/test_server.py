@@ -26,8 +26,15 @@ def api(server):
 
 @pytest.fixture(scope="module")
 def channel(server):
-    with grpc.insecure_channel(server.address) as ch:
+    with server.channel() as ch:
         yield ch
+
+
+@pytest.fixture(scope="module")
+def author(server):
+    """A rule author's connection: validating and reloading rules is theirs."""
+    with server.connect(as_="rule-author", timeout=30) as client:
+        yield client
 
 
 def test_health_is_serving_for_every_service(api):
@@ -211,10 +218,10 @@ def test_list_and_get_rulesets(api):
     assert err.value.code == "NOT_FOUND" and "name" in err.value.fields
 
 
-def test_validate_rules_is_a_dry_run(api, server):
+def test_validate_rules_is_a_dry_run(api, author, server):
     before = api.list_rulesets().version
-    bad = api.validate_rules({"eligibility.rules.yaml": "ruleset: e\nrules:\n  - id: a\n    when: client.agee > 1\n"},
-                             overlay=True)
+    broken = "ruleset: e\nrules:\n  - id: a\n    when: client.agee > 1\n"
+    bad = author.validate_rules({"eligibility.rules.yaml": broken}, overlay=True)
     assert not bad.valid and bad.diagnostics
     d = bad.diagnostics[0]
     assert d.file == "eligibility.rules.yaml" and d.line >= 1 and d.col >= 1
@@ -227,21 +234,21 @@ def test_validate_rules_is_a_dry_run(api, server):
     assert cli.returncode == 1
     for diag in bad.diagnostics:
         assert f":{diag.line}:{diag.col}: {diag.message}" in cli.stderr + cli.stdout
-    good = api.validate_rules({"priority.rules.yaml": api.get_ruleset("priority").source.replace("+10", "+15")},
+    good = author.validate_rules({"priority.rules.yaml": api.get_ruleset("priority").source.replace("+10", "+15")},
                               overlay=True)
     assert good.valid and good.version not in (None, before)
     assert api.list_rulesets().version == before  # nothing changed
 
 
-def test_validate_rules_bad_paths(api):
+def test_validate_rules_bad_paths(author):
     with pytest.raises(BekalError) as err:
-        api.validate_rules({"../etc/x.yaml": "", "notes.txt": ""})
+        author.validate_rules({"../etc/x.yaml": "", "notes.txt": ""})
     assert err.value.code == "INVALID_ARGUMENT"
     assert set(err.value.fields) == {"files[0].path", "files[1].path"}
 
 
-def test_reload_rules_without_changes(api):
-    reload = api.reload_rules()
+def test_reload_rules_without_changes(api, author):
+    reload = author.reload_rules()
     assert not reload.changed and reload.version == reload.previous_version == api.list_rulesets().version
 
 

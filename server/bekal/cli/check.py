@@ -10,6 +10,7 @@ import click
 import yaml
 
 from bekal.cli.output import print_decision, to_json
+from bekal.cli.transport import connect_kwargs, connection_options
 
 
 class _Loader(yaml.SafeLoader):
@@ -43,19 +44,19 @@ def read_client(path: str) -> dict[str, Any]:
               help="YAML/JSON file of the client's facts (Client fields)")
 @click.option("--course", "course_code", help="course code; default: every course offered on the date")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="decision date  [default: today in WITA]")
-@click.option("--audience", type=click.Choice(["bnn", "blk"]), default="blk", show_default=True,
-              help="bnn: every reason; blk: a training centre's view (shareable reasons, needs consent)")
+@click.option("--audience", type=click.Choice(["bnn", "blk"]), default=None,
+              help="blk: a training centre's view; bnn: every reason (needs a BNN office's certificate)  "
+                   "[default: the most your certificate allows]")
 @click.option("--explain", is_flag=True, help="show every rule and the facts it read (audience bnn)")
 @click.option("--server", default=None, metavar="HOST:PORT", envvar="BEKAL_SERVER",
               help="server address  [default: 127.0.0.1:50051; env BEKAL_SERVER]")
-@click.option("--tls", is_flag=True, help="connect with TLS")
-@click.option("--ca", type=click.Path(dir_okay=False), help="PEM CA certificate to trust (implies --tls)")
+@connection_options
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="deadline in seconds, retries included")
 @click.option("--request-id", help="request id (default: a new UUID); reuse it to retry")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def check(client_file: str, course_code: str | None, as_of: str | None, audience: str, explain: bool,
-          server: str | None, tls: bool, ca: str | None, timeout: float, request_id: str | None,
-          as_json: bool) -> None:
+          server: str | None, tls: bool, ca: str | None, cert: str | None, key: str | None, timeout: float,
+          request_id: str | None, as_json: bool) -> None:
     """Check a client against a course (or every offered course) on a running server (through bekal.client).
 
     Exit status: 0 answered, 1 the server refused (the reason is printed), 2 bad usage.
@@ -64,7 +65,7 @@ def check(client_file: str, course_code: str | None, as_of: str | None, audience
 
     client = read_client(client_file)
     try:
-        with connect(server or DEFAULT_TARGET, tls=tls, root_certificates=ca, timeout=timeout) as bekal:
+        with connect(server or DEFAULT_TARGET, timeout=timeout, **connect_kwargs(tls, ca, cert, key)) as bekal:
             result = bekal.check(client, course_code, as_of=as_of, audience=audience, explain=explain,
                                  request_id=request_id)
     except ValueError as exc:  # a field the client library cannot even encode

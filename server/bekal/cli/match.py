@@ -20,6 +20,7 @@ from bekal.cli import cohort_read, cohort_write
 from bekal.cli.cohort_read import Rankings, Records
 from bekal.cli.errors import Failure, FileProblems
 from bekal.cli.row_errors import located_lines
+from bekal.cli.transport import connect_kwargs, connection_options
 from bekal.clock import today
 from bekal.views import CourseFillView, PlacementView, SummaryView
 
@@ -106,10 +107,12 @@ def _as_of(value: str | None) -> date:
 @click.option("--server", metavar="HOST:PORT", help="place on a running server through its job API")
 @click.option("--rules", "rules_dir", metavar="DIR", help="rules folder for --local  [default: rules]")
 @click.option("--timeout", type=float, default=3600.0, show_default=True, help="--server: give up after SECONDS")
+@connection_options
 @click.option("--progress/--no-progress", default=None, help="progress bars on stderr  [default: when a terminal]")
 def match(clients_file: str, courses_file: str | None, rankings_file: str | None, seed: int, as_of: str | None,
           reserve_order: str, audience: str, out_file: str, courses_out: str | None, summary_out: str | None,
-          local: bool, server: str | None, rules_dir: str | None, timeout: float, progress: bool | None) -> None:
+          local: bool, server: str | None, rules_dir: str | None, timeout: float, tls: bool, ca: str | None,
+          cert: str | None, key: str | None, progress: bool | None) -> None:
     """Place a cohort of clients into course seats, stable and explained.
 
     The rules decide every client x preferred course pair; only ELIGIBLE pairs
@@ -138,7 +141,8 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
     try:
         inputs = _read_inputs(clients_file, courses_file, rankings_file)
         if server:
-            outcome = _on_server(server, inputs, day, seed, reserve_order, audience, bars, timeout)
+            outcome = _on_server(server, inputs, day, seed, reserve_order, audience, bars, timeout,
+                                 connect_kwargs(tls, ca, cert, key))
         else:
             outcome = _in_process(rules_dir or "rules", inputs, day, seed, reserve_order, audience, bars)
         bars.close()
@@ -235,7 +239,7 @@ def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_or
 
 
 def _on_server(address: str, inputs: Inputs, day: date, seed: int, reserve_order: str, audience: str,
-               bars: Bars, timeout: float) -> Outcome:
+               bars: Bars, timeout: float, transport: dict[str, Any]) -> Outcome:
     """Place on a running server through :mod:`bekal.client` (upload, progress, download).
 
     The server checks the cohort; its field violations are located in the files like local ones.
@@ -245,7 +249,7 @@ def _on_server(address: str, inputs: Inputs, day: date, seed: int, reserve_order
     from bekal.client import BekalError, InvalidInput, JobFailed, connect
 
     with connect(address, timeout=timeout, retries=None, backoff=0.2, max_backoff=3.0,
-                 give_up_after=RETRY_FOR_S) as bekal:
+                 give_up_after=RETRY_FOR_S, **transport) as bekal:
         try:
             bekal.wait_until_connected(min(CONNECT_S, timeout))
         except BekalError as exc:

@@ -22,6 +22,16 @@ import click
               help="how often the rules folder is checked; 0 turns hot reload off  [default: 1]")
 @click.option("--tls-cert", metavar="PEM", help="certificate chain: serve TLS (with --tls-key)")
 @click.option("--tls-key", metavar="PEM", help="private key for --tls-cert")
+@click.option("--tls-client-ca", metavar="PEM",
+              help="CA bundle for client certificates: mutual TLS, every caller must present one it signed")
+@click.option("--identities", metavar="TOML", help="which client certificate is which agency, in which role")
+@click.option("--allow-insecure", is_flag=True, default=None,
+              help="allow plaintext on an address other than loopback (a private test network only)")
+@click.option("--idle-timeout", type=float, metavar="SECONDS",
+              help="close a client stream that sends nothing this long  [default: 60]")
+@click.option("--max-streams", type=int, metavar="N", help="streaming calls open at once per process  [default: 64]")
+@click.option("--max-streams-per-peer", type=int, metavar="N",
+              help="streaming calls open at once from one address  [default: 8]")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @click.option("--config", "config_file", metavar="FILE", help="TOML config file  [env BEKAL_CONFIG]")
 def serve(config_file: str | None, **flags: object) -> None:

@@ -39,6 +39,12 @@ class ServeConfig:
     reload_interval: float = 1.0  # seconds between checks of the rules folder; 0 turns watching off
     tls_cert: Path | None = None  # PEM certificate chain; with tls_key, serve TLS only
     tls_key: Path | None = None  # PEM private key
+    tls_client_ca: Path | None = None  # PEM CA bundle: mutual TLS, every caller must present a certificate it signed
+    identities: Path | None = None  # TOML: which certificate is which agency, in which role (bekal.serve.identity)
+    allow_insecure: bool = False  # plaintext on an address other than loopback (never for real data)
+    idle_timeout: float = 60.0  # seconds a client stream may send nothing before it is closed
+    max_streams: int = 64  # streaming calls open at once in a worker
+    max_streams_per_peer: int = 8  # ... from one network address
     log_level: str = "INFO"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)  # setting -> where from
 
@@ -66,7 +72,7 @@ def join_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-_PATHS = {"rules", "tls_cert", "tls_key"}
+_PATHS = {"rules", "tls_cert", "tls_key", "tls_client_ca", "identities"}
 _NAMES = [f.name for f in dataclasses.fields(ServeConfig) if f.name != "sources"]
 
 
@@ -106,6 +112,15 @@ def _convert(name: str, value: Any, origin: str, base: Path | None) -> Any:
             if ":" not in text:
                 raise ValueError("expected HOST:PORT, e.g. 127.0.0.1:50051")
             return text
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
         if name == "log_level":
             level = str(value).upper()
             if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -164,4 +179,22 @@ def resolve(
     config = ServeConfig(**values, sources=sources)
     if (config.tls_cert is None) != (config.tls_key is None):
         raise ConfigError("tls_cert and tls_key go together: set both or neither")
+    if config.tls_client_ca is not None and config.tls_cert is None:
+        raise ConfigError("tls_client_ca (mutual TLS) needs tls_cert and tls_key")
+    host, _port = split_address(config.listen)
+    if config.tls_cert is None and not is_loopback(host) and not config.allow_insecure:
+        raise ConfigError(f"listen {config.listen}: plaintext only on a loopback address; set tls_cert and tls_key "
+                          "(and tls_client_ca for mutual TLS), or allow_insecure for a private test network")
     return config
+
+
+def is_loopback(host: str) -> bool:
+    """Is ``host`` a loopback address (127.0.0.0/8, ::1, localhost)?"""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -13,6 +13,9 @@ MAX_CHECKS = 10_000  # checks per CheckEligibilityStream message
 MAX_INLINE_CLIENTS = 5_000  # clients in Match; larger cohorts go through UploadCohort
 MAX_JOB_CLIENTS = 200_000  # clients in one match job
 MAX_COURSES = 10_000  # courses in one match
+MAX_RANKED = 1_000_000  # client ids in all the rankings of one match job
+MiB = 1024 * 1024
+MAX_UPLOAD_BYTES = 256 * MiB  # all the parts of one UploadCohort
 MAX_VIOLATIONS = 100  # field violations reported at most for one cohort
 
 
@@ -26,9 +29,10 @@ def check_id(value: str, field: str, violations: Violations) -> None:
         violations.append((field, "must not contain control characters"))
 
 
-def check_text(value: str, field: str, violations: Violations) -> None:
-    if len(value) > MAX_TEXT:
-        violations.append((field, f"at most {MAX_TEXT} characters"))
+def check_text(value: str, field: str, violations: Violations, limit: int = MAX_TEXT) -> None:
+    """A text: at most ``limit`` characters."""
+    if len(value) > limit:
+        violations.append((field, f"at most {limit} characters"))
 
 
 def bad_date(text: str) -> str:

@@ -1,26 +1,49 @@
-"""Registering a servicer for a ``bekal.v1`` service: one function for every service.
+"""Serving a ``bekal.v1`` service on the asyncio gRPC server: one gate every call goes through.
 
-Like the generated ``add_*Servicer_to_server`` functions, except that the handlers
-are found from the service's descriptor, and a handler may return already-encoded
-bytes (the hand-written fast encoders) as well as messages.
+Every RPC of every service is registered here, so every call gets the same treatment:
+
+1. **who** is calling, from its client certificate (:mod:`bekal.serve.identity`);
+2. **may** it (:func:`bekal.access.authorize`: deny by default), and not too often
+   (rule changes are rate-limited per caller);
+3. **room**: streaming calls are bounded overall and per peer, so idle streams cannot
+   take the server from others (asyncio: an idle stream costs no thread; health is
+   answered on the event loop, never queued behind work);
+4. **bytes in**: requests arrive undecoded and are parsed here, so garbage is
+   ``INVALID_ARGUMENT`` (per message in a stream), not gRPC's ``INTERNAL``; a stream
+   that sends nothing for ``idle_timeout`` seconds is closed;
+5. **errors out**: a :class:`ServiceError` becomes its status with ``google.rpc`` details,
+   anything else ``INTERNAL`` with a reference id (:func:`bekal.services.guard.to_status`);
+6. **the audit trail**: who called what, when, about which pseudonymous client, and how
+   it ended.
+
+Handlers are ``async def Method(self, request, call)`` (a decoded message, or an async
+iterator of messages and per-message :class:`ServiceError` for client streams); blocking
+work (the engine, the stores) runs through :meth:`Call.run` on a bounded thread pool.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
-_KINDS: dict[tuple[bool, bool], Callable[..., grpc.RpcMethodHandler[Any, Any]]] = {
-    (False, False): grpc.unary_unary_rpc_method_handler,
-    (True, False): grpc.stream_unary_rpc_method_handler,
-    (False, True): grpc.unary_stream_rpc_method_handler,
-    (True, True): grpc.stream_stream_rpc_method_handler,
-}
+from bekal.access import RATE_LIMITED, Denied, Principal, authorize
+from bekal.serve.identity import Identities, Unknown
+from bekal.services.errors import ServiceError, internal
+from bekal.services.guard import to_status
+
+log = logging.getLogger("bekal.service")
+T = TypeVar("T")
 
 
 def serialize(message: Message | bytes) -> bytes:
@@ -28,14 +51,224 @@ def serialize(message: Message | bytes) -> bytes:
     return message if isinstance(message, bytes) else message.SerializeToString()
 
 
-def register(server: grpc.Server, service: ServiceDescriptor, servicer: Any) -> str:
-    """Serve ``servicer``'s methods (named as the service's RPCs) on ``server``; the service's full name."""
-    handlers = {}
+@dataclass(frozen=True)
+class AuditEvent:
+    """One call, as the audit trail keeps it: no facts, pseudonymous ids only."""
+
+    time: str  # ISO 8601, UTC
+    principal: str  # agency name, or "anonymous"
+    role: str
+    method: str  # /package.Service/Method
+    subjects: tuple[str, ...]  # pseudonymous client ids, job ids, rule files the call was about
+    code: str  # how it ended: OK, INVALID_ARGUMENT, PERMISSION_DENIED, ...
+
+
+class AuditSink(Protocol):
+    def record(self, event: AuditEvent) -> None: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What keeps one caller from starving the others."""
+
+    streams: int = 64  # streaming calls open at once, in all
+    streams_per_peer: int = 8  # ... from one network address
+    idle_timeout: float = 60.0  # seconds a client stream may send nothing before it is closed
+    rule_changes_per_minute: int = 30  # ValidateRules + ReloadRules per caller
+
+
+@dataclass
+class Call:
+    """What a handler gets besides its request: who calls, where blocking work runs, what to audit."""
+
+    principal: Principal
+    method: str
+    context: grpc.aio.ServicerContext[Any, Any]
+    executor: Executor
+    subjects: list[str] = field(default_factory=list)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking ``fn(*args)`` on the worker's thread pool (the event loop stays free)."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def about(self, *subjects: str) -> None:
+        """Note what the call is about, for the audit trail (pseudonymous ids only)."""
+        self.subjects.extend(s for s in subjects if s)
+
+    def check_deadline(self) -> None:
+        """Work whose caller has already given up is not started."""
+        remaining = self.context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            raise ServiceError("DEADLINE_EXCEEDED", "the call's deadline passed before it was decided")
+        if self.context.cancelled():
+            raise ServiceError("CANCELLED", "the caller cancelled the call")
+
+
+class Gate:
+    """Identity, authorization, admission and the audit trail for every call of a worker."""
+
+    def __init__(self, identities: Identities, executor: Executor, limits: Limits = Limits(),
+                 audit: AuditSink | None = None):
+        self.identities = identities
+        self.executor = executor
+        self.limits = limits
+        self.audit = audit
+        self._streams = 0
+        self._per_peer: dict[str, int] = {}
+        self._changes: dict[str, list[float]] = {}
+
+    def enter(self, context: grpc.aio.ServicerContext[Any, Any], method: str, streaming: bool) -> Call:
+        try:
+            principal = self.identities.principal(context.auth_context())
+        except Unknown as exc:
+            raise ServiceError("UNAUTHENTICATED", str(exc)) from None
+        try:
+            authorize(principal, method)
+        except Denied as exc:
+            raise ServiceError("PERMISSION_DENIED", exc.message) from None
+        if method in RATE_LIMITED:
+            self._rate_limit(principal, method)
+        if streaming:
+            peer = _address(context.peer())
+            if self._streams >= self.limits.streams or self._per_peer.get(peer, 0) >= self.limits.streams_per_peer:
+                raise ServiceError("RESOURCE_EXHAUSTED", "too many streams are open (from this address, or in all); "
+                                   "close idle ones or retry later", retry_after=1.0)
+            self._streams += 1
+            self._per_peer[peer] = self._per_peer.get(peer, 0) + 1
+        return Call(principal, method, context, self.executor)
+
+    def leave(self, call: Call, code: str, streaming: bool) -> None:
+        if streaming:
+            self._streams -= 1
+            peer = _address(call.context.peer())
+            left = self._per_peer.get(peer, 1) - 1
+            if left:
+                self._per_peer[peer] = left
+            else:
+                self._per_peer.pop(peer, None)
+        if self.audit is not None:
+            event = AuditEvent(datetime.now(UTC).isoformat(timespec="milliseconds"), call.principal.name,
+                               call.principal.role.value, call.method, tuple(dict.fromkeys(call.subjects))[:100],
+                               code)
+            try:
+                self.audit.record(event)
+            except Exception as exc:  # the answer has gone; the failure is logged with a reference
+                internal("audit trail", exc)
+
+    def _rate_limit(self, principal: Principal, method: str) -> None:
+        now = time.monotonic()
+        recent = [t for t in self._changes.get(principal.name, []) if now - t < 60]
+        if len(recent) >= self.limits.rule_changes_per_minute:
+            raise ServiceError("RESOURCE_EXHAUSTED", f"at most {self.limits.rule_changes_per_minute} rule "
+                               "validations and reloads a minute; retry later", retry_after=60 - (now - recent[0]))
+        recent.append(now)
+        self._changes[principal.name] = recent
+
+
+def _address(peer: str) -> str:
+    """``ipv4:127.0.0.1:5000`` -> ``ipv4:127.0.0.1`` (the port differs per connection)."""
+    return peer.rsplit(":", 1)[0] if peer.count(":") >= 2 else peer
+
+
+async def _fail(context: grpc.aio.ServicerContext[Any, Any], what: str, exc: BaseException) -> str:
+    error = exc if isinstance(exc, ServiceError) else internal(what, exc)
+    await context.abort_with_status(to_status(error))  # type: ignore[attr-defined]  # missing from grpc-stubs
+    return error.code  # pragma: no cover - abort raises
+
+
+def _decode(cls: type[Message], raw: bytes, what: str) -> Message:
+    try:
+        return cls.FromString(raw)
+    except (DecodeError, RuntimeWarning, ValueError):
+        raise ServiceError("INVALID_ARGUMENT", f"the {what} is not a valid {cls.DESCRIPTOR.full_name} message",
+                           [("request", "could not be decoded")]) from None
+
+
+async def _messages(raw: AsyncIterator[bytes], cls: type[Message],
+                    idle: float) -> AsyncIterator[Message | ServiceError]:
+    """A client stream, decoded message by message; an undecodable one is a ServiceError in its place."""
+    iterator = raw.__aiter__()
+    while True:
+        try:
+            data = await asyncio.wait_for(iterator.__anext__(), idle)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise ServiceError("RESOURCE_EXHAUSTED", f"the stream sent nothing for {idle:.0f} s and was closed; "
+                               "open a new one when there is work") from None
+        try:
+            yield _decode(cls, data, "message")
+        except ServiceError as err:
+            yield err
+
+
+def _request(raw: Any, cls: type[Message], client_streaming: bool, idle: float) -> Any:
+    return _messages(raw, cls, idle) if client_streaming else _decode(cls, raw, "request")
+
+
+Handler = Callable[..., Any]  # async def (request, call) -> response, or an async generator of responses
+
+
+def register(server: grpc.aio.Server, service: ServiceDescriptor, servicer: Any, gate: Gate) -> str:
+    """Serve ``servicer``'s methods (named as the service's RPCs) on ``server`` through ``gate``."""
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     for method in service.methods:
-        kind = _KINDS[(method.client_streaming, method.server_streaming)]
+        name = f"/{service.full_name}/{method.name}"
         request = message_factory.GetMessageClass(method.input_type)
-        handlers[method.name] = kind(getattr(servicer, method.name), request_deserializer=request.FromString,
-                                     response_serializer=serialize)
+        impl = getattr(servicer, method.name)
+        streaming = method.client_streaming or method.server_streaming
+        behavior: Callable[..., Any]
+        if method.server_streaming:
+            behavior = _streaming_out(gate, name, request, impl, method.client_streaming, streaming)
+            make = grpc.stream_stream_rpc_method_handler if method.client_streaming else \
+                grpc.unary_stream_rpc_method_handler
+        else:
+            behavior = _unary_out(gate, name, request, impl, method.client_streaming, streaming)
+            make = grpc.stream_unary_rpc_method_handler if method.client_streaming else \
+                grpc.unary_unary_rpc_method_handler
+        handlers[method.name] = make(behavior, request_deserializer=None, response_serializer=serialize)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service.full_name, handlers),))
-    server.add_registered_method_handlers(service.full_name, handlers)  # type: ignore[attr-defined]
     return service.full_name
+
+
+def _unary_out(gate: Gate, name: str, cls: type[Message], impl: Handler, client_streaming: bool,
+               streaming: bool) -> Callable[..., Awaitable[Any]]:
+    async def behavior(raw: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        code = "OK"
+        call: Call | None = None
+        try:
+            call = gate.enter(context, name, streaming)
+            request = _request(raw, cls, client_streaming, gate.limits.idle_timeout)
+            return await impl(request, call)
+        except asyncio.CancelledError:
+            code = "CANCELLED"
+            raise
+        except Exception as exc:
+            code = exc.code if isinstance(exc, ServiceError) else "INTERNAL"
+            await _fail(context, name, exc)
+        finally:
+            if call is not None:
+                gate.leave(call, code, streaming)
+    return behavior
+
+
+def _streaming_out(gate: Gate, name: str, cls: type[Message], impl: Handler, client_streaming: bool,
+                   streaming: bool) -> Callable[..., AsyncIterator[Any]]:
+    async def behavior(raw: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        code = "OK"
+        call: Call | None = None
+        try:
+            call = gate.enter(context, name, streaming)
+            request = _request(raw, cls, client_streaming, gate.limits.idle_timeout)
+            async for response in impl(request, call):
+                yield response
+        except asyncio.CancelledError:
+            code = "CANCELLED"
+            raise
+        except Exception as exc:
+            code = exc.code if isinstance(exc, ServiceError) else "INTERNAL"
+            await _fail(context, name, exc)
+        finally:
+            if call is not None:
+                gate.leave(call, code, streaming)
+    return behavior

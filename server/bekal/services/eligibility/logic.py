@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from bekal.access import ANONYMOUS, Denied, Principal, check_course, own_courses
 from bekal.audience import BLK, BNN, for_audience, may_see
 from bekal.decision import Decision, Refusal
 from bekal.engine import NoRulesLoaded, NotInForce
@@ -33,9 +34,10 @@ class Check:
     client: Facts  # facts, as bekal.facts.facts_from_message returns them
     course_code: str | None  # None: every course offered on as_of
     as_of: date
-    audience: str = BLK
+    audience: str = BLK  # the view the caller's certificate allows (bekal.access.audience_for)
     explain: bool = False
     fingerprint: str = ""  # digest of the request, for idempotent retries
+    principal: Principal = ANONYMOUS  # who asks: per-record checks (bekal.access)
 
     @property
     def client_id(self) -> str:
@@ -147,6 +149,11 @@ class Eligibility:
 
     @staticmethod
     def _plan(check: Check, courses: Mapping[str, Facts]) -> list[str]:
+        try:
+            if check.course_code and check.course_code in courses:
+                check_course(check.principal, courses[check.course_code])
+        except Denied as exc:
+            raise ServiceError("PERMISSION_DENIED", exc.message, [(exc.field or "client", exc.message)]) from None
         if not may_see(check.client, check.audience):
             raise ServiceError(
                 "PERMISSION_DENIED",
@@ -158,7 +165,8 @@ class Eligibility:
                 raise not_found(f"no course {check.course_code!r} in the loaded catalogue", "course_code", "course",
                                 "bekal.v1.Course", check.course_code)
             return [check.course_code]
-        return offered_courses(courses, check.as_of)
+        mine = own_courses(check.principal, courses)
+        return [code for code in offered_courses(courses, check.as_of) if code in mine]
 
     @staticmethod
     def _decide(snap: Snapshot, planned: Sequence[Planned]) -> list[list[Decision] | ServiceError]:

@@ -20,7 +20,16 @@ from bekal.placement import Because, ClientPlacement, CourseFill, Placement, Pla
 from bekal.placement.cohort import Facts
 from bekal.services.codec import AUDIENCE_PB, as_of_from, audience_from, client_facts, course_facts, reason_pb
 from bekal.services.errors import Violations, invalid
-from bekal.services.limits import MAX_COURSES, MAX_INLINE_CLIENTS, MAX_JOB_CLIENTS, MAX_VIOLATIONS, check_id
+from bekal.services.limits import (
+    MAX_COURSES,
+    MAX_INLINE_CLIENTS,
+    MAX_JOB_CLIENTS,
+    MAX_RANKED,
+    MAX_UPLOAD_BYTES,
+    MAX_VIOLATIONS,
+    MiB,
+    check_id,
+)
 from bekal.services.matching.logic import CohortRequest, MatchSettings, Upload
 from bekal.store.jobs import JobRecord, JobStatus, ResultChunk
 from bekal.v1 import decision_pb2, facts_pb2, matching_pb2
@@ -117,39 +126,63 @@ def fingerprint(parts: Iterable[bytes]) -> str:
     return digest.hexdigest()[:32]
 
 
-def upload(parts: Iterable[matching_pb2.UploadCohortRequest]) -> Upload:
-    """An upload's parts read: request id and settings from the first, the cohort from all of them."""
-    raw: list[bytes] = []
-    clients: list[facts_pb2.Client] = []
-    courses: list[facts_pb2.Course] = []
-    rankings: list[matching_pb2.CourseRanking] = []
-    request_id = ""
-    settings = matching_pb2.MatchSettings()
-    violations: Violations = []
-    for k, part in enumerate(parts):
-        raw.append(part.SerializeToString(deterministic=True))
+class UploadReader:
+    """An upload read part by part, with its limits checked as the parts arrive (nothing beyond them is
+    kept in memory): request id and settings from the first part, the cohort from all of them."""
+
+    def __init__(self) -> None:
+        self.raw: list[bytes] = []
+        self.clients: list[facts_pb2.Client] = []
+        self.courses: list[facts_pb2.Course] = []
+        self.rankings: list[matching_pb2.CourseRanking] = []
+        self.request_id = ""
+        self.settings = matching_pb2.MatchSettings()
+        self.violations: Violations = []
+        self.size = 0
+        self.ranked = 0
+
+    def add(self, part: matching_pb2.UploadCohortRequest) -> None:
+        k = len(self.raw)
+        data = part.SerializeToString(deterministic=True)
+        self.size += len(data)
+        if self.size > MAX_UPLOAD_BYTES:
+            raise invalid([("request", f"an upload may be at most {MAX_UPLOAD_BYTES // MiB} MiB in all")])
+        self.raw.append(data)
         if k == 0:
-            request_id = part.request_id
-            settings = part.settings
+            self.request_id = part.request_id
+            self.settings = part.settings
         else:
-            if part.request_id and part.request_id != request_id:
-                violations.append(("request_id", f"part {k} names another request id; send it in the first"
-                                                 " part only"))
+            if part.request_id and part.request_id != self.request_id:
+                self.violations.append(("request_id", f"part {k} names another request id; send it in the first"
+                                                      " part only"))
             if part.HasField("settings"):
-                violations.append(("settings", f"part {k} has settings; send them in the first part only"))
-        clients.extend(part.clients)
-        courses.extend(part.courses)
-        rankings.extend(part.rankings)
-        if len(clients) > MAX_JOB_CLIENTS:
+                self.violations.append(("settings", f"part {k} has settings; send them in the first part only"))
+        self.clients.extend(part.clients)
+        self.courses.extend(part.courses)
+        self.rankings.extend(part.rankings)
+        self.ranked += sum(len(r.client_ids) for r in part.rankings)
+        if len(self.clients) > MAX_JOB_CLIENTS:
             raise invalid([("clients", f"at most {MAX_JOB_CLIENTS:,} clients in a job")])
-        if len(courses) > MAX_COURSES:
+        if len(self.courses) > MAX_COURSES:
             raise invalid([("courses", f"at most {MAX_COURSES:,} courses in a job")])
-    if not raw:
-        raise invalid([("request_id", "required: the upload was empty")])
-    check_id(request_id, "request_id", violations)
-    resolved = settings_from(settings, violations)
-    cohort = cohort_request(clients, courses, rankings, resolved, violations)
-    return Upload(request_id, cohort, raw, fingerprint(raw))
+        if self.ranked > MAX_RANKED:
+            raise invalid([("rankings", f"at most {MAX_RANKED:,} ranked client ids in a job")])
+
+    def finish(self) -> Upload:
+        if not self.raw:
+            raise invalid([("request_id", "required: the upload was empty")])
+        check_id(self.request_id, "request_id", self.violations)
+        resolved = settings_from(self.settings, self.violations)
+        cohort = cohort_request(self.clients, self.courses, self.rankings, resolved, self.violations)
+        return Upload(self.request_id, cohort, self.raw, fingerprint(self.raw))
+
+
+def upload(parts: Iterable[matching_pb2.UploadCohortRequest]) -> Upload:
+    """An upload's parts read (see :class:`UploadReader`)."""
+    reader = UploadReader()
+    for part in parts:
+        reader.add(part)
+    return reader.finish()
 
 
 def course_message(facts: Mapping[str, Any]) -> facts_pb2.Course:

@@ -212,8 +212,9 @@ class Matching:
 
     # ------------------------------------------------------------------------------------ jobs
 
-    def upload(self, upload: Upload) -> JobRecord:
-        """Check an uploaded cohort as a whole and store it as a queued job (the same job for a retry)."""
+    def upload(self, upload: Upload, creator: str = "") -> JobRecord:
+        """Check an uploaded cohort as a whole and store it as a queued job (the same job for a retry);
+        ``creator`` (an agency name) is the only one who reads it back."""
         store = self._store()
         with self.rules.lease() as snap:
             cohort, extra = self._cohort(snap, upload.cohort, catalogue=True)
@@ -229,19 +230,21 @@ class Matching:
             self._enqueue(job.job_id)
         return job
 
-    def get(self, job_id: str) -> JobRecord:
+    def get(self, job_id: str, viewer: str | None = None) -> JobRecord:
+        """The job, when ``viewer`` (an agency name; None: the server itself) created it; NOT_FOUND otherwise,
+        as for a job that does not exist, so a job id says nothing to anyone else."""
         violations: Violations = []
         check_id(job_id, "job_id", violations)
         if violations:
             raise invalid(violations)
         job = self._store().get(job_id)
-        if job is None:
+        if job is None or (viewer is not None and getattr(job, "creator", "") != viewer):
             raise not_found(f"no match job {job_id!r}", "job_id", "job", "bekal.v1.MatchJob", job_id)
         return job
 
-    def results(self, job_id: str, offset: int) -> Iterator[ResultChunk]:
+    def results(self, job_id: str, offset: int, viewer: str | None = None) -> Iterator[ResultChunk]:
         """The stored result chunks from client ``offset`` on; raises before the first when the job is not done."""
-        job = self.get(job_id)
+        job = self.get(job_id, viewer)
         if offset < 0:
             raise invalid([("offset", "must be >= 0")])
         if job.status is JobStatus.FAILED:

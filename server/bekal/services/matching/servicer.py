@@ -1,57 +1,77 @@
 """``bekal.v1.MatchingService``: messages in, :class:`.logic.Matching` call, messages out.
 
 ``StreamPlacements`` sends the stored result chunks as they are (already encoded bytes).
+A job is its creator's: only the same agency reads its status and results
+(:func:`bekal.access.owns_job`); anyone else gets NOT_FOUND, as for a job that does not exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import grpc
 
-from bekal.services.guard import run_guarded
+from bekal.access import Denied, audience_for
+from bekal.services.errors import ServiceError
 from bekal.services.matching import codec
-from bekal.services.matching.logic import JobSettings, Matching
-from bekal.services.registration import register
+from bekal.services.matching.logic import CohortRequest, JobSettings, Matching
+from bekal.services.registration import Call, Gate, register
 from bekal.services.snapshots import ServedRules
 from bekal.store import JobStore
-from bekal.v1 import matching_pb2, matching_pb2_grpc
+from bekal.v1 import matching_pb2
 
 SERVICE = matching_pb2.DESCRIPTOR.services_by_name["MatchingService"]
 
 
-class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
+def _as_caller(request: CohortRequest, call: Call) -> CohortRequest:
+    """The cohort in the view the caller's certificate allows."""
+    try:
+        audience = audience_for(call.principal, request.settings.audience)
+    except Denied as exc:
+        raise ServiceError("PERMISSION_DENIED", exc.message, [("settings.audience", exc.message)]) from None
+    call.about(*(str(c.get("id", "")) for c in request.clients[:100]))
+    return replace(request, settings=replace(request.settings, audience=audience))
+
+
+class MatchingServicer:
     """bekal.v1.MatchingService."""
 
     def __init__(self, matching: Matching):
         self.matching = matching
 
-    def Match(self, request: matching_pb2.MatchRequest, context: grpc.ServicerContext) -> matching_pb2.MatchResponse:
-        return run_guarded(context, "Match",
-                           lambda: codec.match_response(self.matching.match(codec.match_request(request))))
+    async def Match(self, request: matching_pb2.MatchRequest, call: Call) -> matching_pb2.MatchResponse:
+        cohort = _as_caller(codec.match_request(request), call)
+        return codec.match_response(await call.run(self.matching.match, cohort))
 
-    def UploadCohort(self, request_iterator: Iterator[matching_pb2.UploadCohortRequest],
-                     context: grpc.ServicerContext) -> matching_pb2.UploadCohortResponse:
-        return run_guarded(context, "UploadCohort", lambda: matching_pb2.UploadCohortResponse(
-            job=codec.job_pb(self.matching.upload(codec.upload(request_iterator)))))
+    async def UploadCohort(self, requests: AsyncIterator[matching_pb2.UploadCohortRequest | ServiceError],
+                           call: Call) -> matching_pb2.UploadCohortResponse:
+        reader = codec.UploadReader()
+        async for part in requests:
+            if isinstance(part, ServiceError):
+                raise part
+            reader.add(part)  # limits checked as parts arrive: nothing beyond them is buffered
+        upload = reader.finish()
+        upload = replace(upload, cohort=_as_caller(upload.cohort, call))
+        job = await call.run(self.matching.upload, upload, call.principal.name)
+        call.about(job.job_id)
+        return matching_pb2.UploadCohortResponse(job=codec.job_pb(job))
 
-    def GetMatchJob(self, request: matching_pb2.GetMatchJobRequest,
-                    context: grpc.ServicerContext) -> matching_pb2.GetMatchJobResponse:
-        return run_guarded(context, "GetMatchJob", lambda: matching_pb2.GetMatchJobResponse(
-            job=codec.job_pb(self.matching.get(request.job_id))))
+    async def GetMatchJob(self, request: matching_pb2.GetMatchJobRequest,
+                          call: Call) -> matching_pb2.GetMatchJobResponse:
+        call.about(request.job_id)
+        job = await call.run(self.matching.get, request.job_id, call.principal.name)
+        return matching_pb2.GetMatchJobResponse(job=codec.job_pb(job))
 
-    def StreamPlacements(self, request: matching_pb2.StreamPlacementsRequest,
-                         context: grpc.ServicerContext) -> Iterator[bytes]:
-        chunks = run_guarded(context, "StreamPlacements", lambda: codec.stream_messages(
-            self.matching.results(request.job_id, request.offset), request.offset))
-        while True:
-            payload = run_guarded(context, "StreamPlacements", lambda: next(chunks, None))
-            if payload is None:
-                return
+    async def StreamPlacements(self, request: matching_pb2.StreamPlacementsRequest,
+                               call: Call) -> AsyncIterator[bytes]:
+        call.about(request.job_id)
+        chunks = await call.run(self.matching.results, request.job_id, request.offset, call.principal.name)
+        for payload in codec.stream_messages(chunks, request.offset):
             yield payload
 
 
-def add_to(server: grpc.Server, rules: ServedRules, jobs: JobStore, *, start_jobs: bool = True,
+def add_to(server: grpc.aio.Server, gate: Gate, rules: ServedRules, jobs: JobStore, *, start_jobs: bool = True,
            settings: JobSettings = JobSettings()) -> Matching:
     """Serve matching on ``server`` with jobs kept in ``jobs``; the running :class:`Matching`.
 
@@ -60,5 +80,5 @@ def add_to(server: grpc.Server, rules: ServedRules, jobs: JobStore, *, start_job
     matching = Matching(rules, jobs, codec.ProtobufJobFormat(), settings)
     if start_jobs:
         matching.start()
-    register(server, SERVICE, MatchingServicer(matching))
+    register(server, SERVICE, MatchingServicer(matching), gate)
     return matching

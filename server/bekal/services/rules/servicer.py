@@ -6,40 +6,38 @@ from collections.abc import Callable
 
 import grpc
 
-from bekal.services.guard import run_guarded
-from bekal.services.registration import register
+from bekal.services.registration import Call, Gate, register
 from bekal.services.rules import codec
 from bekal.services.rules.logic import RulesAdmin
 from bekal.services.snapshots import ServedRules
-from bekal.v1 import rules_pb2, rules_pb2_grpc
+from bekal.v1 import rules_pb2
 
 SERVICE = rules_pb2.DESCRIPTOR.services_by_name["RulesService"]
 
 
-class RulesServicer(rules_pb2_grpc.RulesServiceServicer):
+class RulesServicer:
     """bekal.v1.RulesService."""
 
     def __init__(self, admin: RulesAdmin):
         self.admin = admin
 
-    def ListRulesets(self, request: rules_pb2.ListRulesetsRequest,
-                     context: grpc.ServicerContext) -> rules_pb2.ListRulesetsResponse:
-        return run_guarded(context, "ListRulesets", lambda: codec.list_response(self.admin.list_rulesets()))
+    async def ListRulesets(self, request: rules_pb2.ListRulesetsRequest, call: Call) -> rules_pb2.ListRulesetsResponse:
+        return codec.list_response(self.admin.list_rulesets())
 
-    def GetRuleset(self, request: rules_pb2.GetRulesetRequest,
-                   context: grpc.ServicerContext) -> rules_pb2.GetRulesetResponse:
-        return run_guarded(context, "GetRuleset", lambda: codec.get_response(self.admin.get_ruleset(request.name)))
+    async def GetRuleset(self, request: rules_pb2.GetRulesetRequest, call: Call) -> rules_pb2.GetRulesetResponse:
+        return codec.get_response(self.admin.get_ruleset(request.name))
 
-    def ValidateRules(self, request: rules_pb2.ValidateRulesRequest,
-                      context: grpc.ServicerContext) -> rules_pb2.ValidateRulesResponse:
-        return run_guarded(context, "ValidateRules", lambda: codec.validate_response(
-            self.admin.validate(codec.files_from(request), request.overlay_loaded)))
+    async def ValidateRules(self, request: rules_pb2.ValidateRulesRequest,
+                            call: Call) -> rules_pb2.ValidateRulesResponse:
+        files = codec.files_from(request)
+        call.about(*sorted(path for path, _ in files))
+        return codec.validate_response(await call.run(self.admin.validate, files, request.overlay_loaded))
 
-    def ReloadRules(self, request: rules_pb2.ReloadRulesRequest,
-                    context: grpc.ServicerContext) -> rules_pb2.ReloadRulesResponse:
-        return run_guarded(context, "ReloadRules", lambda: codec.reload_response(self.admin.reload()))
+    async def ReloadRules(self, request: rules_pb2.ReloadRulesRequest, call: Call) -> rules_pb2.ReloadRulesResponse:
+        return codec.reload_response(await call.run(self.admin.reload))
 
 
-def add_to(server: grpc.Server, rules: ServedRules, notify_siblings: Callable[[], None] | None = None) -> str:
+def add_to(server: grpc.aio.Server, gate: Gate, rules: ServedRules,
+           notify_siblings: Callable[[], None] | None = None) -> str:
     """Serve the rules service on ``server``; the service's full name."""
-    return register(server, SERVICE, RulesServicer(RulesAdmin(rules, notify_siblings)))
+    return register(server, SERVICE, RulesServicer(RulesAdmin(rules, notify_siblings)), gate)
