@@ -1,24 +1,36 @@
-"""Who may see what: the one place that decides what each agency is shown (docs/architecture.md).
+"""What each agency is shown of a decision: the BNN view, and a training centre's view that
+reveals nothing hidden (docs/integrators.md, "What a training centre sees").
 
 The clients are drug-rehabilitation patients. BNN case management, which refers
-them, sees every reason and the explain trace. A training centre (BLK) sees a
-decision only for a client who consented to sharing, and then only the outcome,
-the priority and the reasons the rule authors marked ``shareable`` (never
-rehabilitation details, never the trace). Unknown or unspecified audiences get
-the training centre's view: forgetting to say who you are never shows more.
+them, sees every reason and the explain trace. A training centre (BLK) sees:
+
+- **WITHHELD**, and nothing else (no reasons, priority 0, nothing missing), when the
+  client has not consented to sharing, or when any reason behind the decision is
+  BNN-only (a rule that reads a BNN-only fact: rehabilitation stage or dates, consent;
+  :func:`bekal.lang.checker.shareable`). Clients held back for *different* hidden
+  reasons -- still in rehabilitation, dropped out, no consent, a BNN-only fact missing --
+  are indistinguishable: same outcome word, same (absent) reasons, same shape;
+- otherwise the decision with its shareable reasons (test scores, course limits), the
+  priority of those reasons, and what is missing -- which never contradicts itself: the
+  outcome follows from the reasons shown.
+
+Which view a caller gets is decided by its certificate (:func:`bekal.access.audience_for`);
+forgetting to say never shows more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bekal.decision import Decision, Reason
+from bekal.decision import Decision, Outcome
 
 BNN = "bnn"  # BNN case management: everything
-BLK = "blk"  # training centre: outcome, priority, shareable reasons; needs consent
+BLK = "blk"  # a training centre: only what reveals nothing hidden
 AUDIENCES = (BNN, BLK)
+
+_HOLDS = (Outcome.INELIGIBLE, Outcome.PENDING)
 
 
 def consented(client: Mapping[str, Any]) -> bool:
@@ -26,21 +38,19 @@ def consented(client: Mapping[str, Any]) -> bool:
     return client.get("consent_to_share") is True
 
 
-def may_see(client: Mapping[str, Any], audience: str) -> bool:
-    """May ``audience`` see anything decided about this client?"""
-    return audience == BNN or consented(client)
+def withheld(decision: Decision, client: Mapping[str, Any]) -> bool:
+    """Does a training centre see only WITHHELD for this decision?"""
+    return not consented(client) or any(not r.shareable and r.outcome in _HOLDS for r in decision.reasons)
 
 
-def visible_reasons(reasons: Iterable[Reason], audience: str) -> tuple[Reason, ...]:
-    """The reasons ``audience`` may read."""
-    return tuple(reasons) if audience == BNN else tuple(r for r in reasons if r.shareable)
-
-
-def for_audience(decision: Decision, audience: str) -> Decision:
-    """What ``audience`` may see of a decision (the caller has checked :func:`may_see`)."""
+def for_audience(decision: Decision, audience: str, client: Mapping[str, Any]) -> Decision:
+    """What ``audience`` may see of ``decision`` about ``client`` (the facts it was decided on)."""
     if audience == BNN:
         return decision
-    reasons = visible_reasons(decision.reasons, audience)
-    if len(reasons) == len(decision.reasons) and not decision.trace:
+    if withheld(decision, client):
+        return Decision(decision.client_id, decision.course_code, Outcome.WITHHELD, (), 0, decision.ruleset_version,
+                        decision.as_of)
+    shown = tuple(r for r in decision.reasons if r.shareable)
+    if len(shown) == len(decision.reasons) and not decision.trace:
         return decision
-    return replace(decision, reasons=reasons, trace=())
+    return replace(decision, reasons=shown, priority=sum(r.priority for r in shown), trace=())

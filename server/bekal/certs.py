@@ -62,6 +62,11 @@ class DevCerts:
     def identities(self) -> Path:
         return self.directory / "identities.toml"
 
+    @property
+    def serve_config(self) -> Path:
+        """``bekal serve --config`` this file: mutual TLS with these certificates."""
+        return self.directory / "serve.toml"
+
     def cert(self, agency: str) -> Path:
         return self.directory / f"{agency}.pem"
 
@@ -155,4 +160,8 @@ def make_dev_certs(directory: Path, agencies: Sequence[Agency] = DEV_AGENCIES) -
         out.cert(agency.name).write_bytes(_pem(cert))
         _write_key(out.key(agency.name), key)
     out.identities.write_text(identities_toml(agencies), encoding="utf-8")
+    out.serve_config.write_text(
+        "# bekal serve --config this file: mutual TLS with the development certificates beside it\n[serve]\n"
+        f'tls_cert = "{out.server_cert.name}"\ntls_key = "{out.server_key.name}"\n'
+        f'tls_client_ca = "{out.ca.name}"\nidentities = "{out.identities.name}"\n', encoding="utf-8")
     return out

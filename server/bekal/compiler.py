@@ -54,6 +54,7 @@ from datetime import date
 from typing import Any
 
 from bekal.lang import ast
+from bekal.lang.checker import shareable
 from bekal.lang.patterns import literal_pattern
 from bekal.lang.templates import TEMPLATE_RE, placeholders
 
@@ -373,7 +374,7 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledR
             compiled.append(CompiledRule(
                 index=index, id=rule.id, ruleset=ruleset.name, description=rule.description,
                 effect=rule.effect.kind, points=rule.effect.points, reason_id=rule.reason_id.value,
-                reason_en=rule.reason_en.value, source=rule.source, shareable=rule.shareable,
+                reason_en=rule.reason_en.value, source=rule.source, shareable=shareable(rule),
                 location=str(rule.loc), facts=names, needs=_unique(_needed(rule.when)),
                 shown=_unique([*names, *placeholders(rule.reason_id.value), *placeholders(rule.reason_en.value)]),
                 effective_from=ruleset.effective_from, effective_until=ruleset.effective_until, when=rule.when,

@@ -19,6 +19,9 @@ class Outcome(str, enum.Enum):
     ELIGIBLE = "ELIGIBLE"
     INELIGIBLE = "INELIGIBLE"
     PENDING = "PENDING"
+    # Only in a training centre's view (bekal.audience): held back for a reason it may not see, or
+    # the client has not consented to sharing. Never decided by the rules.
+    WITHHELD = "WITHHELD"
 
 
 class RuleStatus(str, enum.Enum):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -38,6 +38,12 @@ else:
 KINDS = {"client": facts_pb2.Client.DESCRIPTOR, "course": facts_pb2.Course.DESCRIPTOR}
 
 EDUCATION_LEVEL = {"none": 0, "sd": 1, "smp": 2, "sma": 3, "smk": 3, "diploma": 4, "bachelor": 5}
+
+SHAREABLE, BNN_ONLY = "shareable", "bnn_only"
+# Facts only BNN may see (DESIGN: rehabilitation stage, dates and history are BNN-only; whether a
+# client consented is BNN's to know: a training centre sees only clients who did). A rule that reads
+# one is BNN-only by construction (bekal.lang.checker), and so is every fact derived from one.
+BNN_ONLY_FACTS = frozenset({"client.rehab_stage", "client.rehab_completed_date", "client.consent_to_share"})
 
 MAX_AGE = 120  # a person older than this on the decision date is a typing error, not a client
 MAX_ID = 128  # client.id, course.code
@@ -73,6 +79,7 @@ class Fact:
     values: tuple[str, ...] = ()  # allowed values of an ENUM
     derived_from: tuple[str, ...] = ()  # input facts a derived fact is computed from
     doc: str = ""
+    sensitivity: str = "shareable"  # SHAREABLE, or BNN_ONLY: never shown to a training centre
     minimum: float | None = None  # NUMBER: the range a value must lie in (both inclusive)
     maximum: float | None = None
     integer: bool = False  # NUMBER: whole numbers only
@@ -125,11 +132,12 @@ def _schema_from(kind: str, descriptor: Descriptor) -> dict[str, Fact]:
 
 
 def _ranged(fact: Fact) -> Fact:
-    bounds = RANGES.get(fact.name)
-    if bounds is None:
-        return fact
-    low, high, whole = bounds
-    return Fact(fact.name, fact.type, fact.values, fact.derived_from, fact.doc, low, high, whole)
+    """The fact with its range (:data:`RANGES`) and its sensitivity (:data:`BNN_ONLY_FACTS`, inherited by
+    a derived fact from what it is computed from)."""
+    sensitive = fact.name in BNN_ONLY_FACTS or any(n in BNN_ONLY_FACTS for n in fact.derived_from)
+    low, high, whole = RANGES.get(fact.name, (None, None, False))
+    return Fact(fact.name, fact.type, fact.values, fact.derived_from, fact.doc, BNN_ONLY if sensitive else SHAREABLE,
+                low, high, whole)
 
 
 def _years_between(born: date, on: date) -> int:
@@ -180,6 +188,11 @@ SCHEMA: dict[str, Fact] = {
     **{n: f for kind, d in KINDS.items() for n, f in _schema_from(kind, d).items()},
     **{n: _ranged(d.fact) for n, d in DERIVED.items()},
 }
+
+
+def bnn_only(names: Iterable[str]) -> list[str]:
+    """Which of these facts only BNN may see, in order (unknown names are left out)."""
+    return [n for n in dict.fromkeys(names) if (f := SCHEMA.get(n)) is not None and f.sensitivity == BNN_ONLY]
 
 
 def suggest(name: str, candidates: list[str] | None = None) -> str | None:

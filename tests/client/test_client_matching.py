@@ -56,7 +56,11 @@ def test_the_catalogue_by_default_and_a_training_centres_view(server: Server):
     a, b = result.placements
     assert result.summary.courses >= 8
     assert a.course == "JHT-01" and a.priority_group and a.standing is not None and a.standing.priority == 10
-    assert b.course is None and b.why_not[0].because.value == "pending" and b.why_not[0].reasons == ()
+    assert b.course is None and b.why_not[0].because.value == "pending" and b.why_not[0].reasons  # BNN's view
+    with server.connect(as_="blk-kalsel", timeout=30) as blk:
+        shown = blk.match([applicant("A", "JHT-01", "LAS-SMAW-01", referrer="bnn"),
+                           applicant("B", "JHT-01", rehab_stage="outpatient")], as_of=AS_OF)
+    assert shown.placements[1].why_not[0].because.value == "withheld" and shown.placements[1].why_not[0].reasons == ()
 
 
 def test_bad_input_is_named_by_record_and_field(server: Server):

@@ -68,7 +68,7 @@ def test_jsonl_output_and_a_training_centres_view(example_run, tmp_path):
         csv_rows = {r["client_id"]: r for r in csv.DictReader(fh)}
     assert {k: v["course"] for k, v in by_id.items()} == {k: v["course"] or None for k, v in csv_rows.items()}
     in_rehab = by_id["BNNK-BJB-2019-0008"]["why_not"][0]  # outpatient: a rehab detail, not shareable
-    assert in_rehab["because"] == "pending" and "reasons" not in in_rehab
+    assert in_rehab["because"] == "withheld" and "reasons" not in in_rehab
     assert "outpatient" not in out.read_text()
 
 
@@ -84,7 +84,7 @@ def test_jsonl_input_and_the_catalogue_by_default(tmp_path):
     assert done.code == 0, done.err
     got = {r["client_id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert got["A"]["course"] == "JHT-01" and got["B"]["course"] is None
-    assert [w["because"] for w in got["B"]["why_not"]] == ["pending", "pending"]
+    assert [w["because"] for w in got["B"]["why_not"]] == ["withheld", "withheld"]  # consent unknown: no
 
 
 def test_same_seed_same_output(tmp_path):

@@ -102,15 +102,16 @@ def test_match_inline_equals_the_library(stub, default_engine):
     assert minor.why_not[0].reasons[0].rule_id == "age-above-18" and minor.why_not[0].reasons[0].message_id
 
 
-def test_match_defaults_to_the_catalogue_and_a_training_centres_view(stub):
+def test_match_defaults_to_the_catalogue_and_offers_a_training_centres_view(stub):
     clients = [conv_client(client("A", "JHT-01", "LAS-SMAW-01", referrer="bnn")),
                conv_client(client("B", "JHT-01", rehab_stage="outpatient"))]
     response = stub.Match(matching_pb2.MatchRequest(
-        settings=matching_pb2.MatchSettings(as_of_date=AS_OF), clients=clients), timeout=30)
+        settings=matching_pb2.MatchSettings(as_of_date=AS_OF, audience=eligibility_pb2.AUDIENCE_BLK),
+        clients=clients), timeout=30)
     assert response.summary.courses >= 8  # every catalogue course offered on the date
     a, b = response.placements
     assert a.course_code == "JHT-01" and a.priority_group and a.standing.priority == 10
-    assert b.course_code == "" and b.why_not[0].reason == matching_pb2.NOT_PLACED_REASON_PENDING
+    assert b.course_code == "" and b.why_not[0].reason == matching_pb2.NOT_PLACED_REASON_WITHHELD
     assert len(b.why_not[0].reasons) == 0  # "still in rehabilitation" is not for a training centre
 
 

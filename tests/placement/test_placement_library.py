@@ -73,13 +73,14 @@ def test_a_training_centre_sees_only_shareable_reasons(default_engine):
     blk = by_id(run(default_engine, clients, courses, audience="blk"))
     assert bnn["in-rehab"].why_not[0].reasons and not bnn["in-rehab"].why_not[0].reasons[0].shareable
     hidden = blk["in-rehab"].why_not[0]
-    assert hidden.because is Because.PENDING and hidden.reasons == () and hidden.missing == ()
+    assert hidden.because is Because.WITHHELD and hidden.reasons == () and hidden.missing == ()
     assert "outpatient" not in describe(hidden) and "outpatient" in describe(bnn["in-rehab"].why_not[0])
     assert blk["minor"].why_not[0].reasons == bnn["minor"].why_not[0].reasons  # shareable: shown to both
-    # without consent to share, a training centre learns only that the course did not work out
+    # without consent to share, a training centre learns only that the course did not work out: the
+    # same WITHHELD as for a client still in rehabilitation
     quiet = [client("minor-no-consent", "X", birth_date="2002-01-01", consent_to_share=False)]
     assert by_id(run(default_engine, quiet, courses, audience="bnn"))["minor-no-consent"].why_not[0].reasons
-    assert by_id(run(default_engine, quiet, courses, audience="blk"))["minor-no-consent"].why_not[0].reasons == ()
+    assert by_id(run(default_engine, quiet, courses, audience="blk"))["minor-no-consent"].why_not[0] == hidden
 
 
 # ------------------------------------------------------------------------------ order, cutoffs, reserves

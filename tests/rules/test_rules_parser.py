@@ -307,7 +307,7 @@ def test_a_well_formed_file_parses_completely():
     assert [r.id for r in rs.rules] == ["r1", "r2"]
     assert str(rs.rules[1].effect) == "priority +10"
     assert rs.rules[0].reason_id.value == "a" and rs.rules[0].reason_en.value == "b"
-    assert rs.rules[0].shareable is True
+    assert rs.rules[0].shareable is None  # undeclared: decided from the facts it reads (checker.shareable)
     assert rs.in_force(date(2019, 12, 31)) and not rs.in_force(date(2020, 1, 1))
     assert not rs.in_force(date(2015, 12, 31))
 

@@ -32,8 +32,8 @@ def test_good_request():
     assert len(check.fingerprint) == 32
 
 
-def test_unspecified_audience_is_training_centre():
-    assert parse_check(request()).audience == "blk"
+def test_unspecified_audience_is_left_to_the_callers_certificate():
+    assert parse_check(request()).audience == ""  # the caller's own view (access.audience_for)
 
 
 def test_all_bad_fields_at_once():

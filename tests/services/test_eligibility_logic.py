@@ -64,11 +64,11 @@ def test_offered_courses_boundary():
 def test_training_centre_sees_only_shareable_reasons(service):
     bnn = service.check(make_check("r-bnn", rehab_stage="inpatient", audience=BNN)).decisions[0]
     blk = service.check(make_check("r-blk", rehab_stage="inpatient", audience=BLK)).decisions[0]
-    assert bnn.outcome is blk.outcome is Outcome.PENDING
-    assert "rehab-not-finished" in [r.rule_id for r in bnn.reasons]
-    assert all(r.shareable for r in blk.reasons)
-    assert "rehab-not-finished" not in [r.rule_id for r in blk.reasons]
-    assert blk.missing == ()
+    assert bnn.outcome is Outcome.PENDING and "rehab-not-finished" in [r.rule_id for r in bnn.reasons]
+    # a hidden reason: the training centre sees WITHHELD and nothing else
+    assert (blk.outcome, blk.reasons, blk.priority, blk.missing) == (Outcome.WITHHELD, (), 0, ())
+    low = service.check(make_check("r-low", written_test_score=10, audience=BLK)).decisions[0]
+    assert low.outcome is Outcome.INELIGIBLE and low.reasons and all(r.shareable for r in low.reasons)
 
 
 def test_explain_trace_only_for_bnn(service):
@@ -78,11 +78,11 @@ def test_explain_trace_only_for_bnn(service):
     assert blk.trace == ()
 
 
-def test_training_centre_needs_consent(service):
-    with pytest.raises(ServiceError) as err:
-        service.check(make_check(consent_to_share=False, audience=BLK))
-    assert err.value.code == "PERMISSION_DENIED"
-    assert err.value.violations[0][0] == "client.consent_to_share"
+def test_without_consent_a_training_centre_sees_only_withheld(service):
+    """No status code of its own (PERMISSION_DENIED told the BLK the client had not consented)."""
+    for rid, consent in (("c-false", False), ("c-none", None)):
+        d = service.check(make_check(rid, consent_to_share=consent, audience=BLK)).decisions[0]
+        assert (d.outcome, d.reasons, d.priority, d.missing) == (Outcome.WITHHELD, (), 0, ())
 
 
 def test_unknown_course_is_not_found(service):

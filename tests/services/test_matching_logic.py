@@ -116,7 +116,7 @@ def test_unknown_and_bad_job_ids(matching: Matching):
 def test_settings_resolve_their_defaults():
     violations: list[tuple[str, str]] = []
     settings = codec.settings_from(matching_pb2.MatchSettings(as_of_date="2019-06-01", reserve_order=9), violations)
-    assert settings.as_of == AS_OF and settings.audience == "blk"
+    assert settings.as_of == AS_OF and settings.audience == ""
     assert violations == [("settings.reserve_order", "unknown reserve order 9")]
     assert codec.settings_from(codec.settings_pb(SETTINGS), []) == SETTINGS
 

@@ -79,21 +79,28 @@ def test_pending_names_missing_fact(api):
     assert d.missing == ("client.written_test_score",)
 
 
-def test_training_centre_view(api):
+def test_training_centre_view(api, server):
     outpatient = eligible_client(rehab_stage="outpatient")
-    bnn = api.check(outpatient, "JHT-01", as_of=AS_OF, audience="bnn", explain=True).decision
-    blk = api.check(outpatient, "JHT-01", as_of=AS_OF, audience="blk", explain=True).decision
+    bnn = api.check(outpatient, "JHT-01", as_of=AS_OF, explain=True).decision
     assert "rehab-not-finished" in [r.rule_id for r in bnn.reasons] and bnn.trace
-    assert blk.outcome is Outcome.PENDING
-    assert all(r.shareable for r in blk.reasons) and not blk.trace
-    assert "rehab" not in str(blk.reasons)
+    preview = api.check(outpatient, "JHT-01", as_of=AS_OF, audience="blk", explain=True).decision
+    with server.connect(as_="blk-kalsel", timeout=10) as blk_api:
+        blk = blk_api.check(outpatient, "JHT-01", as_of=AS_OF, explain=True).decision
+        assert (blk.outcome, blk.reasons, blk.trace, blk.priority) == (Outcome.WITHHELD, (), (), 0)
+        assert preview == blk  # a BNN office previews exactly what the training centre sees
+        low = blk_api.check(eligible_client(written_test_score=10), "LAS-01", as_of=AS_OF).decision
+        assert low.outcome is Outcome.INELIGIBLE and [r.rule_id for r in low.reasons if r.outcome is Outcome.INELIGIBLE]
 
 
-def test_training_centre_without_consent_is_denied(api):
-    with pytest.raises(BekalError) as err:
-        api.check(eligible_client(consent_to_share=False), "JHT-01", as_of=AS_OF, audience="blk")
-    assert err.value.code == "PERMISSION_DENIED"
-    assert "client.consent_to_share" in err.value.fields
+def test_only_a_bnn_office_gets_the_bnn_view(server):
+    """Identity is proven: what a request declares changes nothing a certificate should decide."""
+    for agency in ("blk-kalsel", None):
+        with server.connect(as_=agency, timeout=10) as other, pytest.raises(BekalError) as err:
+            other.check(eligible_client(), "JHT-01", as_of=AS_OF, audience="bnn")
+        if agency is None:  # without a certificate the mutual-TLS server does not even talk
+            assert err.value.code == "UNAVAILABLE"
+        else:
+            assert err.value.code == "PERMISSION_DENIED" and "audience" in err.value.fields
 
 
 def test_explain_trace(api):
@@ -168,8 +175,6 @@ def test_log_and_db_hold_no_personal_facts(api, server):
         (dict(as_of_date="2001-01-01"), grpc.StatusCode.FAILED_PRECONDITION, "as_of_date"),  # rules not in force
         (dict(course_code="NOPE-01"), grpc.StatusCode.NOT_FOUND, "course_code"),
         (dict(client=eligible_client(domicile="x" * 300)), grpc.StatusCode.INVALID_ARGUMENT, "client.domicile"),
-        (dict(client=eligible_client(consent_to_share=None), audience=eligibility_pb2.AUDIENCE_UNSPECIFIED),
-         grpc.StatusCode.PERMISSION_DENIED, "client.consent_to_share"),
     ],
 )
 def test_bad_request_gets_status_and_field(channel, kwargs, code, field):

@@ -26,8 +26,7 @@ def dev(directory: str) -> None:
     d = out.directory
     click.echo(f"wrote a CA, a server certificate and {len(DEV_AGENCIES)} client certificates to {d}/\n")
     click.echo("serve with mutual TLS:")
-    click.echo(f"  bekal serve --tls-cert {out.server_cert} --tls-key {out.server_key} "
-               f"--tls-client-ca {out.ca} --identities {out.identities}")
+    click.echo(f"  bekal serve --config {out.serve_config}")
     click.echo("call as BNNK Banjarbaru (the BNN view):")
     click.echo(f"  bekal check --ca {out.ca} --cert {out.cert('bnnk-banjarbaru')} --key {out.key('bnnk-banjarbaru')} "
                "--client examples/client.yaml --course LAS-SMAW-01 --as-of 2019-05-16")

@@ -23,7 +23,7 @@ from bekal.views import CourseFillView, NotPlacedView, PlacementView, StandingVi
 # the summary's figures, in the order --summary-out writes them
 SUMMARY_FIELDS = ("clients", "placed", "unmatched", "courses", "seats", "seats_filled", "courses_full",
                   "group_clients", "group_placed", "reserved_seats", "reserved_to_group", "proposals", "first_choice",
-                  "pairs", "eligible_pairs", "ineligible_pairs", "pending_pairs", "not_ranked_pairs",
+                  "pairs", "eligible_pairs", "ineligible_pairs", "pending_pairs", "withheld_pairs", "not_ranked_pairs",
                   "ruleset_version", "as_of", "seed", "reserve_order")
 
 

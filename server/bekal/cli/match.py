@@ -312,7 +312,8 @@ def _print_summary(outcome: Outcome, out_file: str) -> None:
         f"BNN referrals: {s.group_placed} of {s.group_clients} placed, {s.reserved_to_group} of "
         f"{s.reserved_seats} reserved seats to them",
         f"decisions: {s.pairs} pairs, {s.eligible_pairs} eligible, {s.ineligible_pairs} ineligible, "
-        f"{s.pending_pairs} pending" + (f", {s.not_ranked_pairs} not ranked by a panel" if s.not_ranked_pairs else ""),
+        f"{s.pending_pairs} pending" + (f", {s.withheld_pairs} withheld" if s.withheld_pairs else "")
+        + (f", {s.not_ranked_pairs} not ranked by a panel" if s.not_ranked_pairs else ""),
         f"as of {s.as_of.isoformat()}, seed {s.seed}, reserved seats {s.reserve_order.value.replace('_', ' ')}, "
         f"rules {s.ruleset_version} ({outcome.where})",
         f"results: {out_file}",

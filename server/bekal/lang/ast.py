@@ -154,7 +154,7 @@ class Rule:
     reason_id: Text  # Indonesian
     reason_en: Text  # English
     source: str  # the sentence of the source document the rule encodes
-    shareable: bool  # may a training centre see this rule's reason
+    shareable: bool | None  # may a training centre see this rule's reason (None: not said; see the checker)
     loc: Location  # where the rule starts
     id_loc: Location
 

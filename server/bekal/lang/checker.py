@@ -209,6 +209,26 @@ class _Checker:
             for _offset, problem in brace_problems(text.value):
                 self.error(text.loc, f"reason: {problem}",
                            "facts are shown with {client.age}; a brace on its own cannot be written")
+        if rule.shareable:
+            sensitive = [n for n in rule_reads(rule) if (f := self.facts.get(n)) is not None
+                         and f.sensitivity == schema.BNN_ONLY]
+            if sensitive:
+                self.error(rule.loc, f"'shareable: true', but the rule reads {', '.join(sensitive)}, which only BNN "
+                           "may see", "remove 'shareable: true': a rule that reads a BNN-only fact is never shown "
+                           "to a training centre")
+
+
+def rule_reads(rule: ast.Rule) -> list[str]:
+    """Every fact a rule reads: in its condition and in its reasons' placeholders."""
+    return list(dict.fromkeys([*(r.name for r in ast.facts_in(rule.when)), *placeholders(rule.reason_id.value),
+                               *placeholders(rule.reason_en.value)]))
+
+
+def shareable(rule: ast.Rule) -> bool:
+    """May a training centre see this rule's reason? As the author says, and never when it reads a
+    BNN-only fact (sensitivity by construction: the safe default needs no flag)."""
+    sensitive = bool(schema.bnn_only(rule_reads(rule)))
+    return not sensitive if rule.shareable is None else rule.shareable and not sensitive
 
 
 def _a(type_name: str) -> str:

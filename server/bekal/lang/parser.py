@@ -162,7 +162,7 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
     else:
         effect = _effect(node.value["effect"], c)
     reason = _reason(node.get("reason"), node, c)
-    shareable = True
+    shareable: bool | None = None  # not said: shareable unless the rule reads a BNN-only fact
     if node.get("shareable") is not None:
         if not isinstance(node.value["shareable"].value, bool):
             c.error(node.value["shareable"].loc, "'shareable' must be true or false")

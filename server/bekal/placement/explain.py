@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from bekal.audience import may_see, visible_reasons
+from bekal.audience import BNN, withheld
 from bekal.decision import Decision, Outcome, Reason
 from bekal.matching import MatchResult, Standing, Summary, WhyNot
 from bekal.matching import Reason as MatchReason
@@ -40,13 +40,17 @@ class _Tally:
     not_ranked_pairs: int = 0
     first_choice: int = 0
 
-    def count(self, cid: str, decided: Sequence[Decision], rank_pos: RankPositions) -> None:
+    def count(self, client: Facts, decided: Sequence[Decision], rank_pos: RankPositions, audience: str) -> None:
+        """Count the decisions as ``audience`` sees them: a training centre's figures count what it
+        may not see as WITHHELD, so they reveal nothing its placements do not (:mod:`bekal.audience`)."""
         outcomes, applicants, eligible = self.outcomes, self.applicants, self.eligible
+        cid = client["id"]
         for d in decided:
             code = d.course_code
-            outcomes[d.outcome] += 1
+            outcome = Outcome.WITHHELD if audience != BNN and withheld(d, client) else d.outcome
+            outcomes[outcome] += 1
             applicants[code] = applicants.get(code, 0) + 1
-            if d.outcome is Outcome.ELIGIBLE:
+            if outcome is Outcome.ELIGIBLE:
                 eligible[code] = eligible.get(code, 0) + 1
                 ranks = rank_pos.get(code)
                 if ranks is not None and cid not in ranks:
@@ -65,7 +69,7 @@ def explain(cohort: Cohort, decisions: list[list[Decision]], match: MatchResult,
     out: list[ClientPlacement] = []
     for i, (client, decided) in enumerate(zip(cohort.clients, decisions)):
         cid = client["id"]
-        count(cid, decided, rank_pos)
+        count(client, decided, rank_pos, audience)
         placed = placements[cid]
         lot = lottery[cid]
         choice = client["preferences"].index(placed) + 1 if placed is not None else None
@@ -94,22 +98,19 @@ def _why_not_builder(audience: str, rank_pos: RankPositions) -> Callable[[Facts,
                              standing=_standing(d, client["id"], lottery, rank_pos))
         if d.outcome is Outcome.ELIGIBLE:
             return NotPlaced(d.course_code, Because.NOT_RANKED)
-        # a training centre sees no reasons at all for a client who has not consented to sharing
-        hidden = not may_see(client, audience)
-        key = (d.course_code, d.outcome, hidden, *map(id, d.reasons))
+        # a training centre sees the same WITHHELD for every hidden reason (bekal.audience)
+        if audience != BNN and withheld(d, client):
+            return NotPlaced(d.course_code, Because.WITHHELD)
+        key = (d.course_code, d.outcome, *map(id, d.reasons))
         hit = refused.get(key)
         if hit is None:
-            shown = () if hidden else _visible(d.reasons, d.outcome, audience)
+            shown = tuple(r for r in d.reasons if r.outcome is d.outcome and (audience == BNN or r.shareable))
             because = Because.INELIGIBLE if d.outcome is Outcome.INELIGIBLE else Because.PENDING
             hit = NotPlaced(d.course_code, because, shown, _missing(shown) if because is Because.PENDING else ())
             refused[key] = hit
         return hit
 
     return why_not
-
-
-def _visible(reasons: Iterable[Reason], outcome: Outcome, audience: str) -> tuple[Reason, ...]:
-    return visible_reasons((r for r in reasons if r.outcome is outcome), audience)
 
 
 def _missing(reasons: Iterable[Reason]) -> tuple[str, ...]:
@@ -144,6 +145,6 @@ def _summary(match: MatchResult, tally: _Tally, cohort: Cohort, decisions: list[
         **{f.name: getattr(s, f.name) for f in fields(Summary)},
         first_choice=tally.first_choice, pairs=sum(counts.values()), eligible_pairs=counts[Outcome.ELIGIBLE],
         ineligible_pairs=counts[Outcome.INELIGIBLE], pending_pairs=counts[Outcome.PENDING],
-        not_ranked_pairs=tally.not_ranked_pairs, ruleset_version=version,
+        withheld_pairs=counts[Outcome.WITHHELD], not_ranked_pairs=tally.not_ranked_pairs, ruleset_version=version,
         as_of=cohort.as_of, seed=cohort.seed, reserve_order=cohort.reserve_order,
     )

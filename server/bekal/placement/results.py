@@ -21,6 +21,7 @@ class Because(str, enum.Enum):
     PENDING = "pending"  # the rules could not decide yet: see what is missing
     NOT_RANKED = "not_ranked"  # eligible, but the selection panel did not rank the client for the course
     FULL = "full"  # every seat the client competed for went to someone the course put ahead
+    WITHHELD = "withheld"  # a training centre's view: held back for a reason it may not see (bekal.audience)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class PlacementSummary(Summary):
     as_of: date
     seed: int
     reserve_order: ReserveOrder
+    withheld_pairs: int = 0  # a training centre's view: held back for a reason it may not see (bekal.audience)
 
 
 @dataclass(frozen=True)

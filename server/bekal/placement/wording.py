@@ -29,6 +29,9 @@ def describe(item: NotPlacedView, lang: str = "en") -> str:
     if because is Because.NOT_RANKED:
         return (f"{item.course}: eligible, but not in the selection panel's ranking for this course" if lang != "id"
                 else f"{item.course}: memenuhi syarat, tetapi tidak masuk peringkat panitia seleksi kejuruan ini")
+    if because is Because.WITHHELD:
+        return (f"{item.course}: not placed; the reasons are not available to a training centre" if lang != "id"
+                else f"{item.course}: tidak ditempatkan; alasannya tidak tersedia untuk BLK")
     return _refused(item, because, lang != "id")
 
 

@@ -19,8 +19,8 @@ from bekal.services.errors import Violations
 from bekal.services.limits import MAX_PREFERENCES, bad_date, check_id, check_text, parse_date
 from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2
 
-AUDIENCE: dict[int, str] = {  # unspecified gets the narrowest view (bekal.audience)
-    eligibility_pb2.AUDIENCE_UNSPECIFIED: BLK,
+AUDIENCE: dict[int, str] = {  # unspecified: the caller's own view (bekal.access.audience_for)
+    eligibility_pb2.AUDIENCE_UNSPECIFIED: "",
     eligibility_pb2.AUDIENCE_BLK: BLK,
     eligibility_pb2.AUDIENCE_BNN: BNN,
 }
@@ -29,6 +29,7 @@ OUTCOME_PB = {
     Outcome.ELIGIBLE: decision_pb2.OUTCOME_ELIGIBLE,
     Outcome.INELIGIBLE: decision_pb2.OUTCOME_INELIGIBLE,
     Outcome.PENDING: decision_pb2.OUTCOME_PENDING,
+    Outcome.WITHHELD: decision_pb2.OUTCOME_WITHHELD,
 }
 STATUS_PB = {
     RuleStatus.FIRED: decision_pb2.RULE_STATUS_FIRED,
@@ -47,7 +48,8 @@ CLIENT_DATES = tuple(f.name for f in facts_pb2.Client.DESCRIPTOR.fields if f.nam
 
 
 def audience_from(value: int, field: str, violations: Violations) -> str:
-    """The audience a request declares (unspecified: a training centre's view)."""
+    """The audience a request asks for ("" when unspecified: the view the caller's certificate
+    gives by default, decided by :func:`bekal.access.audience_for`; never more than it allows)."""
     audience = AUDIENCE.get(value)
     if audience is None:
         violations.append((field, f"unknown audience {value}"))

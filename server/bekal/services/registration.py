@@ -37,7 +37,7 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import DecodeError, Message
 
-from bekal.access import RATE_LIMITED, Denied, Principal, authorize
+from bekal.access import RATE_LIMITED, Denied, Principal, Role, authorize
 from bekal.serve.identity import Identities, Unknown
 from bekal.services.errors import ServiceError, internal
 from bekal.services.guard import to_status
@@ -63,6 +63,9 @@ class AuditEvent:
     code: str  # how it ended: OK, INVALID_ARGUMENT, PERMISSION_DENIED, ...
 
 
+UNKNOWN_CALLER = Principal("unknown-certificate", Role.PUBLIC, authenticated=False)  # audited, never admitted
+
+
 class AuditSink(Protocol):
     def record(self, event: AuditEvent) -> None: ...
 
@@ -86,6 +89,9 @@ class Call:
     context: grpc.aio.ServicerContext[Any, Any]
     executor: Executor
     subjects: list[str] = field(default_factory=list)
+    streaming: bool = False
+    refused: ServiceError | None = None  # why the caller may not call at all (set by Gate.enter)
+    stream_key: str | None = None  # whose stream count this call holds (set by Gate.admit)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking ``fn(*args)`` on the worker's thread pool (the event loop stays free)."""
@@ -118,34 +124,48 @@ class Gate:
         self._changes: dict[str, list[float]] = {}
 
     def enter(self, context: grpc.aio.ServicerContext[Any, Any], method: str, streaming: bool) -> Call:
+        """The call, once its caller is known (:attr:`Call.admitted` says whether it may proceed:
+        :meth:`admit` raises the reason it may not). Every call is audited, refused ones too."""
         try:
             principal = self.identities.principal(context.auth_context())
         except Unknown as exc:
-            raise ServiceError("UNAUTHENTICATED", str(exc)) from None
+            return Call(UNKNOWN_CALLER, method, context, self.executor,
+                        refused=ServiceError("UNAUTHENTICATED", str(exc)))
+        return Call(principal, method, context, self.executor, streaming=streaming)
+
+    def admit(self, call: Call) -> None:
+        """May this caller make this call now? Raises the ServiceError saying why not."""
+        if call.refused is not None:
+            raise call.refused
         try:
-            authorize(principal, method)
+            authorize(call.principal, call.method)
         except Denied as exc:
             raise ServiceError("PERMISSION_DENIED", exc.message) from None
-        if method in RATE_LIMITED:
-            self._rate_limit(principal, method)
-        if streaming:
-            peer = _address(context.peer())
-            if self._streams >= self.limits.streams or self._per_peer.get(peer, 0) >= self.limits.streams_per_peer:
-                raise ServiceError("RESOURCE_EXHAUSTED", "too many streams are open (from this address, or in all); "
-                                   "close idle ones or retry later", retry_after=1.0)
+        if call.method in RATE_LIMITED:
+            self._rate_limit(call.principal, call.method)
+        if call.streaming:
+            # an agency's streams count together, wherever it connects from; callers without a
+            # certificate count by network address
+            key = call.principal.name if call.principal.authenticated else _address(call.context.peer())
+            if self._streams >= self.limits.streams:
+                raise ServiceError("RESOURCE_EXHAUSTED", f"the server has {self._streams} streams open, its limit; "
+                                   "retry later", retry_after=1.0)
+            if self._per_peer.get(key, 0) >= self.limits.streams_per_peer:
+                raise ServiceError("RESOURCE_EXHAUSTED", f"{self.limits.streams_per_peer} streams of yours are open, "
+                                   "the limit per caller; close idle ones or retry later", retry_after=1.0)
             self._streams += 1
-            self._per_peer[peer] = self._per_peer.get(peer, 0) + 1
-        return Call(principal, method, context, self.executor)
+            self._per_peer[key] = self._per_peer.get(key, 0) + 1
+            call.stream_key = key
 
-    def leave(self, call: Call, code: str, streaming: bool) -> None:
-        if streaming:
+    def leave(self, call: Call, code: str) -> None:
+        if call.stream_key is not None:
             self._streams -= 1
-            peer = _address(call.context.peer())
-            left = self._per_peer.get(peer, 1) - 1
+            left = self._per_peer.get(call.stream_key, 1) - 1
             if left:
-                self._per_peer[peer] = left
+                self._per_peer[call.stream_key] = left
             else:
-                self._per_peer.pop(peer, None)
+                self._per_peer.pop(call.stream_key, None)
+            call.stream_key = None
         if self.audit is not None:
             event = AuditEvent(datetime.now(UTC).isoformat(timespec="milliseconds"), call.principal.name,
                                call.principal.role.value, call.method, tuple(dict.fromkeys(call.subjects))[:100],
@@ -238,6 +258,7 @@ def _unary_out(gate: Gate, name: str, cls: type[Message], impl: Handler, client_
         call: Call | None = None
         try:
             call = gate.enter(context, name, streaming)
+            gate.admit(call)
             request = _request(raw, cls, client_streaming, gate.limits.idle_timeout)
             return await impl(request, call)
         except asyncio.CancelledError:
@@ -248,7 +269,7 @@ def _unary_out(gate: Gate, name: str, cls: type[Message], impl: Handler, client_
             await _fail(context, name, exc)
         finally:
             if call is not None:
-                gate.leave(call, code, streaming)
+                gate.leave(call, code)
     return behavior
 
 
@@ -259,6 +280,7 @@ def _streaming_out(gate: Gate, name: str, cls: type[Message], impl: Handler, cli
         call: Call | None = None
         try:
             call = gate.enter(context, name, streaming)
+            gate.admit(call)
             request = _request(raw, cls, client_streaming, gate.limits.idle_timeout)
             async for response in impl(request, call):
                 yield response
@@ -270,5 +292,5 @@ def _streaming_out(gate: Gate, name: str, cls: type[Message], impl: Handler, cli
             await _fail(context, name, exc)
         finally:
             if call is not None:
-                gate.leave(call, code, streaming)
+                gate.leave(call, code)
     return behavior

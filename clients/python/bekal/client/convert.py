@@ -52,6 +52,7 @@ _OUTCOME = {
     decision_pb2.OUTCOME_ELIGIBLE: Outcome.ELIGIBLE,
     decision_pb2.OUTCOME_INELIGIBLE: Outcome.INELIGIBLE,
     decision_pb2.OUTCOME_PENDING: Outcome.PENDING,
+    decision_pb2.OUTCOME_WITHHELD: Outcome.WITHHELD,
 }
 _STATUS = {
     decision_pb2.RULE_STATUS_FIRED: RuleStatus.FIRED,
@@ -64,6 +65,7 @@ _BECAUSE = {
     matching_pb2.NOT_PLACED_REASON_PENDING: Because.PENDING,
     matching_pb2.NOT_PLACED_REASON_NOT_RANKED: Because.NOT_RANKED,
     matching_pb2.NOT_PLACED_REASON_FULL: Because.FULL,
+    matching_pb2.NOT_PLACED_REASON_WITHHELD: Because.WITHHELD,
 }
 _RESERVE_ORDER = {
     matching_pb2.RESERVE_ORDER_OPEN_FIRST: ReserveOrder.OPEN_FIRST,
@@ -275,6 +277,7 @@ def summary_from(pb: matching_pb2.MatchSummary) -> MatchSummary:
         group_placed=pb.group_placed, reserved_seats=pb.reserved_seats, reserved_to_group=pb.reserved_to_group,
         first_choice=pb.first_choice, pairs=pb.pairs, eligible_pairs=pb.eligible_pairs,
         ineligible_pairs=pb.ineligible_pairs, pending_pairs=pb.pending_pairs, not_ranked_pairs=pb.not_ranked_pairs,
+        withheld_pairs=pb.withheld_pairs,
         proposals=pb.proposals, ruleset_version=pb.ruleset_version,
         as_of=date.fromisoformat(pb.as_of_date) if pb.as_of_date else date.min, seed=pb.seed,
         reserve_order=_RESERVE_ORDER.get(pb.reserve_order, ReserveOrder.OPEN_FIRST),

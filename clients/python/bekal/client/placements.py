@@ -16,6 +16,7 @@ class Because(str, enum.Enum):
     PENDING = "pending"
     NOT_RANKED = "not_ranked"
     FULL = "full"
+    WITHHELD = "withheld"  # a training centre's view: held back for a reason it may not see
 
 
 class ReserveOrder(str, enum.Enum):
@@ -101,6 +102,7 @@ class MatchSummary:
     as_of: date
     seed: int
     reserve_order: ReserveOrder
+    withheld_pairs: int = 0  # a training centre's view: pairs held back for a reason it may not see
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ FactScalar = bool | int | float | str | None
 
 
 class Outcome(str, enum.Enum):
-    """ELIGIBLE, INELIGIBLE, or PENDING (not decided yet: a fact is missing)."""
+    """ELIGIBLE, INELIGIBLE, PENDING (not decided yet: a fact is missing), or -- in a training
+    centre's view only -- WITHHELD (held back for a reason it may not see, or no consent)."""
 
     ELIGIBLE = "ELIGIBLE"
     INELIGIBLE = "INELIGIBLE"
     PENDING = "PENDING"
+    WITHHELD = "WITHHELD"
 
 
 class RuleStatus(str, enum.Enum):

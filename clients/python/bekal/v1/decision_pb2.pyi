@@ -13,6 +13,7 @@ class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OUTCOME_ELIGIBLE: _ClassVar[Outcome]
     OUTCOME_INELIGIBLE: _ClassVar[Outcome]
     OUTCOME_PENDING: _ClassVar[Outcome]
+    OUTCOME_WITHHELD: _ClassVar[Outcome]
 
 class RuleStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -25,6 +26,7 @@ OUTCOME_UNSPECIFIED: Outcome
 OUTCOME_ELIGIBLE: Outcome
 OUTCOME_INELIGIBLE: Outcome
 OUTCOME_PENDING: Outcome
+OUTCOME_WITHHELD: Outcome
 RULE_STATUS_UNSPECIFIED: RuleStatus
 RULE_STATUS_FIRED: RuleStatus
 RULE_STATUS_NOT_FIRED: RuleStatus

@@ -23,6 +23,7 @@ class NotPlacedReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOT_PLACED_REASON_PENDING: _ClassVar[NotPlacedReason]
     NOT_PLACED_REASON_NOT_RANKED: _ClassVar[NotPlacedReason]
     NOT_PLACED_REASON_FULL: _ClassVar[NotPlacedReason]
+    NOT_PLACED_REASON_WITHHELD: _ClassVar[NotPlacedReason]
 
 class MatchJobStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -39,6 +40,7 @@ NOT_PLACED_REASON_INELIGIBLE: NotPlacedReason
 NOT_PLACED_REASON_PENDING: NotPlacedReason
 NOT_PLACED_REASON_NOT_RANKED: NotPlacedReason
 NOT_PLACED_REASON_FULL: NotPlacedReason
+NOT_PLACED_REASON_WITHHELD: NotPlacedReason
 MATCH_JOB_STATUS_UNSPECIFIED: MatchJobStatus
 MATCH_JOB_STATUS_QUEUED: MatchJobStatus
 MATCH_JOB_STATUS_RUNNING: MatchJobStatus
@@ -158,7 +160,7 @@ class CourseFill(_message.Message):
     def __init__(self, course_code: _Optional[str] = ..., seats: _Optional[int] = ..., reserved_seats: _Optional[int] = ..., filled: _Optional[int] = ..., applicants: _Optional[int] = ..., eligible: _Optional[int] = ..., group_admitted: _Optional[int] = ..., group_on_reserved: _Optional[int] = ..., cutoff: _Optional[_Union[Standing, _Mapping]] = ..., open_cutoff: _Optional[_Union[Standing, _Mapping]] = ..., ranked: _Optional[bool] = ...) -> None: ...
 
 class MatchSummary(_message.Message):
-    __slots__ = ("clients", "placed", "unmatched", "courses", "seats", "seats_filled", "courses_full", "group_clients", "group_placed", "reserved_seats", "reserved_to_group", "first_choice", "pairs", "eligible_pairs", "ineligible_pairs", "pending_pairs", "not_ranked_pairs", "proposals", "ruleset_version", "as_of_date", "seed", "reserve_order")
+    __slots__ = ("clients", "placed", "unmatched", "courses", "seats", "seats_filled", "courses_full", "group_clients", "group_placed", "reserved_seats", "reserved_to_group", "first_choice", "pairs", "eligible_pairs", "ineligible_pairs", "pending_pairs", "withheld_pairs", "not_ranked_pairs", "proposals", "ruleset_version", "as_of_date", "seed", "reserve_order")
     CLIENTS_FIELD_NUMBER: _ClassVar[int]
     PLACED_FIELD_NUMBER: _ClassVar[int]
     UNMATCHED_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +177,7 @@ class MatchSummary(_message.Message):
     ELIGIBLE_PAIRS_FIELD_NUMBER: _ClassVar[int]
     INELIGIBLE_PAIRS_FIELD_NUMBER: _ClassVar[int]
     PENDING_PAIRS_FIELD_NUMBER: _ClassVar[int]
+    WITHHELD_PAIRS_FIELD_NUMBER: _ClassVar[int]
     NOT_RANKED_PAIRS_FIELD_NUMBER: _ClassVar[int]
     PROPOSALS_FIELD_NUMBER: _ClassVar[int]
     RULESET_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -197,13 +200,14 @@ class MatchSummary(_message.Message):
     eligible_pairs: int
     ineligible_pairs: int
     pending_pairs: int
+    withheld_pairs: int
     not_ranked_pairs: int
     proposals: int
     ruleset_version: str
     as_of_date: str
     seed: int
     reserve_order: ReserveOrder
-    def __init__(self, clients: _Optional[int] = ..., placed: _Optional[int] = ..., unmatched: _Optional[int] = ..., courses: _Optional[int] = ..., seats: _Optional[int] = ..., seats_filled: _Optional[int] = ..., courses_full: _Optional[int] = ..., group_clients: _Optional[int] = ..., group_placed: _Optional[int] = ..., reserved_seats: _Optional[int] = ..., reserved_to_group: _Optional[int] = ..., first_choice: _Optional[int] = ..., pairs: _Optional[int] = ..., eligible_pairs: _Optional[int] = ..., ineligible_pairs: _Optional[int] = ..., pending_pairs: _Optional[int] = ..., not_ranked_pairs: _Optional[int] = ..., proposals: _Optional[int] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[str] = ..., seed: _Optional[int] = ..., reserve_order: _Optional[_Union[ReserveOrder, str]] = ...) -> None: ...
+    def __init__(self, clients: _Optional[int] = ..., placed: _Optional[int] = ..., unmatched: _Optional[int] = ..., courses: _Optional[int] = ..., seats: _Optional[int] = ..., seats_filled: _Optional[int] = ..., courses_full: _Optional[int] = ..., group_clients: _Optional[int] = ..., group_placed: _Optional[int] = ..., reserved_seats: _Optional[int] = ..., reserved_to_group: _Optional[int] = ..., first_choice: _Optional[int] = ..., pairs: _Optional[int] = ..., eligible_pairs: _Optional[int] = ..., ineligible_pairs: _Optional[int] = ..., pending_pairs: _Optional[int] = ..., withheld_pairs: _Optional[int] = ..., not_ranked_pairs: _Optional[int] = ..., proposals: _Optional[int] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[str] = ..., seed: _Optional[int] = ..., reserve_order: _Optional[_Union[ReserveOrder, str]] = ...) -> None: ...
 
 class UploadCohortRequest(_message.Message):
     __slots__ = ("request_id", "settings", "clients", "courses", "rankings")

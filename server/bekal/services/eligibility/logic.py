@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from bekal.access import ANONYMOUS, Denied, Principal, check_course, own_courses
-from bekal.audience import BLK, BNN, for_audience, may_see
+from bekal.audience import BLK, BNN, for_audience
 from bekal.decision import Decision, Refusal
 from bekal.engine import NoRulesLoaded, NotInForce
 from bekal.rulebook import offered_courses
@@ -123,7 +123,7 @@ class Eligibility:
                 logged.append((i, _logged(check, snap, decisions)))
                 results[i] = CheckResult(
                     check.request_id, snap.version, check.as_of,
-                    tuple(for_audience(d, check.audience) for d in decisions),
+                    tuple(for_audience(d, check.audience, check.client) for d in decisions),
                 )
         if logged and self.store is not None:
             self._record(logged, results)
@@ -154,12 +154,6 @@ class Eligibility:
                 check_course(check.principal, courses[check.course_code])
         except Denied as exc:
             raise ServiceError("PERMISSION_DENIED", exc.message, [(exc.field or "client", exc.message)]) from None
-        if not may_see(check.client, check.audience):
-            raise ServiceError(
-                "PERMISSION_DENIED",
-                "the client has not consented to sharing with a training centre",
-                [("client.consent_to_share", "must be true for a training centre (audience AUDIENCE_BLK)")],
-            )
         if check.course_code:
             if check.course_code not in courses:
                 raise not_found(f"no course {check.course_code!r} in the loaded catalogue", "course_code", "course",

@@ -48,6 +48,7 @@ BECAUSE_PB = {
     Because.PENDING: matching_pb2.NOT_PLACED_REASON_PENDING,
     Because.NOT_RANKED: matching_pb2.NOT_PLACED_REASON_NOT_RANKED,
     Because.FULL: matching_pb2.NOT_PLACED_REASON_FULL,
+    Because.WITHHELD: matching_pb2.NOT_PLACED_REASON_WITHHELD,
 }
 JOB_STATUS_PB = {
     JobStatus.QUEUED: matching_pb2.MATCH_JOB_STATUS_QUEUED,
@@ -57,8 +58,8 @@ JOB_STATUS_PB = {
 }
 SUMMARY_FIGURES = ("clients", "placed", "unmatched", "courses", "seats", "seats_filled", "courses_full",
                    "group_clients", "group_placed", "reserved_seats", "reserved_to_group", "first_choice", "pairs",
-                   "eligible_pairs", "ineligible_pairs", "pending_pairs", "not_ranked_pairs", "proposals", "seed",
-                   "ruleset_version")
+                   "eligible_pairs", "ineligible_pairs", "pending_pairs", "withheld_pairs", "not_ranked_pairs",
+                   "proposals", "seed", "ruleset_version")
 
 
 # ------------------------------------------------------------------------------------------- requests

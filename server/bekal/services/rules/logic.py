@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from bekal.lang.ast import Ruleset
 from bekal.rulebook import SUFFIXES
 from bekal.services.errors import RulesRejected, ServiceError, Violations, invalid, not_found
+from bekal.services.limits import check_id
 from bekal.services.snapshots import ReloadOutcome, ServedRules, Validation, log_rejected
 
 
@@ -50,8 +51,10 @@ class RulesAdmin:
             return Loaded(book.version, tuple(self._loaded(rs) for rs in book.rulesets), tuple(sorted(book.courses)))
 
     def get_ruleset(self, name: str) -> RulesetSource:
-        if not name:
-            raise invalid([("name", "required")])
+        violations: Violations = []
+        check_id(name, "name", violations)  # never echo a 3 MB name back
+        if violations:
+            raise invalid(violations)
         with self.rules.lease() as snap:
             book = snap.rulebook
             for rs in book.rulesets:
