@@ -1,0 +1,98 @@
+from bekal.v1 import decision_pb2 as _decision_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ListDecisionsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "client_id", "caller")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    client_id: str
+    caller: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., client_id: _Optional[str] = ..., caller: _Optional[str] = ...) -> None: ...
+
+class ListDecisionsResponse(_message.Message):
+    __slots__ = ("entries", "next_page_token")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[LoggedCheck]
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[LoggedCheck, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class LoggedCheck(_message.Message):
+    __slots__ = ("request_id", "client_id", "caller", "audience", "ruleset_version", "as_of_date", "recorded_time", "decisions")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    RULESET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_TIME_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    client_id: str
+    caller: str
+    audience: str
+    ruleset_version: str
+    as_of_date: str
+    recorded_time: str
+    decisions: _containers.RepeatedCompositeFieldContainer[LoggedDecision]
+    def __init__(self, request_id: _Optional[str] = ..., client_id: _Optional[str] = ..., caller: _Optional[str] = ..., audience: _Optional[str] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[str] = ..., recorded_time: _Optional[str] = ..., decisions: _Optional[_Iterable[_Union[LoggedDecision, _Mapping]]] = ...) -> None: ...
+
+class LoggedDecision(_message.Message):
+    __slots__ = ("course_code", "outcome", "priority", "rule_ids")
+    COURSE_CODE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    RULE_IDS_FIELD_NUMBER: _ClassVar[int]
+    course_code: str
+    outcome: _decision_pb2.Outcome
+    priority: int
+    rule_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, course_code: _Optional[str] = ..., outcome: _Optional[_Union[_decision_pb2.Outcome, str]] = ..., priority: _Optional[int] = ..., rule_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListAuditEventsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "principal", "subject")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    principal: str
+    subject: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., principal: _Optional[str] = ..., subject: _Optional[str] = ...) -> None: ...
+
+class ListAuditEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[AuditEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[AuditEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AuditEvent(_message.Message):
+    __slots__ = ("sequence", "time", "principal", "role", "method", "subjects", "code")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    SUBJECTS_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    time: str
+    principal: str
+    role: str
+    method: str
+    subjects: _containers.RepeatedScalarFieldContainer[str]
+    code: str
+    def __init__(self, sequence: _Optional[int] = ..., time: _Optional[str] = ..., principal: _Optional[str] = ..., role: _Optional[str] = ..., method: _Optional[str] = ..., subjects: _Optional[_Iterable[str]] = ..., code: _Optional[str] = ...) -> None: ...
