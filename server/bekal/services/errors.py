@@ -35,6 +35,7 @@ class ServiceError(Exception):
     violations: Sequence[tuple[str, str]] = ()  # (field path, description) -> google.rpc.BadRequest
     resource: tuple[str, str] | None = None  # (type, name) -> google.rpc.ResourceInfo
     preconditions: Sequence[tuple[str, str, str]] = ()  # (type, subject, description)
+    retry_after: float | None = None  # seconds -> google.rpc.RetryInfo
 
     def __post_init__(self) -> None:
         if self.code not in code_pb2.Code.keys():
@@ -89,6 +90,15 @@ class RulesRejected(Exception):
 
 class JobTakenOver(Exception):
     """Another worker took a match job over (this worker's lease ran out): stop working on it."""
+
+
+def storage_unavailable(what: str, retry_after: float) -> ServiceError:
+    """UNAVAILABLE for a store that cannot be written now: nothing was done, retry later.
+
+    The store's reason (disk full, locked, ...) is for the server log, not the caller.
+    """
+    return ServiceError("UNAVAILABLE", f"{what} cannot be written now; retry in {retry_after:g} s",
+                        retry_after=retry_after)
 
 
 def not_in_force_error(exc: NotInForce, field: str) -> ServiceError:
