@@ -6,12 +6,28 @@ date -- never the facts. :class:`DecisionLog` is what the eligibility service
 needs; :class:`SQLiteDecisionLog` keeps it in an SQLite file (see
 :mod:`bekal.store.sqlite`), and a PostgreSQL implementation of the same
 interface can serve several server replicas later.
+
+What it keeps that could still reveal health data, and how that is contained:
+
+- the request's fingerprint: a plain digest of the request is a test for guessed
+  facts, so only ``HMAC-SHA256(secret, digest)`` is stored (:mod:`bekal.store.secrets`);
+- the rule ids behind each decision (``summary``): an id such as
+  ``eligibility/rehab-not-finished`` tells the client's rehabilitation status, so the
+  summary is for the auditor role only -- no service answer reads it back; only the
+  auditors' read of the log (the RPC that serves it checks the role) does.
+
+Schema versions (``PRAGMA user_version``): 1 -- the ``request`` table; 2 -- fingerprints
+keyed: the unsalted digests of version 1 are replaced by HMACs of themselves (a digest
+cannot be recomputed without its request, and the HMAC of the old digest is exactly
+what a retry of that request now stores, so retries of old requests are still
+recognised), and the database remembers its key's id (see :func:`~bekal.store.secrets.check_key`).
 """
 
 from __future__ import annotations
 
 import abc
 import enum
+import hmac
 import logging
 import sqlite3
 import threading
@@ -19,12 +35,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bekal.store.errors import SchemaTooNew, StoreUnavailable
-from bekal.store.sqlite import Database, utc_now
+from bekal.store.errors import SchemaTooNew
+from bekal.store.secrets import check_key, keyed, secret_for
+from bekal.store.sqlite import Database, Transaction, utc_now
 
 log = logging.getLogger("bekal.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS request (
@@ -76,11 +93,15 @@ class LoggedRequest:
     """One answered check (one client, one or more courses): the unit of idempotency.
 
     ``summary`` packs its decisions, one line each: ``COURSE OUTCOME PRIORITY ruleset/rule,...``
-    (see :class:`LoggedDecision`); one row per request keeps the log cheap at bulk rates.
+    (see :class:`LoggedDecision`); one row per request keeps the log cheap at bulk rates. Rule ids
+    can reveal health status (``eligibility/rehab-not-finished``): the summary is readable only
+    through the auditor role.
     """
 
     request_id: str
-    fingerprint: str  # digest of the request (see bekal.services.eligibility.codec.fingerprint)
+    # to record: the plain digest of the request (bekal.services.eligibility.codec.fingerprint), held in
+    # memory only; as recorded (get): HMAC-SHA256(secret, digest), the only form the store keeps
+    fingerprint: str
     client_id: str  # pseudonymous id, never a name or national id number
     audience: str
     ruleset_version: str
@@ -103,6 +124,7 @@ class DecisionLog(abc.ABC):
 
         A request id already recorded is not recorded again: the result says whether
         the earlier request had the same fingerprint (a retry) or not (a conflict).
+        Fingerprints are compared, and kept, as keyed digests (HMAC with the store's secret).
         When this returns, every NEW request survives a crash of the process.
         Raises StoreUnavailable when nothing could be recorded.
         """
@@ -124,11 +146,15 @@ class SQLiteDecisionLog(Database, DecisionLog):
     """:class:`DecisionLog` on one SQLite file (or ``:memory:``).
 
     Checkpoints (copying the WAL into the database) run on a background thread, not inside a
-    caller's commit, so they do not add to request latency.
+    caller's commit, so they do not add to request latency. ``secret`` keys the fingerprints
+    (default: :func:`~bekal.store.secrets.secret_for` the path: ``bekal.key`` next to the file).
     """
 
-    def __init__(self, path: str | Path = "bekal.db", *, busy_timeout_s: float = 10.0,
+    _what = "the decision log"
+
+    def __init__(self, path: str | Path = "bekal.db", *, secret: bytes | None = None, busy_timeout_s: float = 10.0,
                  checkpoint_every_s: float = 1.0):
+        self._secret = secret  # None: loaded at open, once the path is known to be a database
         super().__init__(path, busy_timeout_s=busy_timeout_s, checkpoint_in_background=True)
         self._dirty = threading.Event()
         self._closed = threading.Event()
@@ -139,13 +165,26 @@ class SQLiteDecisionLog(Database, DecisionLog):
                 daemon=True)
             self._checkpointer.start()
 
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+    def _migrate(self, cur: Transaction) -> None:
+        version = cur.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise SchemaTooNew(f"{self.path}: database schema {version} is newer than this bekal ({SCHEMA_VERSION})")
-        if version < SCHEMA_VERSION:
-            # one transaction: a second worker process migrating at the same time waits, then no-ops
-            self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+        if self._secret is None:
+            self._secret = secret_for(self.path)
+        secret = self._secret
+        check_key(cur, secret, self.path)
+        cur.execute(_SCHEMA)
+        if version == 1:  # unsalted digests -> HMACs of themselves (see the module's doc)
+            self._db.create_function("bekal_keyed", 1, lambda fp: keyed(secret, str(fp)), deterministic=True)
+            cur.execute("UPDATE request SET fingerprint = bekal_keyed(fingerprint)")
+            log.info("decision log %s: %d fingerprints keyed (schema 1 -> 2)", self.path, cur.rowcount)
+        # written even when unchanged: a read-only database fails here, at open
+        cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @property
+    def _key(self) -> bytes:
+        assert self._secret is not None  # set at open
+        return self._secret
 
     def _checkpoint_loop(self, every: float) -> None:
         db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
@@ -165,23 +204,23 @@ class SQLiteDecisionLog(Database, DecisionLog):
             return []
         now = utc_now()
         results: list[Recorded] = []
-        try:
-            with self._tx() as cur:
-                for req in requests:
-                    cur.execute(
-                        "INSERT OR IGNORE INTO request VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (req.request_id, req.fingerprint, req.client_id, req.audience, req.ruleset_version,
-                         req.as_of, req.summary, now),
-                    )
-                    if cur.rowcount == 1:
-                        results.append(Recorded.NEW)
-                    else:
-                        (fp,) = cur.execute(
-                            "SELECT fingerprint FROM request WHERE request_id = ?", (req.request_id,)
-                        ).fetchone()
-                        results.append(Recorded.DUPLICATE if fp == req.fingerprint else Recorded.CONFLICT)
-        except sqlite3.OperationalError as exc:  # locked by another process for too long, disk full, I/O error
-            raise StoreUnavailable(f"decision log cannot be written: {exc}") from None
+        # locked by another process for too long, disk full, I/O error: StoreUnavailable, nothing recorded
+        with self._tx("be written") as cur:
+            for req in requests:
+                fingerprint = keyed(self._key, req.fingerprint)
+                cur.execute(
+                    "INSERT OR IGNORE INTO request VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (req.request_id, fingerprint, req.client_id, req.audience, req.ruleset_version,
+                     req.as_of, req.summary, now),
+                )
+                if cur.rowcount == 1:
+                    results.append(Recorded.NEW)
+                else:
+                    (fp,) = cur.execute(
+                        "SELECT fingerprint FROM request WHERE request_id = ?", (req.request_id,)
+                    ).fetchone()
+                    results.append(Recorded.DUPLICATE if hmac.compare_digest(fp, fingerprint)
+                                   else Recorded.CONFLICT)
         self._dirty.set()
         return results
 

@@ -16,7 +16,14 @@ from bekal.audience import BLK, BNN, for_audience, may_see
 from bekal.decision import Decision, Refusal
 from bekal.engine import NoRulesLoaded, NotInForce
 from bekal.rulebook import offered_courses
-from bekal.services.errors import ServiceError, internal, not_found, not_in_force_error, refusal_error
+from bekal.services.errors import (
+    ServiceError,
+    internal,
+    not_found,
+    not_in_force_error,
+    refusal_error,
+    storage_unavailable,
+)
 from bekal.services.snapshots import ServedRules, Snapshot, no_rules_error
 from bekal.store import DecisionLog, LoggedRequest, Recorded, StoreUnavailable
 
@@ -133,7 +140,7 @@ class Eligibility:
             statuses = self.store.record([entry for _, entry in logged])
         except StoreUnavailable as exc:  # nothing acknowledged, nothing recorded: retry is safe
             log.error("decision log: %s", exc)
-            raise ServiceError("UNAVAILABLE", "the decision log cannot be written now; retry") from None
+            raise storage_unavailable("the decision log", exc.retry_after) from None
         for (i, _entry), status in zip(logged, statuses):
             result = results[i]
             if status is Recorded.CONFLICT:
