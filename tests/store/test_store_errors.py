@@ -11,18 +11,19 @@ from pathlib import Path
 import pytest
 
 from bekal.store import StoreError, StoreUnavailable, open_decision_log
+from bekal.store.audit import SQLiteAuditLog
 from bekal.store.decisionlog import LoggedDecision, LoggedRequest, SQLiteDecisionLog
 from bekal.store.jobs import NewJob, SQLiteJobStore
 from bekal.store.sqlite import unavailable
 from tests.support.cli import bekal
 from tests.support.storage import fill_disk, free_disk, read_only
 
-STORES = [SQLiteDecisionLog, SQLiteJobStore]
+STORES = [SQLiteDecisionLog, SQLiteJobStore, SQLiteAuditLog]
 KEY = bytes(range(32))
 
 
 def _open(kind, path):
-    return kind(path, secret=KEY)
+    return kind(path, secret=KEY) if kind is not SQLiteAuditLog else kind(path)
 
 
 def request(rid: str, big: bool = False) -> LoggedRequest:
