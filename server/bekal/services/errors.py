@@ -35,7 +35,7 @@ class ServiceError(Exception):
     violations: Sequence[tuple[str, str]] = ()  # (field path, description) -> google.rpc.BadRequest
     resource: tuple[str, str] | None = None  # (type, name) -> google.rpc.ResourceInfo
     preconditions: Sequence[tuple[str, str, str]] = ()  # (type, subject, description)
-    retry_after: float | None = None  # seconds -> google.rpc.RetryInfo
+    retry_after: float | None = None  # seconds -> google.rpc.RetryInfo: worth retrying, after a pause
 
     def __post_init__(self) -> None:
         if self.code not in code_pb2.Code.keys():

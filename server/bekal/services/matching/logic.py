@@ -276,11 +276,8 @@ class Matching:
     # ------------------------------------------------------------------------------------ jobs
 
     def upload(self, upload: Upload, creator: str = "") -> JobRecord:
-        """Check an uploaded cohort as a whole and store it as a queued job (the same job for a retry).
-
-        ``creator`` (the caller's agency) is kept with the job: only they read it. UNAVAILABLE, with a
-        retry hint, when the job store cannot be written (a full disk): nothing was stored.
-        """
+        """Check an uploaded cohort as a whole and store it as a queued job (the same job for a retry);
+        ``creator`` (an agency name) is the only one who reads it back."""
         store = self._store()
         with self.rules.lease() as snap:
             cohort, extra = self._cohort(snap, upload.cohort, catalogue=True)
@@ -291,7 +288,7 @@ class Matching:
             job, created = store.create(new, [*upload.parts, *extra], self.owner, self.settings.lease_s)
         except JobConflict:
             raise invalid([("request_id", "already used for a different cohort; use a new request id")]) from None
-        except StoreUnavailable as exc:
+        except StoreUnavailable as exc:  # a full disk, ...: nothing stored, worth retrying later
             log.error("match job upload: %s", exc)
             raise storage_unavailable("the job store", exc.retry_after) from None
         if created:
