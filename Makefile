@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/matching_bench.py
 	$(BIN)/python bench/placement_bench.py
 	$(BIN)/python bench/zen_bench.py
+	$(BIN)/python bench/audit_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

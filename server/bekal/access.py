@@ -74,7 +74,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "/bekal.v1.RulesService/GetRuleset": _ALL,
     "/bekal.v1.RulesService/ValidateRules": frozenset({Role.RULE_AUTHOR}),
     "/bekal.v1.RulesService/ReloadRules": frozenset({Role.RULE_AUTHOR}),
-    "/bekal.v1.AuditService/ListDecisions": frozenset({Role.AUDITOR}),
+    "/bekal.v1.AuditService/ListDecisions": frozenset({Role.AUDITOR, Role.REFERRER}),  # a referrer: its own
     "/bekal.v1.AuditService/ListAuditEvents": frozenset({Role.AUDITOR}),
 }
 RATE_LIMITED = frozenset({"/bekal.v1.RulesService/ValidateRules", "/bekal.v1.RulesService/ReloadRules"})
@@ -107,16 +107,21 @@ def audience_for(principal: Principal, requested: str | None) -> str:
     return BLK
 
 
+def provides(provider: str, course: Mapping[str, Any]) -> bool:
+    """Is ``course`` the training centre ``provider``'s (as the course's ``blk`` names it)?"""
+    return course.get("blk") == provider
+
+
 def check_course(principal: Principal, course: Mapping[str, Any], where: str = "course_code") -> None:
     """A training centre acts on its own courses only."""
-    if principal.role is Role.TRAINING_PROVIDER and course.get("blk") != principal.provider:
+    if principal.role is Role.TRAINING_PROVIDER and not provides(principal.provider or "", course):
         raise Denied(f"the course is not {principal.provider}'s", where)
 
 
 def own_courses(principal: Principal, courses: Mapping[str, Mapping[str, Any]]) -> set[str]:
     """The course codes a caller may ask about: a training centre's own, everyone else's all."""
     if principal.role is Role.TRAINING_PROVIDER:
-        return {code for code, course in courses.items() if course.get("blk") == principal.provider}
+        return {code for code, course in courses.items() if provides(principal.provider or "", course)}
     return set(courses)
 
 

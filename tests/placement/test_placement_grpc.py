@@ -277,6 +277,56 @@ def test_a_job_that_keeps_being_interrupted_is_failed_with_the_reason(tmp_path, 
         assert conn.execute("SELECT count(*) FROM match_job_input").fetchone()[0] == 0
 
 
+def _running_job(stub, job_id: str):
+    """Wait until the job is deciding eligibility with some progress made (so a stop lands mid-run)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = stub.GetMatchJob(matching_pb2.GetMatchJobRequest(job_id=job_id), timeout=10).job
+        if job.status == matching_pb2.MATCH_JOB_STATUS_RUNNING and job.phase == "eligibility" \
+                and job.progress_done > 0:
+            return job
+        assert job.status not in (SUCCEEDED, FAILED), job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} not running after 60 s")
+
+
+def _stored(db, job_id: str) -> tuple[str, str, int]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT status, owner, attempts FROM match_job WHERE job_id = ?", (job_id,)).fetchone()
+
+
+def test_graceful_restarts_release_a_running_job_and_a_crash_counts(tmp_path):
+    """SIGTERM while a job runs releases it (queued, no owner, the attempt not counted): three graceful
+    restarts do not fail it. kill -9 leaves it running, and the attempt counts (three of those fail it:
+    test_a_job_that_keeps_being_interrupted_is_failed_with_the_reason)."""
+    db = tmp_path / "bekal.db"
+    job_id = ""
+    for _restart in range(3):
+        srv = Server(tmp_path, db=db)
+        try:
+            with grpc.insecure_channel(srv.address) as channel:
+                stub = matching_pb2_grpc.MatchingServiceStub(channel)
+                job_id = job_id or upload(stub, big_cohort(12_000), per_part=3_000).job_id
+                _running_job(stub, job_id)
+        finally:
+            assert srv.stop() == 0, srv.log()
+        assert "released: queued again" in srv.log(), srv.log()
+        assert _stored(db, job_id) == ("queued", "", 0)  # not an interruption
+    srv = Server(tmp_path, db=db)
+    try:
+        with grpc.insecure_channel(srv.address) as channel:
+            stub = matching_pb2_grpc.MatchingServiceStub(channel)
+            done = wait_done(stub, job_id)
+            assert done.status == SUCCEEDED and done.attempts == 1, done
+            assert done.summary.clients == 12_000 and len(streamed(stub, job_id)) == 12_000
+            crashed_id = upload(stub, big_cohort(12_000), per_part=3_000).job_id
+            _running_job(stub, crashed_id)
+    finally:
+        srv.crash()
+    status, owner, attempts = _stored(db, crashed_id)
+    assert (status, attempts) == ("running", 1) and owner  # taken over as interrupted at the next start
+
+
 def _dead_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()

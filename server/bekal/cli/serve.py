@@ -13,6 +13,9 @@ import click
 @click.option("--rules", metavar="DIR",
               help="rules folder, watched and hot-reloaded  [default: rules; env BEKAL_RULES]")
 @click.option("--db", metavar="PATH", help="SQLite database file  [default: bekal.db; env BEKAL_DB]")
+@click.option("--secret-file", metavar="PATH",
+              help="key of the stored request digests, created if missing (mode 0600)  "
+                   "[default: bekal.key next to --db; env BEKAL_SECRET_FILE]")
 @click.option("--workers", type=int, metavar="N",
               help="server processes sharing the port  [default: 1; env BEKAL_WORKERS]")
 @click.option("--threads", type=int, metavar="N", help="handler threads per process  [default: 16]")

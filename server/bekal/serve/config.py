@@ -9,6 +9,7 @@ Every setting has an environment variable ``BEKAL_<NAME>`` (upper case), e.g.
     listen = "127.0.0.1:50051"
     rules = "rules"
     db = "/var/lib/bekal/bekal.db"
+    secret_file = "/etc/bekal/bekal.key"
     workers = 2
 """
 
@@ -32,6 +33,7 @@ class ServeConfig:
     listen: str = "127.0.0.1:50051"  # host:port; port 0 picks a free port
     rules: Path = Path("rules")  # the rules folder, watched for changes
     db: str = "bekal.db"  # SQLite file (":memory:" for none)
+    secret_file: Path | None = None  # key of the stored digests; None: bekal.key next to db (see bekal.store.secrets)
     workers: int = 1  # server processes sharing the port (SO_REUSEPORT)
     threads: int = 16  # gRPC handler threads per worker
     grace: float = 10.0  # seconds in-flight calls get to finish on SIGTERM
@@ -72,7 +74,7 @@ def join_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-_PATHS = {"rules", "tls_cert", "tls_key", "tls_client_ca", "identities"}
+_PATHS = {"rules", "tls_cert", "tls_key", "tls_client_ca", "identities", "secret_file"}
 _NAMES = [f.name for f in dataclasses.fields(ServeConfig) if f.name != "sources"]
 
 

@@ -32,13 +32,15 @@ from bekal.serve.config import ServeConfig, join_address, split_address
 from bekal.serve.errors import ConfigError
 from bekal.serve.identity import read_identities
 from bekal.serve.watcher import RulesWatcher, reload_and_log
+from bekal.services.audit import servicer as audit_servicer
+from bekal.services.audit.logic import Audit
 from bekal.services.eligibility import servicer as eligibility_servicer
 from bekal.services.eligibility.logic import Eligibility
 from bekal.services.matching import servicer as matching_servicer
 from bekal.services.registration import Gate, Limits
 from bekal.services.rules import servicer as rules_servicer
 from bekal.services.snapshots import ServedRules, Snapshot
-from bekal.store import DecisionLog, open_decision_log, open_job_store
+from bekal.store import Stores, open_stores
 
 log = logging.getLogger("bekal.service")
 
@@ -64,17 +66,19 @@ class Worker:
     def build(self) -> None:
         cfg = self.config
         identities = read_identities(cfg.identities)
-        self.store: DecisionLog = open_decision_log(cfg.db)
+        self.stores: Stores = open_stores(cfg.db, cfg.secret_file)
         self.rules = ServedRules(cfg.rules)
         self.executor = futures.ThreadPoolExecutor(max_workers=cfg.threads, thread_name_prefix="bekal-work")
         self.gate = Gate(identities, self.executor, Limits(cfg.max_streams, cfg.max_streams_per_peer,
-                                                           cfg.idle_timeout))
+                                                           cfg.idle_timeout), audit=self.stores.audit)
         self.health = HealthServicer()
         self.server = grpc.aio.server(options=self._options())
-        self.matching = matching_servicer.add_to(self.server, self.gate, self.rules, open_job_store(cfg.db))
+        self.matching = matching_servicer.add_to(self.server, self.gate, self.rules, self.stores.jobs)
         served = (
             matching_servicer.SERVICE.full_name,
-            eligibility_servicer.add_to(self.server, self.gate, Eligibility(self.rules, self.store), self.draining),
+            eligibility_servicer.add_to(self.server, self.gate, Eligibility(self.rules, self.stores.decisions),
+                                        self.draining),
+            audit_servicer.add_to(self.server, self.gate, Audit(self.stores.decisions, self.stores.audit)),
             rules_servicer.add_to(self.server, self.gate, self.rules,
                                   notify_supervisor if self.supervised else None),
         )
@@ -103,7 +107,8 @@ class Worker:
         follows_rules = ("", eligibility_servicer.SERVICE.full_name)
         for name in follows_rules:
             await self.health.set(name, NOT_SERVING)
-        for name in (rules_servicer.SERVICE.full_name, matching_servicer.SERVICE.full_name):
+        for name in (rules_servicer.SERVICE.full_name, matching_servicer.SERVICE.full_name,
+                     audit_servicer.SERVICE.full_name):
             await self.health.set(name, SERVING)  # ValidateRules works without loaded rules
         loop = asyncio.get_running_loop()
 
@@ -178,7 +183,7 @@ class Worker:
             watcher.stop()
         await loop.run_in_executor(None, self.matching.stop)
         self.rules.close()
-        self.store.close()
+        self.stores.close()  # the audit trail last: it writes what is still queued
         self.executor.shutdown(wait=False)
         log.info("stopped")
         return 0

@@ -92,6 +92,15 @@ class JobTakenOver(Exception):
     """Another worker took a match job over (this worker's lease ran out): stop working on it."""
 
 
+def storage_unavailable(what: str, retry_after: float) -> ServiceError:
+    """UNAVAILABLE for a store that cannot be written now: nothing was done, retry later.
+
+    The store's reason (disk full, locked, ...) is for the server log, not the caller.
+    """
+    return ServiceError("UNAVAILABLE", f"{what} is not available now; retry in {retry_after:g} s",
+                        retry_after=retry_after)
+
+
 def not_in_force_error(exc: NotInForce, field: str) -> ServiceError:
     """FAILED_PRECONDITION: the request is well formed, but the rules are not in force on its date
     (a ruleset that exists has no version on it): nothing is decided."""

@@ -29,8 +29,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import message_factory
@@ -41,6 +40,7 @@ from bekal.access import RATE_LIMITED, Denied, Principal, Role, authorize
 from bekal.serve.identity import Identities, Unknown
 from bekal.services.errors import ServiceError, internal
 from bekal.services.guard import to_status
+from bekal.store import AuditEvent, AuditLog
 
 log = logging.getLogger("bekal.service")
 T = TypeVar("T")
@@ -51,23 +51,7 @@ def serialize(message: Message | bytes) -> bytes:
     return message if isinstance(message, bytes) else message.SerializeToString()
 
 
-@dataclass(frozen=True)
-class AuditEvent:
-    """One call, as the audit trail keeps it: no facts, pseudonymous ids only."""
-
-    time: str  # ISO 8601, UTC
-    principal: str  # agency name, or "anonymous"
-    role: str
-    method: str  # /package.Service/Method
-    subjects: tuple[str, ...]  # pseudonymous client ids, job ids, rule files the call was about
-    code: str  # how it ended: OK, INVALID_ARGUMENT, PERMISSION_DENIED, ...
-
-
 UNKNOWN_CALLER = Principal("unknown-certificate", Role.PUBLIC, authenticated=False)  # audited, never admitted
-
-
-class AuditSink(Protocol):
-    def record(self, event: AuditEvent) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -114,7 +98,7 @@ class Gate:
     """Identity, authorization, admission and the audit trail for every call of a worker."""
 
     def __init__(self, identities: Identities, executor: Executor, limits: Limits = Limits(),
-                 audit: AuditSink | None = None):
+                 audit: AuditLog | None = None):
         self.identities = identities
         self.executor = executor
         self.limits = limits
@@ -167,9 +151,8 @@ class Gate:
                 self._per_peer.pop(call.stream_key, None)
             call.stream_key = None
         if self.audit is not None:
-            event = AuditEvent(datetime.now(UTC).isoformat(timespec="milliseconds"), call.principal.name,
-                               call.principal.role.value, call.method, tuple(dict.fromkeys(call.subjects))[:100],
-                               code)
+            event = AuditEvent.now(call.principal.name, call.principal.role.value, call.method,
+                                   tuple(dict.fromkeys(call.subjects))[:100], code)
             try:
                 self.audit.record(event)
             except Exception as exc:  # the answer has gone; the failure is logged with a reference

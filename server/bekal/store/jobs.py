@@ -11,13 +11,26 @@ Lifecycle of a job::
     create (queued, owned by the uploading worker, input stored in the same transaction)
       -> start (running, attempts + 1) -> progress ... -> finish (succeeded, results stored, input deleted)
                                                        -> fail   (failed, reason kept, input deleted)
+                                                       -> release (queued, no owner, attempts - 1)
 
 Ownership is a lease: the owning worker renews it every few seconds. A job
 whose lease ran out, or whose owner process on this host is gone (a crash or
 ``kill -9``), is *orphaned*: :meth:`JobStore.claim_orphans` hands it to a live
 worker, which runs it again from its stored input -- or marks it failed, with
 the reason, once it has been interrupted ``max_attempts`` times (so a cohort
-that crashes the server cannot crash it forever).
+that crashes the server cannot crash it forever). A worker that stops gracefully
+*releases* its jobs instead (:meth:`JobStore.release`): queued again, without an
+owner, the attempt not counted -- a restart is not an interruption.
+
+Every job records its ``creator`` (the agency that uploaded it; the service lets
+only that agency read it). Its ``fingerprint`` (the digest of the upload that
+tells a retry from a conflict) is stored keyed, as ``HMAC-SHA256(secret,
+digest)`` (:mod:`bekal.store.secrets`).
+
+Schema versions (table ``match_schema``): 1 -- jobs, input, results; 2 --
+``match_job.creator`` (``''`` for the jobs of version 1) and keyed fingerprints
+(those of version 1 replaced by HMACs of themselves, so a retry of an old upload
+is still recognised).
 
 Privacy: a job's input holds client facts (health data); it is deleted as soon
 as the job finishes or fails. Results hold what the job's audience may see.
@@ -27,6 +40,8 @@ from __future__ import annotations
 
 import abc
 import enum
+import hmac
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,11 +51,14 @@ from typing import Any
 
 from bekal.store.errors import JobConflict, SchemaTooNew
 from bekal.store.owners import owner_alive
-from bekal.store.sqlite import Database, utc_now
+from bekal.store.secrets import check_key, keyed, secret_for
+from bekal.store.sqlite import Database, Transaction, utc_now
 
 __all__ = ["JobRecord", "JobStatus", "JobStore", "NewJob", "ResultChunk", "SQLiteJobStore"]
 
-SCHEMA_VERSION = 1
+log = logging.getLogger("bekal.store")
+
+SCHEMA_VERSION = 2
 
 
 class JobStatus(str, enum.Enum):
@@ -55,10 +73,11 @@ class NewJob:
     """What an upload creates."""
 
     request_id: str
-    fingerprint: str  # digest of the upload: a retry has the same one
+    fingerprint: str  # digest of the upload: a retry has the same one (stored keyed, never as it is)
     settings: bytes
     clients: int
     courses: int
+    creator: str = ""  # who uploaded it (an agency name): only they read the job
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +99,7 @@ class JobRecord:
     attempts: int
     created_at: str
     updated_at: str
+    creator: str = ""  # who uploaded it ("" for jobs of schema version 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +120,7 @@ class JobStore(abc.ABC):
 
         A request id already used with the same fingerprint returns ``(that job, False)``;
         with a different fingerprint raises :class:`~bekal.store.errors.JobConflict`. Durable when this returns.
+        The record's ``fingerprint`` is the keyed digest, as stored.
         """
 
     @abc.abstractmethod
@@ -131,12 +152,19 @@ class JobStore(abc.ABC):
         """Mark the job failed with ``error`` and delete its input (``owner`` None: whoever owns it)."""
 
     @abc.abstractmethod
+    def release(self, job_id: str, owner: str, *, count_attempt: bool = False) -> bool:
+        """Give up an unfinished job ``owner`` holds: queued again, no owner, progress reset, so any live
+        worker takes it (:meth:`claim_orphans`). A running job's attempt is not counted (attempts - 1)
+        unless ``count_attempt``. False when ``owner`` does not hold it (finished, failed, taken over).
+        """
+
+    @abc.abstractmethod
     def claim_orphans(self, owner: str, lease_s: float, max_attempts: int,
                       alive: Callable[[str], bool | None] = owner_alive) -> list[JobRecord]:
         """Take over unfinished jobs whose owner is gone or whose lease ran out.
 
         Jobs started ``max_attempts`` times already are marked failed instead. Returns the jobs
-        now owned by ``owner`` (queued again), oldest first.
+        now owned by ``owner`` (queued again), oldest first. Released jobs (no owner) are taken at once.
         """
 
     @abc.abstractmethod
@@ -166,7 +194,8 @@ CREATE TABLE IF NOT EXISTS match_job (
     lease_until    REAL NOT NULL DEFAULT 0,
     attempts       INTEGER NOT NULL DEFAULT 0,
     created_at     TEXT NOT NULL,
-    updated_at     TEXT NOT NULL
+    updated_at     TEXT NOT NULL,
+    creator        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS match_job_unfinished ON match_job (status) WHERE status IN ('queued', 'running');
 CREATE TABLE IF NOT EXISTS match_job_input (
@@ -186,7 +215,7 @@ CREATE TABLE IF NOT EXISTS match_schema (version INTEGER NOT NULL);
 """
 
 _COLUMNS = ("job_id, request_id, fingerprint, status, phase, progress_done, progress_total, clients, courses, "
-            "settings, summary, error, owner, lease_until, attempts, created_at, updated_at")
+            "settings, summary, error, owner, lease_until, attempts, created_at, updated_at, creator")
 UNFINISHED = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
@@ -203,43 +232,69 @@ def _record(row: Sequence[Any]) -> JobRecord:
 
 
 class SQLiteJobStore(Database, JobStore):
-    """:class:`JobStore` on an SQLite file (or ``:memory:``), its own connection, WAL mode."""
+    """:class:`JobStore` on an SQLite file (or ``:memory:``), its own connection, WAL mode.
 
-    def __init__(self, path: str | Path = "bekal.db", *, busy_timeout_s: float = 10.0):
+    ``secret`` keys the fingerprints (default: :func:`~bekal.store.secrets.secret_for` the path:
+    ``bekal.key`` next to the file). Storage failures raise :class:`~bekal.store.errors.StoreUnavailable`.
+    """
+
+    _what = "the job store"
+
+    def __init__(self, path: str | Path = "bekal.db", *, secret: bytes | None = None, busy_timeout_s: float = 10.0):
+        self._secret = secret  # None: loaded at open, once the path is known to be a database
         super().__init__(path, busy_timeout_s=busy_timeout_s)
 
-    def _migrate(self) -> None:
+    @property
+    def _key(self) -> bytes:
+        assert self._secret is not None  # set at open
+        return self._secret
+
+    def _migrate(self, cur: Transaction) -> None:
         # the decision log owns PRAGMA user_version; these tables keep their own version
-        exists = self._db.execute(
+        exists = cur.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'match_schema'").fetchone()
+        version = 0
         if exists:
-            row = self._db.execute("SELECT max(version) FROM match_schema").fetchone()
-            if row and row[0] is not None and row[0] > SCHEMA_VERSION:
-                raise SchemaTooNew(f"{self.path}: matching job schema {row[0]} is newer than this bekal "
-                                   f"({SCHEMA_VERSION})")
-            if row and row[0] == SCHEMA_VERSION:
-                return
-        self._db.executescript(
-            f"BEGIN IMMEDIATE; {_SCHEMA} DELETE FROM match_schema; "
-            f"INSERT INTO match_schema VALUES ({SCHEMA_VERSION}); COMMIT;")
+            row = cur.execute("SELECT max(version) FROM match_schema").fetchone()
+            version = row[0] if row and row[0] is not None else 0
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(f"{self.path}: matching job schema {version} is newer than this bekal "
+                               f"({SCHEMA_VERSION})")
+        if self._secret is None:
+            self._secret = secret_for(self.path)
+        secret = self._secret
+        check_key(cur, secret, self.path)
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                cur.execute(statement)
+        if version == 1:
+            cur.execute("ALTER TABLE match_job ADD COLUMN creator TEXT NOT NULL DEFAULT ''")
+            self._db.create_function("bekal_keyed", 1, lambda fp: keyed(secret, str(fp)), deterministic=True)
+            cur.execute("UPDATE match_job SET fingerprint = bekal_keyed(fingerprint)")
+            log.info("job store %s: %d fingerprints keyed, creator added (schema 1 -> 2)", self.path, cur.rowcount)
+        # written even when unchanged: a read-only database fails here, at open
+        cur.execute("DELETE FROM match_schema")
+        cur.execute("INSERT INTO match_schema VALUES (?)", (SCHEMA_VERSION,))
 
     # ------------------------------------------------------------------------------------------ writes
 
     def create(self, job: NewJob, parts: Sequence[bytes], owner: str, lease_s: float) -> tuple[JobRecord, bool]:
         now = _now()
         job_id = uuid.uuid4().hex
-        with self._tx() as cur:
+        fingerprint = keyed(self._key, job.fingerprint)
+        with self._tx("store the job") as cur:
             row = cur.execute(f"SELECT {_COLUMNS} FROM match_job WHERE request_id = ?", (job.request_id,)).fetchone()
             if row is not None:
                 existing = _record(row)
-                if existing.fingerprint != job.fingerprint:
+                if not hmac.compare_digest(existing.fingerprint, fingerprint):
                     raise JobConflict(existing.job_id)
                 return existing, False
             cur.execute(
                 "INSERT INTO match_job (job_id, request_id, fingerprint, status, phase, clients, courses, settings,"
-                " owner, lease_until, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, job.request_id, job.fingerprint, JobStatus.QUEUED.value, job.clients, job.courses,
-                 job.settings, owner, time.time() + lease_s, now, now),
+                " owner, lease_until, created_at, updated_at, creator)"
+                " VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, job.request_id, fingerprint, JobStatus.QUEUED.value, job.clients, job.courses,
+                 job.settings, owner, time.time() + lease_s, now, now, job.creator),
             )
             cur.executemany("INSERT INTO match_job_input VALUES (?, ?, ?)",
                             ((job_id, i, p) for i, p in enumerate(parts)))
@@ -303,6 +358,17 @@ class SQLiteJobStore(Database, JobStore):
                 return False
             cur.execute("DELETE FROM match_job_input WHERE job_id = ?", (job_id,))
         return True
+
+    def release(self, job_id: str, owner: str, *, count_attempt: bool = False) -> bool:
+        with self._tx("release the job") as cur:
+            cur.execute(
+                "UPDATE match_job SET status = ?, phase = 'queued', progress_done = 0, progress_total = 0,"
+                " owner = '', lease_until = 0, updated_at = ?,"
+                " attempts = CASE WHEN status = ? AND NOT ? THEN max(attempts - 1, 0) ELSE attempts END"
+                " WHERE job_id = ? AND owner = ? AND status IN (?, ?)",
+                (JobStatus.QUEUED.value, _now(), JobStatus.RUNNING.value, count_attempt, job_id, owner,
+                 *UNFINISHED))
+            return cur.rowcount == 1
 
     def claim_orphans(self, owner: str, lease_s: float, max_attempts: int,
                       alive: Callable[[str], bool | None] = owner_alive) -> list[JobRecord]:

@@ -6,6 +6,14 @@ power cut can lose the last commits). Several worker processes share one file;
 SQLite serialises their writes (``busy_timeout``). Each store keeps its own
 connection and its own lock: a connection is shared by a process's threads, one
 statement (or one transaction) at a time.
+
+Errors: a database that cannot be opened (a directory, a file that is not a
+database, a read-only file, a full disk while migrating) raises
+:class:`~bekal.store.errors.StoreError` with a one-line message; once open, a
+statement that fails on the storage (disk full, read-only, I/O error, locked too
+long, damaged file) raises :class:`~bekal.store.errors.StoreUnavailable` with a
+retry hint. Any other SQLite error (bad SQL, a constraint) is a bug and
+propagates as it is.
 """
 
 from __future__ import annotations
@@ -14,12 +22,66 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bekal.store.errors import StoreError, StoreUnavailable
+
 MEMORY = ":memory:"
+
+# SQLite result codes (``sqlite3.Error.sqlite_errorname``; extended codes start with these) of a storage
+# condition rather than a bug, and what they mean to an operator
+_STORAGE_CONDITIONS = {
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_IOERR": "I/O error",
+    "SQLITE_READONLY": "the database is read-only; bekal writes it and its -wal and -shm files next to it: "
+                       "check the permissions and the file system",
+    "SQLITE_BUSY": "the database is locked by another process",
+    "SQLITE_LOCKED": "the database is locked",
+    "SQLITE_CANTOPEN": "the database cannot be opened; is the path a file, and its folder writable?",
+    "SQLITE_CORRUPT": "the database file is damaged; restore it from a backup",
+    "SQLITE_NOTADB": "the file is not an SQLite database; restore it from a backup, or move it away",
+    "SQLITE_PROTOCOL": "the database's locking failed",
+    "SQLITE_NOLFS": "the file system cannot hold a file this large",
+}
+_RETRY_SOON_S = 1.0  # locked or busy: another writer finishes soon
+_RETRY_LATER_S = 30.0  # a full disk, a read-only or damaged file: an operator has to act
+
+
+def storage_condition(exc: sqlite3.Error) -> str | None:
+    """What ``exc`` says about the storage (a one-line explanation), or None for anything else (a bug)."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    for prefix, meaning in _STORAGE_CONDITIONS.items():
+        if name == prefix or name.startswith(prefix + "_"):
+            return f"{meaning} [SQLite: {_one_line(exc)}]"
+    if not name and isinstance(exc, sqlite3.OperationalError):  # no result code known: e.g. "database is locked"
+        return _one_line(exc)
+    return None
+
+
+def unavailable(what: str, exc: sqlite3.Error) -> StoreUnavailable | None:
+    """``exc`` (raised while doing ``what``) as :class:`StoreUnavailable`, or None when it is a bug."""
+    meaning = storage_condition(exc)
+    if meaning is None:
+        return None
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    soon = name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc)
+    return StoreUnavailable(f"{what}: {meaning}", _RETRY_SOON_S if soon else _RETRY_LATER_S)
+
+
+def open_failure(path: str, exc: BaseException) -> StoreError:
+    """Why the database at ``path`` cannot be opened, as a one-line :class:`StoreError`."""
+    if isinstance(exc, sqlite3.Error):
+        return StoreError(f"database {path}: {storage_condition(exc) or _one_line(exc)}")
+    if isinstance(exc, OSError):
+        return StoreError(f"database {path}: cannot create its folder ({exc.strerror or exc})")
+    return StoreError(f"database {path}: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def sqlite_path(location: str | Path) -> str:
@@ -52,17 +114,30 @@ def connect(path: str, busy_timeout_s: float, *, checkpoint_in_background: bool 
     """A connection in autocommit mode (transactions are explicit), usable from any thread.
 
     A file gets the WAL journal (``checkpoint_in_background``: the caller checkpoints, not the
-    commits); parent folders are created. ``:memory:`` is a private database.
+    commits); parent folders are created. ``:memory:`` is a private database. Raises
+    :class:`StoreError` (one line) when the file cannot be opened as a database.
     """
     memory = path == MEMORY
     if not memory:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
-    if not memory:
-        retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
-        if checkpoint_in_background:
-            db.execute("PRAGMA wal_autocheckpoint=0")
-    db.execute("PRAGMA synchronous=NORMAL")
+        if Path(path).is_dir():
+            raise StoreError(f"database {path} is a directory; name a file (it is created if missing)")
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise open_failure(path, exc) from None
+    try:
+        db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise open_failure(path, exc) from None
+    try:
+        if not memory:
+            retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
+            if checkpoint_in_background:
+                db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error as exc:
+        db.close()
+        raise open_failure(path, exc) from None
     return db
 
 
@@ -109,15 +184,21 @@ def transaction(db: sqlite3.Connection, lock: threading.Lock) -> Iterator[Transa
             cur.execute("ROLLBACK" if cur.rollback else "COMMIT")
         except BaseException:
             if db.in_transaction:
-                db.execute("ROLLBACK")
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:  # e.g. an I/O error: SQLite rolls back when the connection is next used
+                    pass
             raise
 
 
 class Database:
     """One store's connection to an SQLite file: opened, migrated, locked per statement or transaction.
 
-    A store subclasses it and implements :meth:`_migrate` (run once at open, under the lock,
-    retried while another process holds the file).
+    A store subclasses it and implements :meth:`_migrate`, run once at open inside one ``BEGIN
+    IMMEDIATE`` transaction (so a second worker process migrating at the same time waits, then finds
+    nothing to do) and retried while another process holds the file. ``_migrate`` must write something
+    every time (e.g. its schema version, even unchanged): a read-only database then fails at open, as a
+    :class:`StoreError`, rather than at the first call.
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0, checkpoint_in_background: bool = False):
@@ -126,23 +207,56 @@ class Database:
         self._timeout = busy_timeout_s
         self._lock = threading.Lock()
         self._db = connect(self.path, busy_timeout_s, checkpoint_in_background=checkpoint_in_background)
-        with self._lock:
-            retry_locked(self._migrate, busy_timeout_s)
+        try:
+            retry_locked(self._open, busy_timeout_s)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise open_failure(self.path, exc) from None
+        except BaseException:
+            self._db.close()
+            raise
 
-    def _migrate(self) -> None:
+    def _open(self) -> None:
+        with transaction(self._db, self._lock) as cur:
+            self._migrate(cur)
+
+    def _migrate(self, cur: Transaction) -> None:
         raise NotImplementedError
 
-    def _tx(self) -> AbstractContextManager[Transaction]:
-        return transaction(self._db, self._lock)
+    @contextmanager
+    def _tx(self, what: str = "write") -> Iterator[Transaction]:
+        """One write transaction (see :func:`transaction`); storage failures raise :class:`StoreUnavailable`."""
+        try:
+            with transaction(self._db, self._lock) as cur:
+                yield cur
+        except sqlite3.Error as exc:
+            error = unavailable(f"{self._what} cannot {what} now", exc)
+            if error is None:
+                raise
+            raise error from None
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of a read (or None)."""
-        with self._lock:
-            return self._db.execute(sql, params).fetchone()
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            error = unavailable(f"{self._what} cannot be read now", exc)
+            if error is None:
+                raise
+            raise error from None
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            error = unavailable(f"{self._what} cannot be read now", exc)
+            if error is None:
+                raise
+            raise error from None
+
+    _what = "the store"  # how messages name this store, e.g. "the decision log"
 
     def close(self) -> None:
         with self._lock:

@@ -17,7 +17,14 @@ from bekal.audience import BLK, BNN, for_audience
 from bekal.decision import Decision, Refusal
 from bekal.engine import NoRulesLoaded, NotInForce
 from bekal.rulebook import offered_courses
-from bekal.services.errors import ServiceError, internal, not_found, not_in_force_error, refusal_error
+from bekal.services.errors import (
+    ServiceError,
+    internal,
+    not_found,
+    not_in_force_error,
+    refusal_error,
+    storage_unavailable,
+)
 from bekal.services.snapshots import ServedRules, Snapshot, no_rules_error
 from bekal.store import DecisionLog, LoggedRequest, Recorded, StoreUnavailable
 
@@ -62,12 +69,15 @@ def summary_line(d: Decision) -> str:
 def _logged(check: Check, snap: Snapshot, decisions: Sequence[Decision]) -> LoggedRequest:
     return LoggedRequest(
         request_id=check.request_id,
-        fingerprint=check.fingerprint,
+        # the caller is part of what a retry must repeat: another agency reusing a request id
+        # is a conflict, never a replay of someone else's request
+        fingerprint=f"{check.principal.name}\n{check.fingerprint}",
         client_id=check.client_id,
         audience=check.audience,
         ruleset_version=snap.version,
         as_of=check.as_of.isoformat(),
         summary="\n".join([summary_line(d) for d in decisions]),
+        caller=check.principal.name,
     )
 
 
@@ -135,7 +145,7 @@ class Eligibility:
             statuses = self.store.record([entry for _, entry in logged])
         except StoreUnavailable as exc:  # nothing acknowledged, nothing recorded: retry is safe
             log.error("decision log: %s", exc)
-            raise ServiceError("UNAVAILABLE", "the decision log cannot be written now; retry") from None
+            raise storage_unavailable("the decision log", exc.retry_after) from None
         for (i, _entry), status in zip(logged, statuses):
             result = results[i]
             if status is Recorded.CONFLICT:

@@ -9,6 +9,14 @@ worker's jobs; jobs of a dead worker (crash, ``kill -9``) are taken over at
 start-up and every few seconds after, and run again from their stored input --
 or marked failed with the reason after ``max_attempts`` interruptions.
 
+A graceful stop (:meth:`Matching.stop`, SIGTERM) is not an interruption: the
+running job stops at its next progress report and is *released* -- queued again,
+without an owner, the attempt not counted -- as are the jobs waiting in this
+worker, so the next worker to start (or another live one) runs them. A job whose
+results are computed already is saved first. A store that cannot be written (a
+full disk) makes an upload ``UNAVAILABLE`` with a retry hint, and puts a running
+job back in the queue (that attempt counts).
+
 No gRPC and no protobuf here: what is stored with a job (its input as
 received, its settings, its results) is written and read by a :class:`JobFormat`
 -- :mod:`.codec` in the server.
@@ -16,16 +24,19 @@ received, its settings, its results) is written and read by a :class:`JobFormat`
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from bekal.access import provides
 from bekal.audience import BLK
 from bekal.engine import NotInForce
 from bekal.matching import ReserveOrder
@@ -49,10 +60,11 @@ from bekal.services.errors import (
     invalid,
     not_found,
     not_in_force_error,
+    storage_unavailable,
 )
 from bekal.services.limits import MAX_INLINE_CLIENTS, MAX_VIOLATIONS, check_id
 from bekal.services.snapshots import ServedRules, Snapshot
-from bekal.store import JobConflict, JobStore
+from bekal.store import JobConflict, JobStore, StoreUnavailable
 from bekal.store.jobs import JobRecord, JobStatus, NewJob, ResultChunk
 from bekal.store.owners import new_owner
 
@@ -87,6 +99,7 @@ class CohortRequest:
     rankings: Sequence[tuple[str, list[str]]]
     settings: MatchSettings
     violations: Violations = field(default_factory=list)
+    provider: str | None = None  # a training centre's request: its own courses only (bekal.access)
 
 
 @dataclass(frozen=True)
@@ -138,12 +151,19 @@ class Matching:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._queued: set[str] = set()
         self._stop = threading.Event()
+        self._stopped = False
+        self._stop_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._current: str | None = None  # the job the runner is working on
+        self._to_release: dict[str, bool] = {}  # job id -> count the attempt: releases the store refused so far
 
     # ------------------------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Take over orphaned jobs, then run jobs and renew leases on background threads."""
+        """Take over orphaned jobs, then run jobs and renew leases on background threads.
+
+        :meth:`stop` also runs when the process exits normally (after SIGTERM), should its owner not call it.
+        """
         if self.jobs is None or self._threads:
             return
         self._recover(self.jobs)
@@ -151,12 +171,34 @@ class Matching:
             thread = threading.Thread(target=target, args=(self.jobs,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        _stop_at_exit(self)
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop running jobs and release this worker's jobs for the next one (the attempt not counted).
+
+        The running job stops at its next progress report, within ``timeout`` seconds, and releases
+        itself; a job still running then (a step that reports no progress) and the queued ones are
+        released from here. Idempotent; call it before the job store is closed.
+        """
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
         self._stop.set()
         self._queue.put(None)
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self.jobs is None:
+            return
+        waiting = [job_id for job_id in list(self._queued) if job_id]
+        current = self._current
+        for job_id in ([current] if current else []) + waiting:
+            self._to_release.setdefault(job_id, False)
+        self._release_pending(self.jobs)
+        if self._to_release:
+            log.warning("%d match job(s) could not be released (the store is unavailable); they are taken over "
+                        "as interrupted", len(self._to_release))
 
     def _enqueue(self, job_id: str) -> None:
         if job_id not in self._queued:
@@ -166,18 +208,41 @@ class Matching:
     def _recover(self, jobs: JobStore) -> None:
         try:
             for job in jobs.claim_orphans(self.owner, self.settings.lease_s, self.settings.max_attempts):
-                log.warning("match job %s was interrupted (attempt %d); running it again", job.job_id, job.attempts)
+                if job.attempts:
+                    log.warning("match job %s was interrupted (attempt %d); running it again", job.job_id,
+                                job.attempts)
+                else:
+                    log.info("match job %s taken over from the queue", job.job_id)
                 self._enqueue(job.job_id)
-        except Exception as exc:  # a busy database must not stop the ticker
+        except StoreUnavailable as exc:  # a busy or full database must not stop the ticker
+            log.warning("match jobs not recovered now: %s", exc)
+        except Exception as exc:
             internal("recovering match jobs", exc)
+
+    def _release_pending(self, jobs: JobStore) -> None:
+        """Release the jobs waiting for it (the store was unavailable, or the worker stops)."""
+        for job_id, count_attempt in list(self._to_release.items()):
+            try:
+                if jobs.release(job_id, self.owner, count_attempt=count_attempt):
+                    log.info("match job %s released: queued again for any worker", job_id)
+            except StoreUnavailable as exc:
+                log.warning("match job %s not released yet: %s", job_id, exc)
+                continue
+            except Exception as exc:
+                internal("releasing a match job", exc)
+            self._to_release.pop(job_id, None)
 
     def _ticker(self, jobs: JobStore) -> None:
         last_recovery = time.monotonic()
         while not self._stop.wait(self.settings.tick_s):
             try:
                 jobs.renew(self.owner, self.settings.lease_s)
+            except StoreUnavailable as exc:
+                log.warning("match job leases not renewed: %s", exc)
             except Exception as exc:
                 internal("renewing match job leases", exc)
+            if self._to_release:
+                self._release_pending(jobs)
             if time.monotonic() - last_recovery >= self.settings.recover_every_s:
                 last_recovery = time.monotonic()
                 self._recover(jobs)
@@ -218,13 +283,18 @@ class Matching:
         store = self._store()
         with self.rules.lease() as snap:
             cohort, extra = self._cohort(snap, upload.cohort, catalogue=True)
-        new = NewJob(request_id=upload.request_id, fingerprint=upload.fingerprint,
+        # the creator is part of what a retry must repeat: another agency reusing a request id is a
+        # conflict, never someone else's job
+        new = NewJob(request_id=upload.request_id, fingerprint=f"{creator}\n{upload.fingerprint}",
                      settings=self.format.settings_bytes(upload.cohort.settings),
-                     clients=len(cohort.clients), courses=len(cohort.courses))
+                     clients=len(cohort.clients), courses=len(cohort.courses), creator=creator)
         try:
             job, created = store.create(new, [*upload.parts, *extra], self.owner, self.settings.lease_s)
         except JobConflict:
             raise invalid([("request_id", "already used for a different cohort; use a new request id")]) from None
+        except StoreUnavailable as exc:  # a full disk, ...: nothing stored, worth retrying later
+            log.error("match job upload: %s", exc)
+            raise storage_unavailable("the job store", exc.retry_after) from None
         if created:
             log.info("match job %s stored: %d clients, %d courses", job.job_id, job.clients, job.courses)
             self._enqueue(job.job_id)
@@ -237,8 +307,12 @@ class Matching:
         check_id(job_id, "job_id", violations)
         if violations:
             raise invalid(violations)
-        job = self._store().get(job_id)
-        if job is None or (viewer is not None and getattr(job, "creator", "") != viewer):
+        try:
+            job = self._store().get(job_id)
+        except StoreUnavailable as exc:
+            log.error("match job: %s", exc)
+            raise storage_unavailable("the job store", exc.retry_after) from None
+        if job is None or (viewer is not None and job.creator != viewer):
             raise not_found(f"no match job {job_id!r}", "job_id", "job", "bekal.v1.MatchJob", job_id)
         return job
 
@@ -256,7 +330,7 @@ class Matching:
                 f"match job {job_id} is {job.status.value} ({job.phase} {job.progress_done}/{job.progress_total});"
                 " poll GetMatchJob until it has succeeded",
                 preconditions=[("JOB_STATUS", job_id, f"{job.status.value}: not finished yet")])
-        return self._store().results(job_id, offset)
+        return _readable(self._store().results(job_id, offset))
 
     def _store(self) -> JobStore:
         if self.jobs is None:
@@ -265,8 +339,23 @@ class Matching:
         return self.jobs
 
     def run_job(self, job_id: str) -> None:
-        """Run one job this worker owns (queued); record its results or why it failed."""
+        """Run one job this worker owns (queued); record its results or why it failed.
+
+        Stopping (:meth:`stop`) releases it at its next progress report; a store that cannot be
+        written puts it back in the queue (released, the attempt counted) as soon as it can.
+        """
         store = self._store()
+        self._current = job_id
+        try:
+            self._run(store, job_id)
+        except StoreUnavailable as exc:
+            log.warning("match job %s put back in the queue: %s", job_id, exc)
+            self._to_release[job_id] = True
+            self._release_pending(store)
+        finally:
+            self._current = None
+
+    def _run(self, store: JobStore, job_id: str) -> None:
         job = store.start(job_id, self.owner, self.settings.lease_s)
         if job is None:
             return  # finished, failed or taken over meanwhile
@@ -278,6 +367,12 @@ class Matching:
         except JobTakenOver:
             log.warning("match job %s was taken over by another worker", job_id)
             return
+        except _Stopping:
+            self._to_release[job_id] = False
+            self._release_pending(store)
+            return
+        except StoreUnavailable:
+            raise
         except ServiceError as err:
             store.fail(job_id, self.owner, str(err))
             log.info("match job %s failed: %s", job_id, err.code)
@@ -287,11 +382,15 @@ class Matching:
             return
         log.info("match job %s succeeded in %.1f s", job_id, time.perf_counter() - started)
 
-    def _progress(self, job: JobRecord) -> Progress:
+    def _progress(self, job: JobRecord, stoppable: bool = True) -> Progress:
+        """Progress reports to the store; with ``stoppable``, a report after :meth:`stop` ends the run."""
         last = [0.0]
         store = self._store()
+        stop = self._stop
 
         def report(phase: str, done: int, total: int) -> None:
+            if stoppable and stop.is_set():
+                raise _Stopping()
             now = time.monotonic()
             if now - last[0] < PROGRESS_EVERY_S and done != total and done != 0:
                 return
@@ -311,7 +410,7 @@ class Matching:
             return _place(snap, cohort, request.settings.audience, self._progress(job))
 
     def _save(self, job: JobRecord, placement: Placement) -> None:
-        report = self._progress(job)
+        report = self._progress(job, stoppable=False)  # the results are computed: keep them
         total = len(placement.clients)
         chunks: list[ResultChunk] = []
         for chunk in self.format.result_chunks(placement.clients, RESULT_CHUNK):
@@ -334,8 +433,11 @@ class Matching:
         if gaps:  # FAILED_PRECONDITION before any work: nothing is placed on such a date
             raise not_in_force_error(NotInForce(settings.as_of, gaps), "settings.as_of_date")
         courses, extra = list(request.courses), []
+        if request.provider is not None:
+            _own_courses_only(request, snap.rulebook.courses, request.provider)
         if catalogue and not courses:
-            offered = snap.rulebook.courses
+            offered = {code: c for code, c in snap.rulebook.courses.items()
+                       if request.provider is None or c.get("blk") == request.provider}
             courses, part = self.format.catalogue([offered[c] for c in offered_courses(offered, settings.as_of)])
             extra.append(part)
         try:
@@ -348,6 +450,65 @@ class Matching:
         if violations or cohort is None:
             raise invalid(sorted(violations, key=_path_order)[:MAX_VIOLATIONS])
         return cohort, extra
+
+
+def _own_courses_only(request: CohortRequest, catalogue: Mapping[str, Facts], provider: str) -> None:
+    """A training centre places clients into its own courses only: a course of another centre, given
+    or preferred, is PERMISSION_DENIED naming it (:func:`bekal.access.check_course`)."""
+    denied: Violations = []
+    given = {str(c.get("code")): c for c in request.courses}
+    for i, course in enumerate(request.courses):
+        if not provides(provider, course):
+            denied.append((f"courses[{i}].blk", f"course {course.get('code')} is not {provider}'s"))
+    for i, client in enumerate(request.clients):
+        for j, code in enumerate(client.get("preferences") or ()):
+            preferred = given.get(code) or catalogue.get(code)
+            if preferred is not None and not provides(provider, preferred):
+                denied.append((f"clients[{i}].preferences[{j}]", f"course {code} is not {provider}'s"))
+    if denied:
+        raise ServiceError("PERMISSION_DENIED", f"a training centre places clients into its own courses only "
+                           f"({len(denied)} not {provider}'s)", denied[:MAX_VIOLATIONS])
+
+
+class _Stopping(Exception):
+    """The worker stops: leave the running job (it is released, not failed)."""
+
+
+def _readable(chunks: Iterator[ResultChunk]) -> Iterator[ResultChunk]:
+    """Result chunks read lazily; a store that cannot be read now is UNAVAILABLE with a retry hint."""
+    try:
+        yield from chunks
+    except StoreUnavailable as exc:
+        log.error("match job results: %s", exc)
+        raise storage_unavailable("the job store", exc.retry_after) from None
+
+
+def _stop_at_exit(matching: Matching) -> None:
+    """Run ``matching.stop()`` when the process exits normally, before daemon threads are abandoned.
+
+    ``threading._register_atexit`` hooks run when the main thread ends, in a plain process and in a
+    ``multiprocessing`` worker alike (where :mod:`atexit` hooks do not run); ``atexit`` is the
+    fallback. Holds only a weak reference. A worker that calls :meth:`Matching.stop` itself (as
+    it should, on SIGTERM) makes this a no-op.
+    """
+    ref = weakref.ref(matching)
+
+    def hook() -> None:
+        target = ref()
+        if target is not None:
+            try:
+                target.stop()
+            except Exception as exc:  # at exit: say what, never raise
+                log.warning("stopping match jobs at exit: %s", type(exc).__name__)
+
+    register = getattr(threading, "_register_atexit", None)
+    try:
+        if register is not None:
+            register(hook)
+        else:  # pragma: no cover - every CPython since 3.9 has it
+            atexit.register(hook)
+    except RuntimeError:  # the interpreter is shutting down already
+        pass
 
 
 def cohort_violations(exc: CohortError) -> Violations:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import grpc
 
-from bekal.access import Denied, audience_for
+from bekal.access import Denied, Role, audience_for
 from bekal.services.errors import ServiceError
 from bekal.services.matching import codec
 from bekal.services.matching.logic import CohortRequest, JobSettings, Matching
@@ -31,7 +31,8 @@ def _as_caller(request: CohortRequest, call: Call) -> CohortRequest:
     except Denied as exc:
         raise ServiceError("PERMISSION_DENIED", exc.message, [("settings.audience", exc.message)]) from None
     call.about(*(str(c.get("id", "")) for c in request.clients[:100]))
-    return replace(request, settings=replace(request.settings, audience=audience))
+    provider = call.principal.provider if call.principal.role is Role.TRAINING_PROVIDER else None
+    return replace(request, settings=replace(request.settings, audience=audience), provider=provider)
 
 
 class MatchingServicer:
