@@ -252,10 +252,11 @@ def test_a_job_that_keeps_being_interrupted_is_failed_with_the_reason(tmp_path, 
     part = matching_pb2.UploadCohortRequest(request_id="r1", settings=SETTINGS, clients=big_cohort(5),
                                             courses=catalogue)
     owner = f"{socket.gethostname()}:{_dead_pid()}:gone"
-    job, _ = store.create(NewJob("r1", "fp", SETTINGS.SerializeToString(), 5, 0), [part.SerializeToString()],
-                          owner, 60)
+    creator = "bnnk-banjarbaru"  # the agency the tests' connections are
+    job, _ = store.create(NewJob("r1", "fp", SETTINGS.SerializeToString(), 5, 0, creator),
+                          [part.SerializeToString()], owner, 60)
     store.start(job.job_id, owner, 60)
-    poisoned, _ = store.create(NewJob("r2", "fp2", SETTINGS.SerializeToString(), 5, 0),
+    poisoned, _ = store.create(NewJob("r2", "fp2", SETTINGS.SerializeToString(), 5, 0, creator),
                                [part.SerializeToString()], owner, 60)
     store.close()
     with sqlite3.connect(db) as conn:
@@ -304,7 +305,7 @@ def test_graceful_restarts_release_a_running_job_and_a_crash_counts(tmp_path):
     for _restart in range(3):
         srv = Server(tmp_path, db=db)
         try:
-            with grpc.insecure_channel(srv.address) as channel:
+            with srv.channel() as channel:
                 stub = matching_pb2_grpc.MatchingServiceStub(channel)
                 job_id = job_id or upload(stub, big_cohort(12_000), per_part=3_000).job_id
                 _running_job(stub, job_id)
@@ -314,7 +315,7 @@ def test_graceful_restarts_release_a_running_job_and_a_crash_counts(tmp_path):
         assert _stored(db, job_id) == ("queued", "", 0)  # not an interruption
     srv = Server(tmp_path, db=db)
     try:
-        with grpc.insecure_channel(srv.address) as channel:
+        with srv.channel() as channel:
             stub = matching_pb2_grpc.MatchingServiceStub(channel)
             done = wait_done(stub, job_id)
             assert done.status == SUCCEEDED and done.attempts == 1, done

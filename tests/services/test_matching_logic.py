@@ -128,3 +128,30 @@ def test_catalogue_courses_read_back_as_a_request_would_send_them(rules: ServedR
     assert facts["min_written_score"] == 60.0 and facts["min_education"] == "smp" and facts["start_date"] == date(
         2019, 7, 1)
     assert matching_pb2.UploadCohortRequest.FromString(part).courses[0].code == "LAS-SMAW-01"
+
+
+def test_a_training_centre_places_into_its_own_courses_only(matching: Matching):
+    from dataclasses import replace
+
+    from tests.support.people import course
+
+    own = replace(cohort(applicant("A", "JHT-01"), applicant("B", "LAS-SMAW-01")), provider="BLK Provinsi Kalsel")
+    placement = matching.match(own)  # the catalogue's courses are all BLK Provinsi Kalsel's
+    assert placement.summary.courses >= 8
+    other = replace(own, provider="BLK Banjarmasin")
+    with pytest.raises(ServiceError) as err:
+        matching.match(other)
+    assert err.value.code == "PERMISSION_DENIED"
+    assert [f for f, _ in err.value.violations] == ["clients[0].preferences[0]", "clients[1].preferences[0]"]
+    theirs = codec.course_message(codec_course(course("X-01", 3)))
+    given = cohort(applicant("A", "X-01"), courses=(theirs,))
+    with pytest.raises(ServiceError) as err:
+        matching.match(replace(given, provider="BLK Banjarmasin"))
+    assert [f for f, _ in err.value.violations] == ["courses[0].blk", "clients[0].preferences[0]"]
+    assert matching.match(replace(given, provider="BLK Provinsi Kalsel")).clients[0].course == "X-01"
+
+
+def codec_course(facts: dict) -> dict:
+    from bekal.facts import parse_facts
+
+    return parse_facts("course", facts)

@@ -118,7 +118,7 @@ def test_an_upload_on_a_full_disk_is_unavailable_with_a_retry_hint(rules, tmp_pa
     with pytest.raises(ServiceError) as err:
         matching.upload(upload("r1", n=400))
     assert err.value.code == "UNAVAILABLE" and err.value.retry_after == 30.0
-    assert err.value.message == "the job store cannot be written now; retry in 30 s"
+    assert err.value.message == "the job store is not available now; retry in 30 s"
     assert store._one("SELECT count(*) FROM match_job") == (0,)
     store.close()
 

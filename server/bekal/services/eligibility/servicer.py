@@ -26,11 +26,11 @@ SERVICE = eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"]
 
 def _as_caller(check: Check, call: Call) -> Check:
     """The check with the caller's proven view and identity; PERMISSION_DENIED for a view beyond its role."""
+    call.about(check.client_id)  # audited, a refused call too
     try:
         audience = audience_for(call.principal, check.audience)
     except Denied as exc:
         raise ServiceError("PERMISSION_DENIED", exc.message, [(exc.field or "audience", exc.message)]) from None
-    call.about(check.client_id)
     return replace(check, audience=audience, principal=call.principal)
 
 

@@ -26,11 +26,11 @@ SERVICE = matching_pb2.DESCRIPTOR.services_by_name["MatchingService"]
 
 def _as_caller(request: CohortRequest, call: Call) -> CohortRequest:
     """The cohort in the view the caller's certificate allows."""
+    call.about(*(str(c.get("id", "")) for c in request.clients[:100]))  # audited, a refused call too
     try:
         audience = audience_for(call.principal, request.settings.audience)
     except Denied as exc:
         raise ServiceError("PERMISSION_DENIED", exc.message, [("settings.audience", exc.message)]) from None
-    call.about(*(str(c.get("id", "")) for c in request.clients[:100]))
     provider = call.principal.provider if call.principal.role is Role.TRAINING_PROVIDER else None
     return replace(request, settings=replace(request.settings, audience=audience), provider=provider)
 
