@@ -131,3 +131,19 @@ def test_the_server_audits_every_call_refused_ones_too(server):
     files = [server.db, server.db.with_name(server.db.name + "-wal")]
     stored = b"".join(f.read_bytes() for f in files if f.exists())
     assert b"BNNK-BJB-2019-0099" in stored and b"1994-03-01" not in stored  # ids, never facts
+
+
+def test_bekal_audit_prints_json_lines_for_an_auditor_and_refuses_others(server):
+    import json
+
+    from tests.support.cli import bekal
+
+    with server.connect(timeout=10) as bnn:
+        bnn.check(eligible_client(id="BNNK-BJB-2019-0123"), "JHT-01", as_of=INTAKE_DATE, request_id="cli-audit")
+    done = bekal("audit", "decisions", *server.cli_args(as_="auditor"), "--client-id", "BNNK-BJB-2019-0123")
+    assert done.code == 0, done.err
+    [entry] = [json.loads(line) for line in done.out.splitlines()]
+    assert (entry["request_id"], entry["caller"], entry["decisions"][0]["course_code"]) == (
+        "cli-audit", "bnnk-banjarbaru", "JHT-01")
+    refused = bekal("audit", "events", *server.cli_args(as_="blk-kalsel"))
+    assert refused.code == 1 and "PERMISSION_DENIED" in refused.err

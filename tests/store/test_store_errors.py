@@ -150,17 +150,20 @@ def test_the_eligibility_service_answers_unavailable_with_a_retry_hint(tmp_path)
 # ------------------------------------------------------------------------------ bekal serve --db BAD
 
 
-def serve(db: Path) -> str:
-    result = bekal("serve", "--db", str(db), "--listen", "127.0.0.1:0", "--reload-interval", "0", timeout=60)
+def serve(db: Path, workers: int = 1) -> str:
+    result = bekal("serve", "--db", str(db), "--listen", "127.0.0.1:0", "--reload-interval", "0",
+                   "--workers", str(workers), timeout=60)
     assert result.code == 1, result.text
     assert "Traceback" not in result.text
     (line,) = [line for line in result.text.splitlines() if "cannot start:" in line]
     return line.split("cannot start: ", 1)[1]
 
 
-def test_serve_with_a_directory_as_database(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_with_a_directory_as_database(tmp_path, workers):
+    """With several workers too: said once, by the supervisor, before any worker starts."""
     (tmp_path / "d.db").mkdir()
-    assert serve(tmp_path / "d.db").startswith(f"database {tmp_path / 'd.db'} is a directory")
+    assert serve(tmp_path / "d.db", workers).startswith(f"database {tmp_path / 'd.db'} is a directory")
 
 
 def test_serve_with_a_corrupt_database(tmp_path):

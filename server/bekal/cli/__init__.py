@@ -13,6 +13,7 @@ def main() -> None:
 
 def _register() -> None:
     # Each command group lives in its own module; importing them here keeps one entry point.
+    from bekal.cli import audit as audit_cmd
     from bekal.cli import certs as certs_cmd
     from bekal.cli import check as check_cmd
     from bekal.cli import match as match_cmd
@@ -24,6 +25,7 @@ def _register() -> None:
     main.add_command(check_cmd.check)
     main.add_command(match_cmd.match)
     main.add_command(certs_cmd.certs)
+    main.add_command(audit_cmd.audit)
 
 
 _register()

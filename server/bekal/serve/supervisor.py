@@ -61,8 +61,27 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def _unusable(config: ServeConfig) -> str | None:
+    """Why the workers could not start with these settings (the database, its key, the identities
+    file), or None. Everything opened here is closed again before any worker is forked."""
+    from bekal.serve.errors import ConfigError
+    from bekal.serve.identity import read_identities
+    from bekal.store import StoreError, open_stores
+
+    try:
+        read_identities(config.identities)
+        open_stores(config.db, config.secret_file).close()
+    except (ConfigError, StoreError, OSError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
 def supervise(config: ServeConfig) -> int:
     """Fork ``config.workers`` serving processes on one port; forward signals; restart the dead."""
+    problem = _unusable(config)
+    if problem:  # once, here: not once per worker, restarted until the supervisor gives up
+        log.error("cannot start: %s", problem)
+        return 1
     host, port = split_address(config.listen)
     if port != 0 and not _port_free(host, port):
         log.error("cannot start: %s is already in use", config.listen)

@@ -1,10 +1,11 @@
-"""Python client for the bekal gRPC API (``bekal.v1``): eligibility, rules and matching jobs.
+"""Python client for the bekal gRPC API (``bekal.v1``): eligibility, rules, matching jobs, the audit log.
 
 >>> from bekal.client import connect
->>> with connect("127.0.0.1:50051") as bekal:
+>>> with connect("127.0.0.1:50051", root_certificates="certs/ca.pem",  # mutual TLS: who you are
+...              certificate_chain="certs/bnnk-banjarbaru.pem", private_key="certs/bnnk-banjarbaru.key") as bekal:
 ...     result = bekal.check({"id": "BNNK-BJB-2019-0007", "birth_date": "1998-04-02",
 ...                           "rehab_stage": "post_rehabilitation", "consent_to_share": True},
-...                          "LAS-SMAW-01", as_of="2019-06-01", audience="bnn")
+...                          "LAS-SMAW-01", as_of="2019-06-01")
 ...     print(result.decision.outcome)
 
 Results are the client's own plain Python types (:mod:`bekal.client.results`,
@@ -13,6 +14,7 @@ status code name and the fields at fault. The client needs grpcio and protobuf,
 not the server.
 """
 
+from bekal.client.audit import AuditEntry, LoggedCheck, LoggedDecision
 from bekal.client.connection import DEFAULT_TARGET, Client, connect
 from bekal.client.eligibility import Check
 from bekal.client.errors import BekalError, FieldViolation, InvalidInput, JobFailed
@@ -46,8 +48,9 @@ from bekal.client.results import (
 from bekal.client.retry import RetryPolicy
 
 __all__ = [
-    "DEFAULT_TARGET", "BekalError", "Because", "Check", "CheckResult", "Client", "ClientPlacement", "CourseFill",
-    "Decision", "Diagnostic", "FactValue", "FieldViolation", "InvalidInput", "JobFailed", "JobStatus", "MatchJob",
-    "MatchResult", "MatchSummary", "NotPlaced", "Outcome", "Reason", "Reload", "ReserveOrder", "RetryPolicy",
-    "RuleStatus", "RuleTrace", "RulesetInfo", "RulesetSource", "Rulesets", "Standing", "Validation", "connect",
+    "DEFAULT_TARGET", "AuditEntry", "Because", "BekalError", "Check", "CheckResult", "Client", "ClientPlacement",
+    "CourseFill", "Decision", "Diagnostic", "FactValue", "FieldViolation", "InvalidInput", "JobFailed", "JobStatus",
+    "LoggedCheck", "LoggedDecision", "MatchJob", "MatchResult", "MatchSummary", "NotPlaced", "Outcome", "Reason",
+    "Reload", "ReserveOrder", "RetryPolicy", "RuleStatus", "RuleTrace", "RulesetInfo", "RulesetSource", "Rulesets",
+    "Standing", "Validation", "connect",
 ]
