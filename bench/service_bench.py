@@ -8,7 +8,8 @@
   durable_rules baseline of ``bench/engine_bench.py`` (the raw durable_rules rate).
 
 The server is the real ``bekal serve`` in a subprocess with an SQLite decision log
-in a temporary folder; the load generator sends pre-serialised messages over several
+in a temporary folder, serving mutual TLS (the production shape; the load generator calls as
+BNNK Banjarbaru with development certificates made for the run, ``bekal.certs``); the load generator sends pre-serialised messages over several
 streams (each its own connection, pulling from one shared queue) and does not parse
 the answers (except to check a sample), so the client costs the machine as little
 as possible. Both share the machine's cores, as they would on a 2-core box.
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from engine_bench import hand_events, run_hand  # noqa: E402
 from workload import AS_OF, clients  # noqa: E402
 
+from bekal.certs import DevCerts, make_dev_certs  # noqa: E402
 from bekal.client.convert import client_message  # noqa: E402
 from bekal.engine import Engine  # noqa: E402
 from bekal.rulebook import load_rulebook, offered_courses  # noqa: E402
@@ -56,19 +58,23 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, rules: Path, workers: int, tmp: Path):
+    def __init__(self, rules: Path, workers: int, tmp: Path, certs: DevCerts | None):
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         db = tmp / f"bench-{workers}.db"
         self.log = open(tmp / f"server-{workers}.log", "wb")
+        tls = [] if certs is None else ["--tls-cert", str(certs.server_cert), "--tls-key", str(certs.server_key),
+                                        "--tls-client-ca", str(certs.ca), "--identities", str(certs.identities)]
+        who = {} if certs is None else {"root_certificates": certs.ca, "certificate_chain": certs.cert(CALLER),
+                                        "private_key": certs.key(CALLER)}
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from bekal.cli import main; main()", "serve", "--listen", self.target,
              "--rules", str(rules), "--db", str(db), "--workers", str(workers), "--reload-interval", "0",
-             "--log-level", "WARNING"],
+             "--log-level", "WARNING", *tls],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         from bekal.client import connect
 
-        with connect(self.target, timeout=30, retries=30, backoff=0.1, max_backoff=0.5) as api:
+        with connect(self.target, timeout=30, retries=30, backoff=0.1, max_backoff=0.5, **who) as api:
             api.wait_until_serving(60)
         time.sleep(0.5 if workers == 1 else 1.5)  # let every worker finish starting
 
@@ -104,10 +110,17 @@ def health_floor(target: str, calls: int) -> tuple[float, float]:
     return times[len(times) // 2] * 1000, times[int(0.99 * len(times))] * 1000
 
 
+CALLER = "bnnk-banjarbaru"  # a BNN office: the BNN view, as the baseline measured it
+_CREDENTIALS: list[grpc.ChannelCredentials] = []  # set by main() once the certificates exist (--plain: none)
+AUDIENCE = [eligibility_pb2.AUDIENCE_BNN]  # --plain: unspecified (an anonymous caller's view)
+
+
 def channel(target: str) -> grpc.Channel:
     # a local subchannel pool: every channel gets its own TCP connection (so SO_REUSEPORT spreads them)
-    return grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1),
-                                                  ("grpc.max_receive_message_length", 256 << 20)])
+    options = [("grpc.use_local_subchannel_pool", 1), ("grpc.max_receive_message_length", 256 << 20)]
+    if not _CREDENTIALS:
+        return grpc.insecure_channel(target, options=options)
+    return grpc.secure_channel(target, _CREDENTIALS[0], options=options)
 
 
 def latency(target: str, people: list, course: str, calls: int, tag: str) -> tuple[float, float, float]:
@@ -116,7 +129,7 @@ def latency(target: str, people: list, course: str, calls: int, tag: str) -> tup
         requests = [
             eligibility_pb2.CheckEligibilityRequest(
                 request_id=f"{tag}-lat-{i}", client=people[i % len(people)], course_code=course,
-                as_of_date=AS_OF.isoformat(), audience=eligibility_pb2.AUDIENCE_BNN,
+                as_of_date=AS_OF.isoformat(), audience=AUDIENCE[0],
             ).SerializeToString()
             for i in range(calls + 200)
         ]
@@ -141,7 +154,7 @@ def stream_batches(people: list, per_message: int, tag: str) -> list[bytes]:
             c.request_id = f"{tag}-{i}"
             c.client.CopyFrom(person)
             c.as_of_date = AS_OF.isoformat()
-            c.audience = eligibility_pb2.AUDIENCE_BNN
+            c.audience = AUDIENCE[0]
         out.append(msg.SerializeToString())
     return out
 
@@ -215,6 +228,8 @@ def main() -> None:
                     help="concurrent streams, each on its own connection (the kernel spreads them over workers)")
     ap.add_argument("--window", type=int, default=4, help="messages in flight per stream")
     ap.add_argument("--rules", type=Path, default=ROOT / "rules")
+    ap.add_argument("--plain", action="store_true",
+                    help="plaintext loopback, anonymous callers (a training centre's view) instead of mutual TLS")
     ns = ap.parse_args()
 
     rulebook = load_rulebook(ns.rules)
@@ -237,8 +252,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bekal-bench-") as tmp:
         rules_copy = Path(tmp) / "rules"
         shutil.copytree(ns.rules, rules_copy)
+        certs = None if ns.plain else make_dev_certs(Path(tmp) / "certs")
+        if certs is None:
+            AUDIENCE[0] = eligibility_pb2.AUDIENCE_UNSPECIFIED
+        else:
+            _CREDENTIALS.append(grpc.ssl_channel_credentials(
+                certs.ca.read_bytes(), certs.key(CALLER).read_bytes(), certs.cert(CALLER).read_bytes()))
         for workers in (1, 2):
-            server = Server(rules_copy, workers, Path(tmp))
+            server = Server(rules_copy, workers, Path(tmp), certs)
             try:
                 floor = health_floor(server.target, ns.latency_calls)
                 p50, p99, mean = latency(server.target, people, codes[0], ns.latency_calls, f"w{workers}")

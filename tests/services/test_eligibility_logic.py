@@ -239,3 +239,19 @@ def test_store_failure_is_unavailable_and_retryable(rules):
     with pytest.raises(ServiceError) as err:
         Eligibility(rules, Broken()).check(make_check())
     assert err.value.code == "UNAVAILABLE"
+
+
+def test_a_training_centre_asks_about_its_own_courses_only(service):
+    from dataclasses import replace
+
+    from bekal.access import Principal, Role
+
+    own = Principal("blk-kalsel", Role.TRAINING_PROVIDER, provider="BLK Provinsi Kalsel")
+    other = Principal("blk-banjarmasin", Role.TRAINING_PROVIDER, provider="BLK Banjarmasin")
+    assert service.check(replace(make_check("o1", audience=BLK), principal=own)).decisions
+    with pytest.raises(ServiceError) as err:
+        service.check(replace(make_check("o2", audience=BLK), principal=other))
+    assert err.value.code == "PERMISSION_DENIED" and err.value.violations[0][0] == "course_code"
+    every = service.check(replace(make_check("o3", course=None, audience=BLK), principal=other))
+    assert every.decisions == ()  # none of the offered courses is BLK Banjarmasin's
+    assert service.check(replace(make_check("o4", course=None, audience=BLK), principal=own)).decisions
