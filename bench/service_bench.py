@@ -7,14 +7,15 @@
   ``Engine.decide_many`` (bekal's engine end to end) and the hand-written
   durable_rules baseline of ``bench/engine_bench.py`` (the raw durable_rules rate).
 
-The server is the real ``bekal serve`` in a subprocess with an SQLite decision log
-in a temporary folder, serving mutual TLS (the production shape; the load generator calls as
-BNNK Banjarbaru with development certificates made for the run, ``bekal.certs``); the load generator sends pre-serialised messages over several
-streams (each its own connection, pulling from one shared queue) and does not parse
-the answers (except to check a sample), so the client costs the machine as little
-as possible. Both share the machine's cores, as they would on a 2-core box.
+The server is the real ``bekal serve`` in a subprocess with an SQLite decision log in a
+temporary folder, serving mutual TLS (the production shape: the load generator calls as
+BNNK Banjarbaru with development certificates made for the run, ``bekal.certs``; ``--plain``
+for plaintext and anonymous callers). The load generator sends pre-serialised messages over
+several streams (each its own connection, pulling from one shared queue) and does not parse
+the answers (except to check a sample), so the client costs the machine as little as
+possible. Both share the machine's cores, as they would on a 2-core box.
 
-    .venv/bin/python bench/service_bench.py [--clients 2000] [--latency-calls 2000]
+    .venv/bin/python bench/service_bench.py [--clients 2000] [--latency-calls 2000] [--plain]
 """
 
 from __future__ import annotations
