@@ -24,6 +24,7 @@ work (the engine, the stores) runs through :meth:`Call.run` on a bounded thread 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -234,46 +235,37 @@ def register(server: grpc.aio.Server, service: ServiceDescriptor, servicer: Any,
     return service.full_name
 
 
+@contextlib.asynccontextmanager
+async def _served(gate: Gate, context: grpc.aio.ServicerContext[Any, Any], name: str,
+                  streaming: bool) -> AsyncIterator[Call]:
+    """One call through the gate: admitted or refused, its errors turned into statuses, audited."""
+    code = "OK"
+    call = gate.enter(context, name, streaming)
+    try:
+        gate.admit(call)
+        yield call
+    except asyncio.CancelledError:
+        code = "CANCELLED"
+        raise
+    except Exception as exc:
+        code = exc.code if isinstance(exc, ServiceError) else "INTERNAL"
+        await _fail(context, name, exc)
+    finally:
+        gate.leave(call, code)
+
+
 def _unary_out(gate: Gate, name: str, cls: type[Message], impl: Handler, client_streaming: bool,
                streaming: bool) -> Callable[..., Awaitable[Any]]:
     async def behavior(raw: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        code = "OK"
-        call: Call | None = None
-        try:
-            call = gate.enter(context, name, streaming)
-            gate.admit(call)
-            request = _request(raw, cls, client_streaming, gate.limits.idle_timeout)
-            return await impl(request, call)
-        except asyncio.CancelledError:
-            code = "CANCELLED"
-            raise
-        except Exception as exc:
-            code = exc.code if isinstance(exc, ServiceError) else "INTERNAL"
-            await _fail(context, name, exc)
-        finally:
-            if call is not None:
-                gate.leave(call, code)
+        async with _served(gate, context, name, streaming) as call:
+            return await impl(_request(raw, cls, client_streaming, gate.limits.idle_timeout), call)
     return behavior
 
 
 def _streaming_out(gate: Gate, name: str, cls: type[Message], impl: Handler, client_streaming: bool,
                    streaming: bool) -> Callable[..., AsyncIterator[Any]]:
     async def behavior(raw: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-        code = "OK"
-        call: Call | None = None
-        try:
-            call = gate.enter(context, name, streaming)
-            gate.admit(call)
-            request = _request(raw, cls, client_streaming, gate.limits.idle_timeout)
-            async for response in impl(request, call):
+        async with _served(gate, context, name, streaming) as call:
+            async for response in impl(_request(raw, cls, client_streaming, gate.limits.idle_timeout), call):
                 yield response
-        except asyncio.CancelledError:
-            code = "CANCELLED"
-            raise
-        except Exception as exc:
-            code = exc.code if isinstance(exc, ServiceError) else "INTERNAL"
-            await _fail(context, name, exc)
-        finally:
-            if call is not None:
-                gate.leave(call, code)
     return behavior
