@@ -7,6 +7,7 @@ Errors are ``file:line:col: message`` lines, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -74,14 +75,39 @@ def check(path: str) -> None:
                f"course(s), {len(rulebook.tests)} test(s); version {rulebook.version}")
 
 
+def _test_files(paths: tuple[str, ...]) -> tuple[str, set[Path] | None]:
+    """The rules folder to load and the test files to run (None: every test of the folder).
+
+    A test file is run with the rules of the folder it is in: ``bekal rules test rules/x.test.yaml``."""
+    if not paths:
+        return DEFAULT_RULES, None
+    files = [Path(p) for p in paths]
+    if len(files) == 1 and not files[0].is_file():
+        return paths[0], None
+    folders = {f.resolve().parent for f in files}
+    for f in files:
+        if not f.is_file():
+            _fail(f"{f}: no such test file", code=2)
+    if len(folders) > 1:
+        _fail("the test files are in different folders: run one rules folder at a time", code=2)
+    return str(files[0].parent), {f.resolve() for f in files}
+
+
 @rules.command()
-@click.argument("path", default=DEFAULT_RULES)
-def test(path: str) -> None:
-    """Run the rule tests (*.test.yaml) and list rules no test exercises."""
+@click.argument("paths", nargs=-1)
+def test(paths: tuple[str, ...]) -> None:
+    """Run the rule tests (*.test.yaml) of a rules folder (default: rules), or only those of the test
+    files given (with the rules of their folder), and list rules no test exercises."""
     from bekal.ruletests import run_tests
 
+    path, only = _test_files(paths)
     rulebook, engine = load_checked(path)
-    report = run_tests(rulebook, engine)
+    if only is not None:
+        known = {Path(t.case.file).resolve() for t in rulebook.tests}
+        for f in sorted(only - known):
+            engine.close()
+            _fail(f"{os.path.relpath(f)}: no rule tests in this file (a rule test file starts with 'tests:')", code=2)
+    report = run_tests(rulebook, engine, only=only)
     engine.close()
     for result in report.failed:
         click.echo(f"{result.where}: FAIL {result.test.name}")
@@ -90,8 +116,9 @@ def test(path: str) -> None:
         if result.decision is not None:
             for reason in result.decision.reasons:
                 click.echo(f"    got reason {reason.rule_id} ({reason.outcome.value}): {reason.message_en}")
-    for rule_id, location in report.unexercised:
-        click.echo(f"{location}: rule {rule_id!r} is not exercised by any test")
+    if only is None:  # which rules no test exercises is a question about every test
+        for rule_id, location in report.unexercised:
+            click.echo(f"{location}: rule {rule_id!r} is not exercised by any test")
     passed = len(report.results) - len(report.failed)
     click.echo(f"rule tests: {passed} passed, {len(report.failed)} failed")
     if report.failed:
