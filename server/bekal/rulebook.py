@@ -30,6 +30,7 @@ from bekal.lang.checker import check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.lang.parser import parse_file_partially
 from bekal.lang.source import MAX_BYTES, too_large_diagnostic
+from bekal.sources import Document, check_quotes
 
 RulebookError = RuleError  # the name the service uses
 __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_rulebook", "load_rulebook_from_texts",
@@ -118,8 +119,11 @@ def _courses(entries: list[ast.CourseEntry]) -> tuple[dict[str, dict[str, Any]],
     return courses, problems
 
 
-def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
-    """Build a rulebook from file texts (name -> text). Raises RuleError with every problem."""
+def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, Document] | None = None) -> Rulebook:
+    """Build a rulebook from file texts (name -> text). Raises RuleError with every problem.
+
+    ``documents``: the source documents rules may quote (:mod:`bekal.sources`); with them, every
+    ``quote:`` is checked word for word (without them, quotes are taken as written)."""
     problems: list[Diagnostic] = []
     parsed: list[ast.SourceFile] = []
     for name in sorted(files):
@@ -133,6 +137,8 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
     courses, course_problems = _courses([c for f in parsed for c in f.courses])
     problems += course_problems
     problems += check_rulesets(rulesets)
+    if documents is not None:
+        problems += check_quotes([r.citation for rs in rulesets for r in rs.rules if r.citation], documents)
     if not rulesets and not problems:
         problems.append(Diagnostic(Location(sorted(files)[0] if files else "rules", 1, 1), "no ruleset found",
                                    "a rules directory needs at least one file starting with 'ruleset:'"))
@@ -282,6 +288,6 @@ def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> li
     return sorted(out)
 
 
-def load_rulebook(path: str | Path) -> Rulebook:
+def load_rulebook(path: str | Path, documents: Mapping[str, Document] | None = None) -> Rulebook:
     """Load a rules directory (or a single rule file). Raises RuleError with every problem."""
-    return load_rulebook_from_texts(read_files(path))
+    return load_rulebook_from_texts(read_files(path), documents)

@@ -19,7 +19,7 @@ def rule_text(rule_id: str, when: str, effect: str | int = "ineligible", reason_
             f"    when: |\n{body}\n"
             f"    effect:{eff}\n"
             f"    reason: {{id: a, en: \"{reason_en}\"}}\n"
-            f"    source: s\n")
+            f"    source: {{interpretation: s, of: t}}\n")
 
 
 def ruleset_text(*rules: tuple, name: str = "eligibility",

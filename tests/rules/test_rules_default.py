@@ -120,7 +120,7 @@ def test_rules_no_test_exercises_are_listed(default_rules_dir: Path):
     effect:
       priority: +2
     reason: {id: Rujukan BNNK Martapura., en: Referred by BNNK Martapura.}
-    source: "Contoh."
+    source: {interpretation: Contoh., of: tests}
 """
     (default_rules_dir / "priority.rules.yaml").write_text(text)
     line = text.splitlines().index("  - id: martapura-office") + 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -21,6 +22,7 @@ from bekal.cli.output import print_decision, to_json
 if TYPE_CHECKING:  # the engine and the rules load when a rules command runs, not for every command
     from bekal.engine import Engine
     from bekal.rulebook import Rulebook
+    from bekal.sources import Document
 
 DEFAULT_RULES = "rules"
 EXIT_NOT_IN_FORCE = 3
@@ -44,13 +46,13 @@ def _fail(lines: list[str] | str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def load_checked(path: str) -> tuple[Rulebook, Engine]:
+def load_checked(path: str, documents: Mapping[str, Document] | None = None) -> tuple[Rulebook, Engine]:
     """Parse, check and compile ``path`` and load it into an engine, or exit 1 with every problem."""
     from bekal.engine import Engine, EngineError
     from bekal.rulebook import RuleError, load_rulebook
 
     try:
-        rulebook = load_rulebook(path)
+        rulebook = load_rulebook(path, documents)
     except RuleError as exc:
         _fail([str(d) for d in exc.diagnostics] + [f"{len(exc.diagnostics)} problem(s) in {path}"])
     try:
@@ -64,11 +66,31 @@ def rules() -> None:
     """Check, test and explain rule files."""
 
 
+def source_documents(folder: str | None) -> Mapping[str, Document] | None:
+    """The source documents quotes are checked against: ``--sources``, else docs/sources if it is there
+    (None, with a note, when there is none: quotes are then taken as written)."""
+    from bekal.rulebook import RuleError
+    from bekal.sources import DEFAULT_FOLDER, read_documents
+
+    path = Path(folder) if folder else DEFAULT_FOLDER
+    if not path.is_dir():
+        if folder:
+            _fail(f"--sources: {folder}: no such folder", code=2)
+        click.echo(f"note: quotes not checked: no folder {DEFAULT_FOLDER} here (give --sources DIR)", err=True)
+        return None
+    try:
+        return read_documents(path)
+    except RuleError as exc:
+        _fail([str(d) for d in exc.diagnostics])
+
+
 @rules.command()
 @click.argument("path", default=DEFAULT_RULES)
-def check(path: str) -> None:
-    """Check rule files (a directory or one file): syntax, facts, types, limits."""
-    rulebook, engine = load_checked(path)
+@click.option("--sources", "sources", help="folder of the source documents quotes are checked against "
+              "[default: docs/sources, when it exists]")
+def check(path: str, sources: str | None) -> None:
+    """Check rule files (a directory or one file): syntax, facts, types, limits, quotes."""
+    rulebook, engine = load_checked(path, source_documents(sources))
     engine.close()
     n_rules = len(rulebook.compiled.rules)
     click.echo(f"{path}: OK: {len(rulebook.rulesets)} ruleset(s), {n_rules} rule(s), {len(rulebook.courses)} "

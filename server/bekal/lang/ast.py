@@ -145,6 +145,31 @@ class Effect:
         return f"priority {self.points:+d}" if self.kind == "priority" else self.kind
 
 
+QUOTE, INTERPRETATION = "quote", "interpretation"
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a rule or a parameter comes from: a verbatim quote of a document, or an interpretation of one.
+
+    ``source: {quote: "...", of: mou-2019-05-16, at: K1}`` quotes the document word for word (checked
+    against the excerpts the repository holds, see ``bekal.sources``); ``source: {interpretation:
+    "...", of: ...}`` says in the author's words what the rule makes of it, and never passes for a quote."""
+
+    kind: str  # QUOTE or INTERPRETATION
+    text: str
+    of: str  # the document: a source document's id (docs/sources/<id>.md) or a citation in words
+    at: str | None  # where in the document: an excerpt's label (K1), a paragraph, an article
+    loc: Location  # the source: mapping
+    text_loc: Location  # the quote or the interpretation itself
+
+    def __str__(self) -> str:
+        where = self.of + (f", {self.at}" if self.at else "")
+        if self.kind == QUOTE:
+            return f"\u201c{self.text}\u201d ({where})"
+        return f"interpretation of {where} (not a quote): {self.text}"
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
@@ -153,10 +178,11 @@ class Rule:
     effect: Effect
     reason_id: Text  # Indonesian
     reason_en: Text  # English
-    source: str  # the sentence of the source document the rule encodes
+    source: str  # the rule's citation as shown with its reasons (str(citation))
     shareable: bool  # may a training centre see this rule's reason
     loc: Location  # where the rule starts
     id_loc: Location
+    citation: Citation | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from bekal.i18n import _
 from bekal.lang import ast
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.lang.expr import parse_condition
@@ -27,6 +28,8 @@ EXPECT_KEYS = {"outcome", "priority", "reasons", "missing"}
 OUTCOMES = ("ELIGIBLE", "INELIGIBLE", "PENDING")
 EFFECTS = ("ineligible", "pending", "priority")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+CITATION_KEYS = {ast.QUOTE, ast.INTERPRETATION, "of", "at"}
+_QUOTE_MARKS = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 
 
 class _Collector:
@@ -135,6 +138,39 @@ def _reason(node: Node | None, rule: Node, c: _Collector) -> tuple[ast.Text, ast
     return (out[0], out[1]) if len(out) == 2 else None
 
 
+def citation(node: Node | None, owner: Node, c: _Collector) -> ast.Citation | None:
+    """A ``source:`` that says what it is: ``{quote: "...", of: DOC, at: WHERE}`` (the document's own
+    words) or ``{interpretation: "...", of: DOC}`` (the author's reading of it)."""
+    forms = _("write source: {{quote: \"the sentence, word for word\", of: mou-2019-05-16, at: K1}} "
+              "or source: {{interpretation: \"what the rule makes of it\", of: mou-2019-05-16}}")
+    if node is None:
+        c.error(owner.loc, _("missing 'source'"), forms)
+        return None
+    if not isinstance(node.value, dict):
+        c.error(node.loc, _("a source must say whether it quotes its document or interprets it"), forms)
+        return None
+    c.unknown_keys(node, CITATION_KEYS, "source")
+    kinds = [k for k in (ast.QUOTE, ast.INTERPRETATION) if k in node.value]
+    if len(kinds) != 1:
+        c.error(node.loc, _("a source is either a quote or an interpretation, not both") if kinds
+                else _("a source needs 'quote' or 'interpretation'"), forms)
+        return None
+    kind = kinds[0]
+    text = c.text(node, kind, node)
+    of = c.text(node, "of", node)
+    if of is None:
+        return None
+    at = c.text(node, "at", node, required=False)
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    text_loc = node.value[kind].loc
+    if kind == ast.INTERPRETATION and len(text) > 1 and text[0] in _QUOTE_MARKS and text[-1] in _QUOTE_MARKS:
+        c.error(text_loc, _("an interpretation is written in quotation marks, as if it were a quote"),
+                _("take the quotation marks out of the text, or quote the document word for word with 'quote:'"))
+    return ast.Citation(kind, text, of, at, node.loc, text_loc)
+
+
 def _rule(node: Node, c: _Collector) -> ast.Rule | None:
     if not c.mapping(node, "a rule"):
         return None
@@ -144,7 +180,7 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
     if rule_id is not None and not ID_RE.match(rule_id):
         c.error(node.value["id"].loc, f"rule id {rule_id!r} must be lower case letters, digits, '-', '_' or '.'")
     description = c.text(node, "description", node)
-    source = c.text(node, "source", node)
+    cited = citation(node.get("source"), node, c)
     when = None
     when_node = node.get("when")
     if when_node is None:
@@ -176,8 +212,8 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
         blank = ast.Text("", node.loc)
         effect = effect or ast.Effect("ineligible", 0, node.loc)
         reason = reason or (blank, blank)
-    return ast.Rule(rule_id, description or "", when, effect, reason[0], reason[1], source or "", shareable,
-                    node.loc, node.value["id"].loc)
+    return ast.Rule(rule_id, description or "", when, effect, reason[0], reason[1], str(cited or ""), shareable,
+                    node.loc, node.value["id"].loc, cited)
 
 
 def _date(node: Node | None, c: _Collector, what: str) -> date | None:
