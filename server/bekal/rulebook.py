@@ -26,7 +26,7 @@ from bekal.compiler import (
 )
 from bekal.engine import pattern_problem
 from bekal.lang import ast
-from bekal.lang.checker import check_rulesets
+from bekal.lang.checker import check_parameters, check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.lang.parser import parse_file_partially
 from bekal.lang.source import MAX_BYTES, too_large_diagnostic
@@ -59,6 +59,7 @@ class Rulebook:
     courses: Mapping[str, Mapping[str, Any]]  # course code -> course facts
     sources: Mapping[str, str]  # file name -> text, rule and course files
     tests: tuple[ReadyTest, ...] = field(default=())
+    parameters: tuple[ast.Parameter, ...] = field(default=())
 
 
 
@@ -134,11 +135,15 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
         except RuleError as exc:
             problems.extend(exc.diagnostics)
     rulesets = [r for f in parsed for r in f.rulesets]
+    parameters = [p for f in parsed for p in f.parameters]
     courses, course_problems = _courses([c for f in parsed for c in f.courses])
     problems += course_problems
-    problems += check_rulesets(rulesets)
+    problems += check_parameters(parameters)
+    problems += check_rulesets(rulesets, parameters=parameters)
     if documents is not None:
-        problems += check_quotes([r.citation for rs in rulesets for r in rs.rules if r.citation], documents)
+        citations = [r.citation for rs in rulesets for r in rs.rules if r.citation]
+        citations += [c for p in parameters for c in (p.citation, *(v.citation for v in p.values)) if c]
+        problems += check_quotes(citations, documents)
     if not rulesets and not problems:
         problems.append(Diagnostic(Location(sorted(files)[0] if files else "rules", 1, 1), "no ruleset found",
                                    "a rules directory needs at least one file starting with 'ruleset:'"))
@@ -158,7 +163,7 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
     problems += test_problems
     if problems:
         raise RuleError(problems)
-    compiled = compile_rulesets(rulesets, version)
+    compiled = compile_rulesets(rulesets, version, parameters)
     problems += _too_complex(rulesets, compiled)
     problems += _pattern_limits(rulesets)
     if problems:
@@ -170,6 +175,7 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
         courses=courses,
         sources=versioned,
         tests=tuple(tests),
+        parameters=tuple(parameters),
     )
 
 

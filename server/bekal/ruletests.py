@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+from bekal.compiler import CompiledRules
 from bekal.decision import Decision, RuleStatus
 from bekal.engine import Engine, NotInForce, Refused
+from bekal.i18n import _, window
 from bekal.lang import ast
 from bekal.lang.diagnostics import Diagnostic
 from bekal.rulebook import Rulebook
@@ -34,9 +38,29 @@ class TestResult:
 
 
 @dataclass(frozen=True)
+class Untested:
+    """A version of a rule in force that no test exercised: a rule on the dates of one of its periods
+    (its dates within its ruleset version's, cut where a parameter it reads changes value)."""
+
+    rule_id: str
+    location: str  # "file:line:col" of the rule
+    start: date | None
+    until: date | None
+    params: tuple[tuple[str, Any], ...] = ()  # the parameters it reads, with their values then
+    versions: int = 1  # how many periods the rule has
+
+    def __str__(self) -> str:
+        if self.versions == 1:
+            return _("{location}: rule {id!r} is not exercised by any test", location=self.location, id=self.rule_id)
+        values = ", ".join(f"{n} = {v}" for n, v in self.params)
+        return _("{location}: rule {id!r} is not exercised by any test {window} ({values})", location=self.location,
+                 id=self.rule_id, window=window(self.start, self.until), values=values)
+
+
+@dataclass(frozen=True)
 class TestReport:
     results: tuple[TestResult, ...]
-    unexercised: tuple[tuple[str, str], ...]  # (rule id, location) of rules no test exercised
+    unexercised: tuple[Untested, ...]  # rule versions no test exercised
 
     @property
     def failed(self) -> tuple[TestResult, ...]:
@@ -67,7 +91,7 @@ def run_tests(rulebook: Rulebook, engine: Engine | None = None, only: Collection
     own = engine is None
     engine = engine or Engine(rulebook)
     results = []
-    exercised: set[str] = set()
+    exercised: set[tuple[str, date]] = set()  # (rule location, test date)
     chosen = [t for t in rulebook.tests if only is None or Path(t.case.file).resolve() in only]
     try:
         for ready in chosen:  # their input was checked with the rules (bekal.rulebook)
@@ -78,14 +102,28 @@ def run_tests(rulebook: Rulebook, engine: Engine | None = None, only: Collection
                 results.append(TestResult(test, (f"not decided: {exc}",), None))
                 continue
             # a priority rule never waits: with its facts absent it simply did not run
-            exercised.update(t.rule_id for t in d.trace if t.status is RuleStatus.FIRED or (
+            exercised.update((t.location, test.as_of) for t in d.trace if t.status is RuleStatus.FIRED or (
                 t.status is RuleStatus.MISSING and not t.effect.startswith("priority")))
             results.append(TestResult(test, tuple(_compare(test, d)), d))
     finally:
         if own:
             engine.close()
-    unexercised = tuple((r.id, r.location) for r in rulebook.compiled.rules if r.id not in exercised)
-    return TestReport(tuple(results), unexercised)
+    return TestReport(tuple(results), tuple(_untested(rulebook.compiled, exercised)))
+
+
+def _untested(compiled: CompiledRules, exercised: set[tuple[str, date]]) -> list[Untested]:
+    """Every period of every rule (per version in force) with no exercising test dated in it."""
+    out = []
+    for rule in compiled.rules:
+        dates = [day for where, day in exercised if where == rule.location]
+        spans = rule.periods or ((rule.effective_from, rule.effective_until),)
+        for start, until in spans:
+            if any((start is None or start <= day) and (until is None or day <= until) for day in dates):
+                continue
+            on = start or until or date.today()
+            params = tuple((n, compiled.parameters[n].value_on(on)) for n in rule.params if n in compiled.parameters)
+            out.append(Untested(rule.id, rule.location, start, until, params, len(spans)))
+    return out
 
 
 def gate(rulebook: Rulebook, engine: Engine | None = None) -> list[Diagnostic]:

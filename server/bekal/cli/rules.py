@@ -139,8 +139,8 @@ def test(paths: tuple[str, ...]) -> None:
             for reason in result.decision.reasons:
                 click.echo(f"    got reason {reason.rule_id} ({reason.outcome.value}): {reason.message_en}")
     if only is None:  # which rules no test exercises is a question about every test
-        for rule_id, location in report.unexercised:
-            click.echo(f"{location}: rule {rule_id!r} is not exercised by any test")
+        for untested in report.unexercised:
+            click.echo(str(untested))
     passed = len(report.results) - len(report.failed)
     click.echo(f"rule tests: {passed} passed, {len(report.failed)} failed")
     if report.failed:

@@ -105,3 +105,14 @@ def N_(message: str) -> str:
     """Mark ``message`` for the catalogue without translating it now (module-level tables): pass it
     through :func:`_` where it is shown."""
     return message
+
+
+def window(start: Any, until: Any) -> str:
+    """Dates something is in force, in words: "from 2016-01-01 until 2019-12-31", "from 2020-01-01"."""
+    if start and until:
+        return _("from {start} until {until}", start=start, until=until)
+    if start:
+        return _("from {start}", start=start)
+    if until:
+        return _("until {until}", until=until)
+    return _("on every date")

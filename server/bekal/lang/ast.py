@@ -22,6 +22,18 @@ class FactRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ParamRef:
+    """A dated parameter, ``param.min_age``: its value is the one in force on the decision date."""
+
+    name: str  # "param.min_age"
+    loc: Location
+
+    @property
+    def field(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
 class Literal:
     value: int | float | str | bool | date
     loc: Location
@@ -35,7 +47,7 @@ class Arith:
     loc: Location
 
 
-Value = FactRef | Literal | Arith
+Value = FactRef | ParamRef | Literal | Arith
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +102,7 @@ class Not:
     loc: Location
 
 
-Expr = Compare | In | Exists | Match | And | Or | Not | FactRef | Literal | Arith
+Expr = Compare | In | Exists | Match | And | Or | Not | FactRef | ParamRef | Literal | Arith
 
 
 def facts_in(node: object) -> list[FactRef]:
@@ -108,6 +120,11 @@ def facts_in(node: object) -> list[FactRef]:
         elif hasattr(child, "__slots__") and not isinstance(child, Location):
             out.extend(facts_in(child))
     return out
+
+
+def params_in(node: object) -> list[ParamRef]:
+    """Every parameter reference under a node, in source order (with repeats)."""
+    return [n for n in walk(node) if isinstance(n, ParamRef)]
 
 
 def walk(node: object) -> list[object]:
@@ -183,6 +200,9 @@ class Rule:
     loc: Location  # where the rule starts
     id_loc: Location
     citation: Citation | None = None
+    effective_from: date | None = None  # the rule's own dates (within its ruleset's), `effective:` of the rule
+    effective_until: date | None = None  # inclusive
+    effective_loc: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +230,52 @@ class Ruleset:
         return (self.effective_from is None or self.effective_from <= on) and (
             self.effective_until is None or on <= self.effective_until
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ParamValue:
+    """A parameter's value from a date on (until the next value's date)."""
+
+    start: date
+    value: int | float | str | bool | date
+    loc: Location
+    citation: Citation | None = None  # where this value comes from, when not the parameter's own source
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A named value of the rules that changes by date (OpenFisca-style), read as ``param.NAME``."""
+
+    name: str  # "min_age"
+    description_id: str
+    description_en: str
+    citation: Citation | None
+    values: tuple[ParamValue, ...]  # by date, earliest first
+    loc: Location
+    file: str
+
+    @property
+    def ref(self) -> str:
+        return f"param.{self.name}"
+
+    def value_on(self, day: date) -> int | float | str | bool | date | None:
+        """The value in force on ``day``; None before the first date."""
+        current = None
+        for item in self.values:
+            if item.start > day:
+                break
+            current = item.value
+        return current
+
+    def changes(self) -> tuple[date, ...]:
+        return tuple(v.start for v in self.values)
+
+
+def in_force(ruleset: Ruleset, rule: Rule) -> tuple[date | None, date | None]:
+    """The dates a rule is in force: its own ``effective:`` within its ruleset version's (None: open)."""
+    starts = [d for d in (ruleset.effective_from, rule.effective_from) if d is not None]
+    untils = [d for d in (ruleset.effective_until, rule.effective_until) if d is not None]
+    return (max(starts) if starts else None), (min(untils) if untils else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,4 +319,5 @@ class SourceFile:
     rulesets: tuple[Ruleset, ...] = ()
     courses: tuple[CourseEntry, ...] = ()
     tests: tuple[RuleTestCase, ...] = ()
-    kind: str = field(default="ruleset")  # "ruleset", "courses" or "tests"
+    kind: str = field(default="ruleset")  # "ruleset", "courses", "tests", "parameters" or "facts"
+    parameters: tuple[Parameter, ...] = ()

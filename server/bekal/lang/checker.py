@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from bekal import facts as schema
+from bekal.i18n import _, window
 from bekal.lang import ast
 from bekal.lang.diagnostics import Diagnostic, Location
 from bekal.lang.patterns import MAX_LENGTH, pattern_error
@@ -39,10 +40,39 @@ def _literal_type(value: object) -> str:
     return schema.STRING
 
 
+def param_type(param: ast.Parameter) -> str | None:
+    """The type of a parameter's values (whole and decimal numbers mix as numbers); None when they differ."""
+    types = {_literal_type(v.value) for v in param.values}
+    return types.pop() if len(types) == 1 else None
+
+
+
+
 class _Checker:
-    def __init__(self, facts: Mapping[str, schema.Fact]):
+    def __init__(self, facts: Mapping[str, schema.Fact], params: Mapping[str, ast.Parameter] | None = None):
         self.facts = facts
+        self.params = dict(params or {})  # "param.min_age" -> Parameter
         self.out: list[Diagnostic] = []
+        self.window: tuple[date | None, date | None] = (None, None)  # the dates it is in force
+
+    def param(self, ref: ast.ParamRef) -> ast.Parameter | None:
+        """The parameter ``ref`` names, if it has a value on every date the rule is in force."""
+        param = self.params.get(ref.name)
+        if param is None:
+            close = schema.suggest(ref.name, list(self.params))
+            self.error(ref.loc, _("unknown parameter {name!r}", name=ref.name),
+                       _("did you mean {close!r}?", close=close) if close else
+                       _("parameters are defined in a parameters file (parameters: ...), see docs/rules.md"))
+            return None
+        start = self.window[0]
+        first = param.values[0].start
+        if start is None or start < first:
+            self.error(ref.loc, _("{name} has no value before {first}, but this rule is in force {window}",
+                                  name=ref.name, first=first, window=window(*self.window)),
+                       _("give {name} a value from {start} in {file}, or let the rule start on {first} "
+                         "(effective: {{from: {first}}})", name=ref.name, start=start or "2016-01-01",
+                         file=param.file, first=first))
+        return param
 
     def error(self, loc: Location, message: str, hint: str | None = None) -> None:
         self.out.append(Diagnostic(loc, message, hint))
@@ -67,6 +97,9 @@ class _Checker:
         if isinstance(node, ast.FactRef):
             fact = self.fact(node)
             return None if fact is None else fact.type
+        if isinstance(node, ast.ParamRef):
+            param = self.param(node)
+            return None if param is None else param_type(param)
         if isinstance(node, ast.Literal):
             self.exact(node, node.value)
             return _literal_type(node.value)
@@ -80,6 +113,11 @@ class _Checker:
                     return None
             if node.op == "/" and _constant(node.right) == 0:  # also (2 - 2): the compiler folds constants
                 self.error(node.right.loc, "division by zero")
+            if node.op == "/" and isinstance(node.right, ast.ParamRef) and node.right.name in self.params:
+                for item in self.params[node.right.name].values:
+                    if item.value == 0:
+                        self.error(node.right.loc, _("division by zero: {name} is 0 from {start}",
+                                                     name=node.right.name, start=item.start))
             return schema.NUMBER if left and right else None
         self.error(_loc(node), "a condition cannot be used as a value")
         return None
@@ -116,7 +154,10 @@ class _Checker:
         elif isinstance(node, ast.In):
             self.in_(node)
         elif isinstance(node, ast.Exists):
-            if not isinstance(node.value, ast.FactRef):
+            if isinstance(node.value, ast.ParamRef):
+                self.error(node.loc, _("a parameter always has a value on the dates its rules are in force"),
+                           _("'exists' applies to facts, e.g. client.interview_score exists"))
+            elif not isinstance(node.value, ast.FactRef):
                 self.error(node.loc, "'exists' applies to a fact, e.g. client.interview_score exists")
             else:
                 self.fact(node.value)
@@ -127,7 +168,7 @@ class _Checker:
             if t is not None and t != schema.BOOL:
                 self.error(_loc(node), f"a {t} is not a condition",
                            "compare it, e.g. client.age >= 18, or test it with 'exists'")
-            elif t is not None and not isinstance(node, ast.FactRef):
+            elif t is not None and not isinstance(node, (ast.FactRef, ast.ParamRef)):
                 self.error(_loc(node), "a constant is not a condition")
 
     def compare(self, node: ast.Compare) -> None:
@@ -135,6 +176,10 @@ class _Checker:
         if not isinstance(node.left, ast.FactRef) and not isinstance(node.right, ast.FactRef):
             if isinstance(node.left, ast.Literal) and isinstance(node.right, ast.Literal):
                 self.error(node.loc, "this compares two constants")
+            elif isinstance(node.left, (ast.Literal, ast.ParamRef)) and isinstance(node.right, (ast.Literal,
+                                                                                                ast.ParamRef)):
+                self.error(node.loc, _("this compares a parameter with a constant: it is the same for every client"),
+                           _("compare a fact with the parameter, e.g. client.age <= param.min_age"))
             else:
                 self.error(node.loc, "one side of a comparison must be a single fact",
                            "move the arithmetic to the other side, e.g. client.age >= course.min_age + 2")
@@ -150,6 +195,11 @@ class _Checker:
         for side, other in ((node.left, node.right), (node.right, node.left)):
             if isinstance(side, ast.FactRef) and isinstance(other, ast.Literal) and side.name in self.facts:
                 self.enum_literal(self.facts[side.name], other)
+            if isinstance(side, ast.FactRef) and isinstance(other, ast.ParamRef) and other.name in self.params:
+                fact = self.facts.get(side.name)
+                if fact is not None:
+                    for item in self.params[other.name].values:
+                        self.enum_literal(fact, ast.Literal(item.value, item.loc))
 
     def in_(self, node: ast.In) -> None:
         t = self.value_type(node.value)
@@ -193,7 +243,16 @@ class _Checker:
 
     # ------------------------------------------------------------ rules
 
-    def rule(self, rule: ast.Rule) -> None:
+    def rule(self, rule: ast.Rule, ruleset: ast.Ruleset) -> None:
+        self.window = ast.in_force(ruleset, rule)
+        start, until = self.window
+        if start is not None and until is not None and until < start:
+            self.error(rule.effective_loc or rule.loc,
+                       _("rule {id!r} is never in force: its ruleset is in force {ruleset_window}", id=rule.id,
+                         ruleset_window=window(ruleset.effective_from, ruleset.effective_until)),
+                       _("give the rule dates within its ruleset's, or move it to the ruleset version of those "
+                         "dates"))
+            return
         self.condition(rule.when)
         size = _expressions(rule.when)
         if size > MAX_RULE_EXPRESSIONS:
@@ -202,13 +261,38 @@ class _Checker:
                        "split it into several rules")
         for text in (rule.reason_id, rule.reason_en):
             for name in placeholders(text.value):
-                if name not in self.facts:
+                if name.startswith("param."):
+                    self.param(ast.ParamRef(name, text.loc))
+                elif name not in self.facts:
                     close = schema.suggest(name, list(self.facts))
                     self.error(text.loc, f"reason mentions unknown fact {{{name}}}",
                                f"did you mean {{{close}}}?" if close else None)
             for _offset, problem in brace_problems(text.value):
                 self.error(text.loc, f"reason: {problem}",
                            "facts are shown with {client.age}; a brace on its own cannot be written")
+
+
+def _overlap(a: tuple[date | None, date | None], b: tuple[date | None, date | None]) -> bool:
+    return (a[0] or date.min) <= (b[1] or date.max) and (b[0] or date.min) <= (a[1] or date.max)
+
+
+def check_parameters(parameters: Iterable[ast.Parameter]) -> list[Diagnostic]:
+    """Parameter names unique across files; each parameter's values of one type, numbers exact."""
+    c = _Checker({})
+    first: dict[str, ast.Parameter] = {}
+    for param in parameters:
+        if param.name in first:
+            c.error(param.loc, _("parameter {name!r} is also defined at {where}", name=param.name,
+                                 where=first[param.name].loc), _("define each parameter once"))
+            continue
+        first[param.name] = param
+        if param_type(param) is None:
+            kinds = ", ".join(f"{v.start}: {_literal_type(v.value)}" for v in param.values)
+            c.error(param.loc, _("the values of {name} are not all of one type ({kinds})", name=param.ref,
+                                 kinds=kinds), _("a parameter holds numbers, dates, true/false or text, not a mix"))
+        for item in param.values:
+            c.exact(ast.Literal(item.value, item.loc), item.value)
+    return c.out
 
 
 def _a(type_name: str) -> str:
@@ -283,9 +367,10 @@ def _versions(c: _Checker, name: str, versions: list[ast.Ruleset]) -> None:
                 c.error(item.loc, f"retired rule {item.id!r} is not in the previous version ({a.file})")
 
 
-def check_rulesets(rulesets: Iterable[ast.Ruleset], facts: Mapping[str, schema.Fact] | None = None) -> list[Diagnostic]:
-    """Every problem in a set of rulesets that are loaded together."""
-    c = _Checker(schema.SCHEMA if facts is None else facts)
+def check_rulesets(rulesets: Iterable[ast.Ruleset], facts: Mapping[str, schema.Fact] | None = None,
+                   parameters: Iterable[ast.Parameter] = ()) -> list[Diagnostic]:
+    """Every problem in a set of rulesets that are loaded together (with their parameters)."""
+    c = _Checker(schema.SCHEMA if facts is None else facts, {p.ref: p for p in parameters})
     seen_ids: dict[str, tuple[ast.Ruleset, ast.Rule]] = {}
     by_name: dict[str, list[ast.Ruleset]] = {}
     referenced: set[str] = set()  # all rulesets run in one durable_rules event, so they share its limit
@@ -294,13 +379,19 @@ def check_rulesets(rulesets: Iterable[ast.Ruleset], facts: Mapping[str, schema.F
         by_name.setdefault(ruleset.name, []).append(ruleset)
         for rule in ruleset.rules:
             # Versions of one ruleset (other effective dates) may reuse ids; nothing else may.
+            # One file may also hold dated versions of a rule (its own `effective:`) that never overlap.
             first = seen_ids.get(rule.id)
-            if first is not None and (first[0] is ruleset or first[0].name != ruleset.name):
+            if first is not None and (first[0].name != ruleset.name or (
+                    first[0] is ruleset and _overlap(ast.in_force(ruleset, first[1]), ast.in_force(ruleset, rule)))):
+                dated = first[0] is ruleset and (rule.effective_loc or first[1].effective_loc)
                 c.error(rule.id_loc, f"duplicate rule id {rule.id!r} (first at {first[1].id_loc})",
+                        _("two versions of a rule must not be in force on the same day: give them effective "
+                          "dates that do not overlap") if dated else
                         "every rule id must be unique across the rules directory")
             seen_ids.setdefault(rule.id, (ruleset, rule))
-            c.rule(rule)
+            c.rule(rule, ruleset)
             referenced.update(r.name for r in ast.facts_in(rule.when))
+            referenced.update(r.name for r in ast.params_in(rule.when))
         if len(referenced) + RESERVED_PROPERTIES > MAX_EVENT_PROPERTIES and not too_many:
             too_many = True
             c.error(ruleset.loc, f"the rules read {len(referenced)} facts; one durable_rules event holds at most "

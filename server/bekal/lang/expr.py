@@ -43,8 +43,11 @@ class _Build(Transformer[Token, Any]):
         return self.where(meta_or_token.line, meta_or_token.column)
 
     @v_args(meta=True)
-    def fact(self, meta: Any, names: Sequence[Any]) -> ast.FactRef:
-        return ast.FactRef(".".join(str(n) for n in names), self._loc(meta))
+    def fact(self, meta: Any, names: Sequence[Any]) -> ast.FactRef | ast.ParamRef:
+        name = ".".join(str(n) for n in names)
+        if str(names[0]) == "param":
+            return ast.ParamRef(name, self._loc(meta))
+        return ast.FactRef(name, self._loc(meta))
 
     @v_args(meta=True)
     def number(self, meta: Any, children: Sequence[Any]) -> Any:

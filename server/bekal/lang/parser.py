@@ -20,7 +20,7 @@ from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.lang.expr import parse_condition
 from bekal.lang.source import Node, load_yaml
 
-RULE_KEYS = {"id", "description", "when", "effect", "reason", "source", "shareable"}
+RULE_KEYS = {"id", "description", "when", "effect", "reason", "source", "shareable", "effective"}
 RULE_REQUIRED = ("id", "description", "when", "effect", "reason", "source")
 RULESET_KEYS = {"ruleset", "title", "source", "effective", "rules", "retired"}
 TEST_KEYS = {"name", "as_of", "client", "course", "expect"}
@@ -28,6 +28,7 @@ EXPECT_KEYS = {"outcome", "priority", "reasons", "missing"}
 OUTCOMES = ("ELIGIBLE", "INELIGIBLE", "PENDING")
 EFFECTS = ("ineligible", "pending", "priority")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+KINDS = ("ruleset", "courses", "tests", "parameters")  # a file's first key says what it is
 CITATION_KEYS = {ast.QUOTE, ast.INTERPRETATION, "of", "at"}
 _QUOTE_MARKS = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 
@@ -198,6 +199,7 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
     else:
         effect = _effect(node.value["effect"], c)
     reason = _reason(node.get("reason"), node, c)
+    start, until = _effective(node.get("effective"), c)
     shareable = True
     if node.get("shareable") is not None:
         if not isinstance(node.value["shareable"].value, bool):
@@ -212,8 +214,9 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
         blank = ast.Text("", node.loc)
         effect = effect or ast.Effect("ineligible", 0, node.loc)
         reason = reason or (blank, blank)
+    eff = node.get("effective")
     return ast.Rule(rule_id, description or "", when, effect, reason[0], reason[1], str(cited or ""), shareable,
-                    node.loc, node.value["id"].loc, cited)
+                    node.loc, node.value["id"].loc, cited, start, until, eff.loc if eff is not None else None)
 
 
 def _date(node: Node | None, c: _Collector, what: str) -> date | None:
@@ -232,14 +235,7 @@ def _ruleset(doc: Node, file: str, c: _Collector) -> ast.Ruleset | None:
         c.error(doc.value["ruleset"].loc, f"ruleset name {name!r} must be lower case letters, digits, '-', '_' or '.'")
     title = c.text(doc, "title", doc)
     source = c.text(doc, "source", doc)
-    start = until = None
-    eff = doc.get("effective")
-    if eff is not None and c.mapping(eff, "effective"):
-        c.unknown_keys(eff, {"from", "until"}, "effective")
-        start = _date(eff.get("from"), c, "effective.from")
-        until = _date(eff.get("until"), c, "effective.until")
-        if start and until and until < start:
-            c.error(eff.value["until"].loc, "effective.until is before effective.from")
+    start, until = _effective(doc.get("effective"), c)
     rules_node = doc.get("rules")
     rules: list[ast.Rule] = []
     if rules_node is None:
@@ -255,6 +251,97 @@ def _ruleset(doc: Node, file: str, c: _Collector) -> ast.Ruleset | None:
     if name is None or title is None or source is None:
         return None
     return ast.Ruleset(name, title, source, start, until, tuple(rules), file, doc.loc, retired)
+
+
+def _effective(eff: Node | None, c: _Collector) -> tuple[date | None, date | None]:
+    """``effective: {from: DATE, until: DATE}`` (both optional, ``until`` inclusive)."""
+    start = until = None
+    if eff is not None and c.mapping(eff, "effective"):
+        c.unknown_keys(eff, {"from", "until"}, "effective")
+        start = _date(eff.get("from"), c, "effective.from")
+        until = _date(eff.get("until"), c, "effective.until")
+        if start and until and until < start:
+            c.error(eff.value["until"].loc, _("effective.until is before effective.from"))
+    return start, until
+
+
+PARAM_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+PARAM_KEYS = {"description", "source", "values"}
+
+
+def _parameters(doc: Node, file: str, c: _Collector) -> list[ast.Parameter]:
+    """``parameters: {NAME: {description: {id, en}, source: ..., values: {DATE: VALUE, ...}}}``."""
+    c.unknown_keys(doc, {"parameters"}, "parameters file")
+    node = doc.value["parameters"]
+    if not isinstance(node.value, dict) or not node.value:
+        c.error(node.loc, _("'parameters' must be a mapping of names to parameters"),
+                _("e.g. parameters: {{min_age: {{description: ..., source: ..., values: {{2016-01-01: 18}}}}}}"))
+        return []
+    out = []
+    for name, item in node.value.items():
+        if not PARAM_RE.match(name):
+            c.error(item.loc, _("parameter name {name!r} must be lower case letters, digits and '_'", name=name))
+            continue
+        if not c.mapping(item, "a parameter"):
+            continue
+        c.unknown_keys(item, PARAM_KEYS, "parameter")
+        description = _description(item, c)
+        cited = citation(item.get("source"), item, c)
+        values = _param_values(item.get("values"), item, c)
+        if description is not None and values:
+            out.append(ast.Parameter(name, description[0], description[1], cited, tuple(values), item.loc, file))
+    return out
+
+
+def _description(node: Node, c: _Collector) -> tuple[str, str] | None:
+    """``description: {id: ..., en: ...}``: what something is, in Indonesian and English."""
+    desc = node.get("description")
+    if desc is None:
+        c.error(node.loc, _("missing 'description'"), _("say what it is in Indonesian and English: "
+                                                        "description: {{id: ..., en: ...}}"))
+        return None
+    if not c.mapping(desc, "description"):
+        return None
+    c.unknown_keys(desc, {"id", "en"}, "description")
+    texts = [c.text(desc, lang, desc) for lang in ("id", "en")]
+    return (texts[0], texts[1]) if texts[0] is not None and texts[1] is not None else None
+
+
+def _param_values(node: Node | None, owner: Node, c: _Collector) -> list[ast.ParamValue]:
+    """``values: {2016-01-01: 18, 2020-01-01: {value: 21, source: ...}}``: each from its date on."""
+    if node is None:
+        c.error(owner.loc, _("missing 'values'"), _("the values by the date they start, e.g. "
+                                                    "values: {{2016-01-01: 18, 2020-01-01: 21}}"))
+        return []
+    if not isinstance(node.value, dict) or not node.value:
+        c.error(node.loc, _("'values' must map dates to values, e.g. {{2016-01-01: 18, 2020-01-01: 21}}"))
+        return []
+    out = []
+    for key, item in node.value.items():
+        try:
+            start = date.fromisoformat(key)
+        except ValueError:
+            start = None
+        if start is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", key):
+            c.error(item.loc, _("{key!r} is not a date YYYY-MM-DD", key=key),
+                    _("each value starts on a date: write it YYYY-MM-DD, e.g. 2020-01-01: 21"))
+            continue
+        cited = None
+        value_node = item
+        if isinstance(item.value, dict):
+            c.unknown_keys(item, {"value", "source"}, "parameter value")
+            if item.get("value") is None:
+                c.error(item.loc, _("missing 'value'"), _("write {{value: 21, source: ...}}, or just the value"))
+                continue
+            value_node = item.value["value"]
+            if item.get("source") is not None:
+                cited = citation(item.get("source"), item, c)
+        value = value_node.value
+        if value is None or isinstance(value, (list, dict)):
+            c.error(value_node.loc, _("a parameter's value is a number, a date, true/false or text"))
+            continue
+        out.append(ast.ParamValue(start, value, value_node.loc, cited))
+    return sorted(out, key=lambda v: v.start)
 
 
 def _retired(node: Node | None, c: _Collector) -> tuple[ast.Retired, ...]:
@@ -373,7 +460,7 @@ def parse_file_partially(path: str, text: str) -> tuple[ast.SourceFile, list[Dia
     if not isinstance(doc.value, dict):
         raise RuleError([Diagnostic(doc.loc, "a rule file must be a mapping of key: value",
                                     "start it with 'ruleset:', 'courses:' or 'tests:'")])
-    kinds = [k for k in ("ruleset", "courses", "tests") if k in doc.value]
+    kinds = [k for k in KINDS if k in doc.value]
     if len(kinds) != 1:
         raise RuleError([Diagnostic(doc.loc, "cannot tell what this file is",
                                     "a rule file has exactly one of 'ruleset:', 'courses:' or 'tests:' at the top")])
@@ -384,6 +471,8 @@ def parse_file_partially(path: str, text: str) -> tuple[ast.SourceFile, list[Dia
         result = ast.SourceFile(path, text, rulesets=(ruleset,) if ruleset else (), kind=kind)
     elif kind == "courses":
         result = ast.SourceFile(path, text, courses=tuple(_courses(doc, c)), kind=kind)
+    elif kind == "parameters":
+        result = ast.SourceFile(path, text, parameters=tuple(_parameters(doc, path, c)), kind=kind)
     else:
         result = ast.SourceFile(path, text, tests=tuple(_tests(doc, path, c)), kind=kind)
     return result, c.diagnostics

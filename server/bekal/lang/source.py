@@ -7,6 +7,7 @@ wrapped in ``Node`` so the parser can point at the exact spot of any problem.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import yaml
@@ -122,6 +123,8 @@ def _convert(file: str, node: yaml.Node, loader: yaml.SafeLoader, text: str) -> 
         own_keys: set[str] = set()
         for position, (key_node, value_node) in enumerate(node.value):
             key = _construct(file, key_node, loader)
+            if isinstance(key, date):  # a date as a key (a parameter's values by date): kept as written
+                key = key_node.value
             if not isinstance(key, str):
                 raise RuleError([Diagnostic(_loc(file, key_node.start_mark), f"a key must be text, got {key!r}")])
             if position >= n_merged:
