@@ -119,10 +119,10 @@ class _Loaded:
 class _Reads:
     """The facts of one kind the rules read, and how each goes into an event."""
 
-    def __init__(self, kind: str, names: Sequence[str]):
+    def __init__(self, kind: str, names: Sequence[str], facts: Mapping[str, schema.Fact] = schema.SCHEMA):
         self.kind = kind
-        # (field, '"event_key":', schema fact) for every fact the rules read
-        self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", schema.SCHEMA[n]) for n in names)
+        # (field, '"event_key":', schema fact) for every fact the rules read (the API's, derived or declared)
+        self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", facts[n]) for n in names)
 
     def prepare(self, facts: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
         """``(facts with derived ones, event JSON fragment, problems)``: the one gate into durable_rules.
@@ -204,8 +204,9 @@ class Engine:
             self._host.register_rulesets({compiled.name: definition})
         except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
             raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
+        facts = getattr(rulebook, "facts", schema.SCHEMA)
         return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), _Reasons(compiled.rules),
-                       _Reads("client", compiled.client_facts), _Reads("course", compiled.course_facts))
+                       _Reads("client", compiled.client_facts, facts), _Reads("course", compiled.course_facts, facts))
 
     def close(self) -> None:
         with self._lock:

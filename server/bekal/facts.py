@@ -24,9 +24,12 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from bekal.client.enums import short_name, short_names
+from bekal.i18n import _
 from bekal.v1 import facts_pb2
 
 NUMBER, STRING, BOOL, DATE, ENUM = "number", "string", "bool", "date", "enum"
+BNN_ONLY, SHAREABLE = "bnn_only", "shareable"  # Fact.sensitivity: who may learn the fact
+DECLARED = "declared"  # the Client/Course field holding facts a rules folder declares (facts.yaml)
 if TYPE_CHECKING:
     from google._upb import _message as upb
 
@@ -76,6 +79,9 @@ class Fact:
     minimum: float | None = None  # NUMBER: the range a value must lie in (both inclusive)
     maximum: float | None = None
     integer: bool = False  # NUMBER: whole numbers only
+    sensitivity: str = BNN_ONLY  # BNN_ONLY or SHAREABLE (may a training centre learn it)
+    declared: bool = False  # declared by a rules folder's facts file, not by the API's messages
+    doc_id: str = ""  # the description in Indonesian (declared facts)
 
     @property
     def kind(self) -> str:
@@ -110,6 +116,16 @@ def _field_type(field: Field) -> str | None:
     ):
         return NUMBER
     return None
+
+
+_DECLARED_TYPES = {"bool": BOOL, "integer": NUMBER, "decimal": NUMBER, "date": DATE, "enum": ENUM, "string": STRING}
+
+
+def declared_fact(name: str, type_name: str, *, values: tuple[str, ...] = (), minimum: float | None = None,
+                  maximum: float | None = None, sensitivity: str = BNN_ONLY, doc: str = "", doc_id: str = "") -> Fact:
+    """A fact a rules folder declares (facts.yaml): ``type_name`` is bool, integer, decimal, date, enum or string."""
+    return Fact(name, _DECLARED_TYPES[type_name], values, (), doc, minimum, maximum, type_name == "integer",
+                sensitivity, True, doc_id)
 
 
 def _schema_from(kind: str, descriptor: Descriptor) -> dict[str, Fact]:
@@ -182,10 +198,10 @@ SCHEMA: dict[str, Fact] = {
 }
 
 
-def suggest(name: str, candidates: list[str] | None = None) -> str | None:
+def suggest(name: str, candidates: list[str] | None = None, cutoff: float = 0.6) -> str | None:
     """The closest known name, for "did you mean" hints."""
     pool = candidates if candidates is not None else list(SCHEMA)
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=cutoff)
     return close[0] if close else None
 
 
@@ -323,25 +339,32 @@ def json_value(value: Any) -> str:
     return json_number(value)
 
 
-def parse_facts(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+def fields(kind: str) -> set[str]:
+    """The API's own fields of ``kind`` (``bekal.v1.Client``/``Course``), without the declared-facts map."""
+    return {f.name for f in KINDS[kind].fields if f.name != DECLARED}
+
+
+def parse_facts(kind: str, raw: Mapping[str, Any], declared: Mapping[str, Fact] | None = None) -> dict[str, Any]:
     """Validate and normalise plain input (from a YAML/JSON file) into facts of ``kind``.
 
     Raises FactError naming every bad field at once, so a caller fixes a file in one go.
-    Fields that are not rule facts (e.g. ``preferences``) pass through unchanged.
+    Fields that are not rule facts (e.g. ``preferences``) pass through unchanged. ``declared``: the
+    facts a rules folder declares ("client.dependants" -> Fact), written as plain fields.
     """
-    descriptor = KINDS[kind]
-    known = {f.name for f in descriptor.fields}
+    known = fields(kind)
+    extra = {n.split(".", 1)[1]: f for n, f in (declared or {}).items() if f.kind == kind}
     out: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []
     for key, value in raw.items():
         name = f"{kind}.{key}"
-        if key not in known:
-            hint = suggest(str(key), sorted(known))
-            errors.append((name, "unknown field" + (f" (did you mean {hint!r}?)" if hint else "")))
+        if key not in known and key not in extra:
+            hint = suggest(str(key), sorted(known | set(extra)))
+            errors.append((name, _("unknown field (did you mean {hint!r}?)", hint=hint) if hint else
+                           _("unknown field; a new fact is declared in the rules folder's facts file")))
             continue
         if value is None or value == "":
             continue
-        fact = SCHEMA.get(name)
+        fact = extra[key] if key in extra else SCHEMA.get(name)
         if fact is None:
             out[key] = value
             continue
@@ -354,16 +377,25 @@ def parse_facts(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def facts_from_message(message: Message) -> dict[str, Any]:
+def facts_from_message(message: Message, declared: Mapping[str, Fact] | None = None) -> dict[str, Any]:
     """A ``bekal.v1.Client``/``Course`` message as facts; unset, empty and UNSPECIFIED mean absent.
 
-    Raises FactError for values that cannot be facts (an impossible date).
+    Facts in the ``declared`` map are checked against ``declared`` (the rules' facts file) and merged
+    in; without it they are kept, unchecked, under :data:`DECLARED` for :func:`resolve_declared`
+    (a service checks them against the rules it decides with).
+    Raises FactError for values that cannot be facts (an impossible date), naming a declared fact
+    ``client.declared[dependants]``.
     """
     descriptor = message.DESCRIPTOR
     kind = next(k for k, d in KINDS.items() if d.full_name == descriptor.full_name)
     raw: dict[str, Any] = {}
     unknown: list[tuple[str, str]] = []
+    extra: dict[str, Any] = {}
     for field in descriptor.fields:
+        if field.name == DECLARED:
+            extra, problems = _declared_values(kind, getattr(message, DECLARED))
+            unknown += problems
+            continue
         if field.is_repeated:
             raw[field.name] = list(getattr(message, field.name))
             continue
@@ -386,4 +418,49 @@ def facts_from_message(message: Message) -> dict[str, Any]:
         raise FactError(unknown + exc.violations) from None
     if unknown:
         raise FactError(unknown)
+    if extra:
+        facts[DECLARED] = extra
+        if declared is not None:
+            return resolve_declared(kind, facts, declared)
     return facts
+
+
+def _declared_values(kind: str, entries: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The ``declared`` map of a message as plain values (a date stays text until it is checked)."""
+    out: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for key, entry in entries.items():
+        which = entry.WhichOneof("value")
+        if which is None:
+            problems.append((f"{kind}.{DECLARED}[{key}]", _("no value set")))
+            continue
+        out[key] = getattr(entry, which)
+    return out, problems
+
+
+def resolve_declared(kind: str, facts: Mapping[str, Any], declared: Mapping[str, Fact]) -> dict[str, Any]:
+    """``facts`` with its :data:`DECLARED` values checked against ``declared`` and merged in as facts.
+
+    Raises FactError naming each key the rules do not declare, or whose value has the wrong type or
+    lies outside its range, as ``client.declared[KEY]``."""
+    values = facts.get(DECLARED)
+    out = {k: v for k, v in facts.items() if k != DECLARED}
+    if not values:
+        return out
+    extra = {n.split(".", 1)[1]: f for n, f in declared.items() if f.kind == kind}
+    problems: list[tuple[str, str]] = []
+    for key, value in values.items():
+        where = f"{kind}.{DECLARED}[{key}]"
+        fact = extra.get(key)
+        if fact is None:
+            hint = suggest(str(key), sorted(extra))
+            problems.append((where, _("the rules declare no fact {name!r}", name=f"{kind}.{key}")
+                             + (_(" (did you mean {hint!r}?)", hint=hint) if hint else "")))
+            continue
+        try:
+            out[key] = _coerce(fact, value)
+        except ValueError as exc:
+            problems.append((where, str(exc)))
+    if problems:
+        raise FactError(problems)
+    return out

@@ -25,6 +25,7 @@ from bekal.compiler import (
     expression_entries,
 )
 from bekal.engine import pattern_problem
+from bekal.i18n import _
 from bekal.lang import ast
 from bekal.lang.checker import check_parameters, check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
@@ -60,6 +61,12 @@ class Rulebook:
     sources: Mapping[str, str]  # file name -> text, rule and course files
     tests: tuple[ReadyTest, ...] = field(default=())
     parameters: tuple[ast.Parameter, ...] = field(default=())
+    declared: Mapping[str, schema.Fact] = field(default_factory=dict)  # facts the folder declares (facts.yaml)
+
+    @property
+    def facts(self) -> Mapping[str, schema.Fact]:
+        """Every fact rules may read: the API's, the derived ones and the declared ones."""
+        return {**schema.SCHEMA, **self.declared}
 
 
 
@@ -101,7 +108,35 @@ def read_files(path: str | Path) -> dict[str, str]:
     return files
 
 
-def _courses(entries: list[ast.CourseEntry]) -> tuple[dict[str, dict[str, Any]], list[Diagnostic]]:
+def _declared(decls: list[ast.FactDecl]) -> tuple[dict[str, schema.Fact], list[Diagnostic]]:
+    """The declared facts as facts of the schema; a name the API (or another declaration) has is refused."""
+    out: dict[str, schema.Fact] = {}
+    first: dict[str, Location] = {}
+    problems = []
+    for decl in decls:
+        kind, field_name = decl.name.split(".", 1)
+        if decl.name in schema.SCHEMA or field_name in schema.fields(kind) or field_name == schema.DECLARED:
+            problems.append(Diagnostic(decl.name_loc, _("{name} is already a fact of the API: it needs no "
+                                                        "declaration", name=decl.name),
+                                       _("declare only facts the API does not have (docs/rules.md, Facts)")))
+            continue
+        if decl.name in first:
+            problems.append(Diagnostic(decl.name_loc, _("{name} is also declared at {where}", name=decl.name,
+                                                        where=first[decl.name])))
+            continue
+        first[decl.name] = decl.loc
+        for bound in (decl.minimum, decl.maximum):
+            if bound is not None and (abs(bound) > 10**15 or (bound != 0 and "e" in repr(float(bound)))):
+                problems.append(Diagnostic(decl.loc, _("the range of {name} must be written with plain numbers "
+                                                       "between 0.0001 and 10^15", name=decl.name)))
+        out[decl.name] = schema.declared_fact(decl.name, decl.type, values=decl.values, minimum=decl.minimum,
+                                              maximum=decl.maximum, sensitivity=decl.sensitivity,
+                                              doc=decl.description_en, doc_id=decl.description_id)
+    return out, problems
+
+
+def _courses(entries: list[ast.CourseEntry], declared: Mapping[str, schema.Fact] | None = None
+             ) -> tuple[dict[str, dict[str, Any]], list[Diagnostic]]:
     courses: dict[str, dict[str, Any]] = {}
     first: dict[str, Location] = {}
     problems = []
@@ -112,7 +147,7 @@ def _courses(entries: list[ast.CourseEntry]) -> tuple[dict[str, dict[str, Any]],
             continue
         first[entry.code] = entry.loc
         try:
-            courses[entry.code] = schema.parse_facts("course", entry.facts)
+            courses[entry.code] = schema.parse_facts("course", entry.facts, declared)
         except schema.FactError as exc:
             for name, message in exc.violations:
                 loc = entry.field_locs.get(name.split(".", 1)[1], entry.loc)
@@ -136,10 +171,13 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
             problems.extend(exc.diagnostics)
     rulesets = [r for f in parsed for r in f.rulesets]
     parameters = [p for f in parsed for p in f.parameters]
-    courses, course_problems = _courses([c for f in parsed for c in f.courses])
+    declared, declared_problems = _declared([d for f in parsed for d in f.facts])
+    problems += declared_problems
+    facts = {**schema.SCHEMA, **declared}
+    courses, course_problems = _courses([c for f in parsed for c in f.courses], declared)
     problems += course_problems
     problems += check_parameters(parameters)
-    problems += check_rulesets(rulesets, parameters=parameters)
+    problems += check_rulesets(rulesets, facts, parameters)
     if documents is not None:
         citations = [r.citation for rs in rulesets for r in rs.rules if r.citation]
         citations += [c for p in parameters for c in (p.citation, *(v.citation for v in p.values)) if c]
@@ -159,7 +197,7 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
     for name in sorted(versioned):
         digest.update(Path(name).name.encode() + b"\0" + versioned[name].encode() + b"\0")
     version = "sha256:" + digest.hexdigest()[:16]
-    tests, test_problems = _read_tests([t for f in parsed for t in f.tests], courses, rulesets)
+    tests, test_problems = _read_tests([t for f in parsed for t in f.tests], courses, rulesets, declared)
     problems += test_problems
     if problems:
         raise RuleError(problems)
@@ -176,11 +214,13 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
         sources=versioned,
         tests=tuple(tests),
         parameters=tuple(parameters),
+        declared=declared,
     )
 
 
 def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str, Any]],
-                rulesets: list[ast.Ruleset]) -> tuple[list[ReadyTest], list[Diagnostic]]:
+                rulesets: list[ast.Ruleset], declared: Mapping[str, schema.Fact]
+                ) -> tuple[list[ReadyTest], list[Diagnostic]]:
     """Every rule test's input checked like any other input, at its ``file:line:col``: unknown fields,
     values (types, ranges, impossible dates on the test's date), courses, rule ids and facts."""
     rule_ids = {r.id for rs in rulesets for r in rs.rules}
@@ -190,7 +230,7 @@ def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str
         before = len(problems)
         client: dict[str, Any] = {}
         try:
-            client = schema.parse_facts("client", case.client)
+            client = schema.parse_facts("client", case.client, declared)
         except schema.FactError as exc:
             problems += [Diagnostic(case.client_at(name.split(".", 1)[1]), f"{name}: {message}")
                          for name, message in exc.violations]
@@ -207,7 +247,7 @@ def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str
                                            f"did you mean {close!r}?" if close else "a code from courses.yaml"))
         else:
             try:
-                course = schema.parse_facts("course", case.course)
+                course = schema.parse_facts("course", case.course, declared)
             except schema.FactError as exc:
                 problems += [Diagnostic(case.course_locs.get(name.split(".", 1)[1], case.loc), f"{name}: {message}")
                              for name, message in exc.violations]
@@ -217,8 +257,8 @@ def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str
                 problems.append(Diagnostic(case.reasons_loc or case.loc, f"expect.reasons: no rule {rule_id!r}",
                                            f"did you mean {close!r}?" if close else None))
         for name in case.expect_missing or ():
-            if name not in schema.SCHEMA:
-                close = schema.suggest(name)
+            if name not in schema.SCHEMA and name not in declared:
+                close = schema.suggest(name, [*schema.SCHEMA, *declared])
                 problems.append(Diagnostic(case.missing_loc or case.loc, f"expect.missing: unknown fact {name!r}",
                                            f"did you mean {close!r}?" if close else None))
         if len(problems) == before:

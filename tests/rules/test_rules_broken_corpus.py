@@ -64,7 +64,7 @@ def assert_rejected(result, line: str, hint: str | None, path: str) -> None:
     lines = result.err.splitlines()
     assert line in lines, result.err
     if hint is not None:
-        assert lines[lines.index(line) + 1] == f"    hint: {hint}"
+        assert lines[lines.index(line) + 1].startswith(f"    hint: {hint}")
     assert lines[-1] == f"1 problem(s) in {path}"
 
 

@@ -287,4 +287,4 @@ def test_explain_refuses_impossible_client_facts_naming_the_field(tmp_path):
     result = bekal("rules", "explain", "--client", str(client), "--course", "JHT-01", "--as-of", "2019-06-01",
                    "--rules", str(RULES))
     assert result.code == 1 and "Traceback" not in result.text
-    assert f"{client}: client.interview_score: expected a finite number, got nan" in result.err
+    assert f"{client}:3:18: client.interview_score: expected a finite number, got nan" in result.err

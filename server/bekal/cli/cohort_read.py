@@ -11,6 +11,7 @@ all problems of a file are reported at once (:mod:`bekal.cli.row_errors`).
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
@@ -53,8 +54,76 @@ class Records(Rows):
     pref_columns: bool = False  # preferences came from preference_1, preference_2, ... columns
 
 
-def _fields(kind: str) -> Mapping[str, FieldDescriptor] | Mapping[str, upb.FieldDescriptor]:
-    return (facts_pb2.Client if kind == "client" else facts_pb2.Course).DESCRIPTOR.fields_by_name
+def _fields(kind: str) -> Mapping[str, FieldDescriptor | upb.FieldDescriptor]:
+    by_name = (facts_pb2.Client if kind == "client" else facts_pb2.Course).DESCRIPTOR.fields_by_name
+    return {n: f for n, f in by_name.items() if n != schema.DECLARED}  # declared facts are columns of their own
+
+
+class Columns:
+    """The columns a cohort file of ``kind`` may have: the API's fields, and the facts the rules folder
+    declares (``declared``, typed), or with ``open_columns`` (a server checks them) any other column."""
+
+    def __init__(self, kind: str, declared: Mapping[str, schema.Fact] | None = None, open_columns: bool = False):
+        self.kind = kind
+        self.fields = _fields(kind)
+        self.declared = {n.split(".", 1)[1]: f for n, f in (declared or {}).items() if f.kind == kind}
+        self.open = open_columns
+
+    def known(self, name: str) -> bool:
+        if name in self.fields or name in self.declared:
+            return True
+        # an open column close to a field of the API is a typo of it, not a fact of its own
+        return self.open and not difflib.get_close_matches(name, list(self.fields), n=1, cutoff=0.8)
+
+    def unknown(self, name: str) -> str:
+        hint = schema.suggest(name, sorted({*self.fields, *self.declared}))
+        text = f"unknown column {name!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+        return text if hint else text + "; a new fact is declared in the rules folder's facts file"
+
+    def convert_text(self, name: str, text: str) -> Any:
+        if name in self.fields:
+            return _convert_text(self.kind, name, text)
+        fact = self.declared.get(name)
+        text = text.strip()
+        if fact is not None:
+            if fact.type == schema.BOOL:
+                return _bool(text)
+            if fact.type == schema.NUMBER:
+                return _number(text, fact.integer)
+            return text
+        # an open column: the server has the declarations, so send the value as it reads
+        low = text.lower()
+        if low in _TRUE - {"1"} or low in _FALSE - {"0"}:
+            return low in _TRUE
+        if _INT.match(text):
+            return int(text)
+        try:
+            return float(text) if text.lower() not in ("nan", "inf", "-inf", "infinity") else text
+        except ValueError:
+            return text
+
+    def check_json(self, name: str, value: Any) -> Any:
+        return _check_json_value(self.kind, name, value) if name in self.fields else value
+
+
+def _bool(text: str) -> bool:
+    low = text.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _number(text: str, whole: bool) -> int | float:
+    if _INT.match(text):
+        return int(text)
+    if whole:
+        raise ValueError(f"expected a whole number, got {text!r}")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"expected a number, got {text!r}") from None
 
 
 def _convert_text(kind: str, name: str, text: str) -> Any:
@@ -64,23 +133,11 @@ def _convert_text(kind: str, name: str, text: str) -> Any:
     if fd.is_repeated:
         return [part.strip() for part in text.split(";") if part.strip()]
     if fd.type == FieldDescriptor.TYPE_BOOL:
-        low = text.lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ValueError(f"expected true or false, got {text!r}")
+        return _bool(text)
     if fd.type in (FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64):
-        if not _INT.match(text):
-            raise ValueError(f"expected a whole number, got {text!r}")
-        return int(text)
+        return _number(text, whole=True)
     if fd.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-        if _INT.match(text):
-            return int(text)
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"expected a number, got {text!r}") from None
+        return _number(text, whole=False)
     return text
 
 
@@ -100,16 +157,16 @@ def _check_json_value(kind: str, name: str, value: Any) -> Any:
     return value
 
 
-def _unknown(kind: str, name: str) -> str:
-    hint = schema.suggest(name, sorted(_fields(kind)))
-    return f"unknown column {name!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+def read_records(path: str, kind: str, declared: Mapping[str, schema.Fact] | None = None,
+                 open_columns: bool = False) -> Records:
+    """Client or course records from a CSV/JSONL file; raises FileProblems (or OSError).
 
-
-def read_records(path: str, kind: str) -> Records:
-    """Client or course records from a CSV/JSONL file; raises FileProblems (or OSError)."""
+    Columns are the API's fields and the facts the rules declare (``declared``); with
+    ``open_columns`` any other column is kept too, for a server to check against its declarations."""
     fmt = file_format(path)
     text = _read_text(path)
-    return _read_csv(path, kind, text) if fmt == ".csv" else _read_jsonl(path, kind, text)
+    columns = Columns(kind, declared, open_columns)
+    return _read_csv(path, columns, text) if fmt == ".csv" else _read_jsonl(path, columns, text)
 
 
 def _read_text(path: str) -> str:
@@ -120,7 +177,7 @@ def _read_text(path: str) -> str:
         raise FileProblems([f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
 
 
-def _read_csv(path: str, kind: str, text: str) -> Records:
+def _read_csv(path: str, columns: Columns, text: str) -> Records:
     out = Records(path)
     problems = Problems()
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -131,7 +188,7 @@ def _read_csv(path: str, kind: str, text: str) -> Records:
     except csv.Error as exc:
         raise FileProblems([f"{path}:1: not valid CSV: {exc}"]) from None
     names = [h.strip() for h in header]
-    known = _fields(kind)
+    kind = columns.kind
     prefs: dict[int, int] = {}  # column position -> preference number
     for col, name in enumerate(names):
         m = _PREF_COLUMN.match(name)
@@ -140,9 +197,9 @@ def _read_csv(path: str, kind: str, text: str) -> Records:
             continue
         if not name:
             problems.add(f"{path}:1:{col + 1}: empty column name")
-        elif name not in known:
+        elif not columns.known(name):
             extra = "; is the file separated by ';'? bekal reads comma-separated files" if ";" in name else ""
-            problems.add(f"{path}:1:{name}: {_unknown(kind, name)}{extra}")
+            problems.add(f"{path}:1:{name}: {columns.unknown(name)}{extra}")
         elif names.index(name) != col:
             problems.add(f"{path}:1:{name}: column appears twice")
     if prefs and "preferences" in names:
@@ -172,7 +229,7 @@ def _read_csv(path: str, kind: str, text: str) -> Records:
                 if not cell.strip():
                     continue
                 try:
-                    record[name] = _convert_text(kind, name, cell)
+                    record[name] = columns.convert_text(name, cell)
                 except ValueError as exc:
                     problems.add(f"{path}:{row}:{name}: {exc}")
             if prefs:
@@ -201,18 +258,17 @@ def _jsonl_objects(path: str, text: str, what: str, problems: Problems) -> Itera
         yield row, obj
 
 
-def _read_jsonl(path: str, kind: str, text: str) -> Records:
+def _read_jsonl(path: str, columns: Columns, text: str) -> Records:
     out = Records(path)
     problems = Problems()
-    known = _fields(kind)
-    for row, obj in _jsonl_objects(path, text, f"{kind} fields", problems):
+    for row, obj in _jsonl_objects(path, text, f"{columns.kind} fields", problems):
         record: dict[str, Any] = {}
         for name, value in obj.items():
-            if name not in known:
-                problems.add(f"{path}:{row}:{name}: {_unknown(kind, name).replace('column', 'field')}")
+            if not columns.known(name):
+                problems.add(f"{path}:{row}:{name}: {columns.unknown(name).replace('column', 'field')}")
                 continue
             try:
-                record[name] = _check_json_value(kind, name, value)
+                record[name] = columns.check_json(name, value)
             except ValueError as exc:
                 problems.add(f"{path}:{row}:{name}: {exc}")
         out.records.append(record)

@@ -9,7 +9,7 @@ are not in force on the as-of date (nothing is placed).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +25,8 @@ from bekal.views import CourseFillView, PlacementView, SummaryView
 
 if TYPE_CHECKING:
     from bekal.client import BekalError
+    from bekal.facts import Fact
+    from bekal.rulebook import Rulebook
 
 T = TypeVar("T")
 
@@ -136,11 +138,13 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
     day = _as_of(as_of)
     bars = Bars(progress)
     try:
-        inputs = _read_inputs(clients_file, courses_file, rankings_file)
-        if server:
+        if server:  # the server has the rules' declared facts: other columns go to it as such
+            inputs = _read_inputs(clients_file, courses_file, rankings_file, open_columns=True)
             outcome = _on_server(server, inputs, day, seed, reserve_order, audience, bars, timeout)
         else:
-            outcome = _in_process(rules_dir or "rules", inputs, day, seed, reserve_order, audience, bars)
+            rulebook = _rulebook(rules_dir or "rules")
+            inputs = _read_inputs(clients_file, courses_file, rankings_file, rulebook.declared)
+            outcome = _in_process(rulebook, rules_dir or "rules", inputs, day, seed, reserve_order, audience, bars)
         bars.close()
         _write(outcome, out_file, courses_out, summary_out)
     except Failure as failure:
@@ -167,7 +171,8 @@ class Inputs:
                                                  self.clients.pref_columns, more))
 
 
-def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str | None) -> Inputs:
+def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str | None,
+                 declared: Mapping[str, Fact] | None = None, open_columns: bool = False) -> Inputs:
     problems: list[str] = []
 
     def read(path: str | None, reader: Callable[[str], T]) -> T | None:
@@ -181,8 +186,8 @@ def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str
             problems.append(f"{path}: cannot read: {exc.strerror}")
         return None
 
-    clients = read(clients_file, lambda p: cohort_read.read_records(p, "client"))
-    courses = read(courses_file, lambda p: cohort_read.read_records(p, "course"))
+    clients = read(clients_file, lambda p: cohort_read.read_records(p, "client", declared, open_columns))
+    courses = read(courses_file, lambda p: cohort_read.read_records(p, "course", declared, open_columns))
     rankings = read(rankings_file, cohort_read.read_rankings)
     if problems or clients is None:
         raise Failure(EXIT_INPUT, problems)
@@ -192,19 +197,24 @@ def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str
 # ------------------------------------------------------------------------------------------ in process
 
 
-def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_order: str, audience: str,
-                bars: Bars) -> Outcome:
-    """Place with the rules in ``rules_dir`` in this process (the server's libraries, no server)."""
-    from bekal.engine import Engine
+def _rulebook(rules_dir: str) -> Rulebook:
     from bekal.lang.diagnostics import RuleError
-    from bekal.placement import CohortError, Unjudged, make_cohort, place
-    from bekal.rulebook import load_rulebook, offered_courses
+    from bekal.rulebook import load_rulebook
 
     try:
-        rulebook = load_rulebook(rules_dir)
+        return load_rulebook(rules_dir)
     except RuleError as exc:
         lines = [str(d) for d in exc.diagnostics] or [str(exc)]
         raise Failure(EXIT_INPUT, [f"the rules in {rules_dir} cannot be used:", *lines]) from None
+
+
+def _in_process(rulebook: Rulebook, rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_order: str,
+                audience: str, bars: Bars) -> Outcome:
+    """Place with the rules in ``rules_dir`` in this process (the server's libraries, no server)."""
+    from bekal.engine import Engine
+    from bekal.placement import CohortError, Unjudged, make_cohort, place
+    from bekal.rulebook import offered_courses
+
     gaps = rulebook.compiled.not_in_force(day)
     if gaps:
         raise Failure(EXIT_NOT_IN_FORCE, [f"--as-of: the rules in {rules_dir} are not in force on {day.isoformat()} "
@@ -216,7 +226,7 @@ def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_or
     try:
         cohort = make_cohort(inputs.clients.records, courses, as_of=day, seed=seed,
                              rankings=inputs.rankings.entries if inputs.rankings else None,
-                             reserve_order=reserve_order)
+                             reserve_order=reserve_order, declared=rulebook.declared)
     except CohortError as exc:
         raise inputs.located(exc.violations, exc.more) from None
     engine = Engine(rulebook)

@@ -48,7 +48,8 @@ class Rows:
         return f"{text}:{column}" if column else text
 
 
-_PATH = re.compile(r"^(clients|courses|rankings)\[(\d+)\](?:\.([a-z_]+)(?:\[(\d+)\])?)?$")
+_PATH = re.compile(r"^(clients|courses|rankings)\[(\d+)\](?:\.([a-z0-9_]+)(?:\[(\d+)\])?)?$")
+_DECLARED = re.compile(r"^((?:clients|courses)\[\d+\])\.declared\[([a-z0-9_]+)\]$")  # a declared fact's column
 
 
 def locate(field_path: str, clients: Rows, courses: Rows | None, rankings: Rows | None,
@@ -60,6 +61,9 @@ def locate(field_path: str, clients: Rows, courses: Rows | None, rankings: Rows 
     (``pref_columns``: the file has ``preference_1``, ``preference_2``, ... columns instead, and the
     column is named). None when the path names no file row.
     """
+    declared = _DECLARED.match(field_path)
+    if declared:  # clients[3].declared[dependants]: the column `dependants`
+        field_path = f"{declared.group(1)}.{declared.group(2)}"
     m = _PATH.match(field_path)
     if not m:
         return None

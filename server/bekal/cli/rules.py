@@ -10,34 +10,24 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import yaml
 
 from bekal.cli.output import print_decision, to_json
 
 if TYPE_CHECKING:  # the engine and the rules load when a rules command runs, not for every command
     from bekal.engine import Engine
+    from bekal.facts import Fact
+    from bekal.lang.diagnostics import Location
     from bekal.rulebook import Rulebook
     from bekal.sources import Document
 
 DEFAULT_RULES = "rules"
 EXIT_NOT_IN_FORCE = 3
-
-
-class _FactsLoader(yaml.SafeLoader):
-    """Dates stay text, so bekal.facts checks them and names the field of an impossible one
-    (PyYAML itself raises a bare ValueError for 2019-02-30)."""
-
-
-def _as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    return loader.construct_scalar(node)  # type: ignore[arg-type]  # a timestamp node is a scalar node
-
-
-_FactsLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
 
 
 def _fail(lines: list[str] | str, code: int = 1) -> NoReturn:
@@ -147,24 +137,43 @@ def test(paths: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
-def read_facts_file(path: str, kind: str) -> dict[str, Any]:
-    """A YAML or JSON file of client (or course) facts, validated; exits 1 naming the bad field."""
+def read_facts_file(path: str, kind: str, declared: Mapping[str, Fact] | None = None) -> FactsFile:
+    """A YAML or JSON file of client (or course) facts, validated (``declared``: the facts the rules
+    folder declares); exits 1 with every problem at its ``file:line:col``."""
     from bekal import facts as schema
+    from bekal.lang.diagnostics import RuleError
+    from bekal.lang.source import load_yaml
 
     try:
-        raw = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_FactsLoader)
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"{path}: cannot read: {exc}")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        _fail(f"{where}: not valid YAML/JSON: {getattr(exc, 'problem', exc)}")
-    if not isinstance(raw, dict):
-        _fail(f"{path}: expected a mapping of {kind} fields, e.g. birth_date: 1995-03-01")
     try:
-        return schema.parse_facts(kind, raw)
+        doc = load_yaml(path, text, dates_as_text=True)
+    except RuleError as exc:
+        _fail([str(d) for d in exc.diagnostics])
+    if doc is None or not isinstance(doc.value, dict):
+        _fail(f"{path}:1:1: expected a mapping of {kind} fields, e.g. birth_date: 1995-03-01")
+    where = {key: node.loc for key, node in doc.value.items()}
+    try:
+        return FactsFile(path, schema.parse_facts(kind, doc.plain, declared), where)
     except schema.FactError as exc:
-        _fail([f"{path}: {field}: {message}" for field, message in exc.violations])
+        _fail([f"{where.get(field.split('.', 1)[1], path + ':1:1')}: {field}: {message}"
+               for field, message in exc.violations])
+
+
+@dataclass(frozen=True)
+class FactsFile:
+    """Facts read from a file, and where each field is written (to point at a bad one)."""
+
+    path: str
+    facts: dict[str, Any]
+    where: Mapping[str, Location]
+
+    def at(self, field: str) -> str:
+        """``file:line:col`` of a fact (``client.birth_date``), or the file."""
+        loc = self.where.get(field.split(".", 1)[-1])
+        return str(loc) if loc is not None else self.path
 
 
 def _as_of(value: str | None) -> date:
@@ -199,7 +208,8 @@ def explain(client_file: str, course_code: str, as_of: str | None, rules_path: s
 
     day = _as_of(as_of)
     rulebook, engine = load_checked(rules_path)
-    client = read_facts_file(client_file, "client")
+    client_file_read = read_facts_file(client_file, "client", rulebook.declared)
+    client = client_file_read.facts
     course = course_from(rulebook, course_code)
     try:
         decision = engine.decide(client, course, day, explain=True)
@@ -209,7 +219,7 @@ def explain(client_file: str, course_code: str, as_of: str | None, rules_path: s
         refusal = exc.refusal
         if not refusal.bad_input:  # no proof from the engine: a fault, never a decision
             _fail(f"bekal rules explain: nothing decided: {refusal}")
-        _fail([f"{client_file if f.startswith('client.') else '--course ' + course_code}: {f}: {m}"
+        _fail([f"{client_file_read.at(f) if f.startswith('client.') else '--course ' + course_code}: {f}: {m}"
                for f, m in refusal.violations])
     finally:
         engine.close()

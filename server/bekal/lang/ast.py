@@ -271,6 +271,30 @@ class Parameter:
         return tuple(v.start for v in self.values)
 
 
+DECLARED_TYPES = ("bool", "integer", "decimal", "date", "enum", "string")
+SENSITIVITIES = ("bnn_only", "shareable")  # who may learn a fact: BNN only (the default), or a training centre too
+
+
+@dataclass(frozen=True, slots=True)
+class FactDecl:
+    """A fact the rules folder declares beyond the API's own (``facts:`` file), e.g. ``client.dependants``."""
+
+    name: str  # "client.dependants"
+    type: str  # one of DECLARED_TYPES
+    description_id: str
+    description_en: str
+    sensitivity: str  # one of SENSITIVITIES
+    values: tuple[str, ...]  # enum: the values it may take
+    minimum: int | float | None  # integer, decimal: the range a value must lie in (inclusive)
+    maximum: int | float | None
+    loc: Location  # the declaration
+    name_loc: Location  # its name
+
+    @property
+    def kind(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
 def in_force(ruleset: Ruleset, rule: Rule) -> tuple[date | None, date | None]:
     """The dates a rule is in force: its own ``effective:`` within its ruleset version's (None: open)."""
     starts = [d for d in (ruleset.effective_from, rule.effective_from) if d is not None]
@@ -321,3 +345,4 @@ class SourceFile:
     tests: tuple[RuleTestCase, ...] = ()
     kind: str = field(default="ruleset")  # "ruleset", "courses", "tests", "parameters" or "facts"
     parameters: tuple[Parameter, ...] = ()
+    facts: tuple[FactDecl, ...] = ()

@@ -86,10 +86,14 @@ class _Checker:
             if kind not in ("client", "course"):
                 self.error(ref.loc, f"unknown fact {ref.name!r}", "facts start with client. or course.")
             else:
-                close = schema.suggest(ref.name, list(self.facts))
+                # a close match only when it is likely a typo: 'client.dependants' is not 'client.education'
+                close = schema.suggest(ref.name, list(self.facts), cutoff=0.7)
                 self.error(ref.loc, f"unknown fact {ref.name!r}",
-                           f"did you mean {close!r}?" if close
-                           else "the facts are listed in docs/rules.md, section Facts")
+                           _("did you mean {close!r}? A new fact is declared in the rules folder's facts file "
+                             "(facts.yaml; docs/rules.md, Declared facts)", close=close) if close else
+                           _("a new fact is declared in the rules folder's facts file (facts.yaml), e.g. "
+                             "{name}: {{type: integer, range: [0, 20], description: {{id: ..., en: ...}}}}",
+                             name=ref.name))
         return fact
 
     def value_type(self, node: ast.Value) -> str | None:

@@ -28,7 +28,7 @@ EXPECT_KEYS = {"outcome", "priority", "reasons", "missing"}
 OUTCOMES = ("ELIGIBLE", "INELIGIBLE", "PENDING")
 EFFECTS = ("ineligible", "pending", "priority")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-KINDS = ("ruleset", "courses", "tests", "parameters")  # a file's first key says what it is
+KINDS = ("ruleset", "courses", "tests", "parameters", "facts")  # a file's first key says what it is
 CITATION_KEYS = {ast.QUOTE, ast.INTERPRETATION, "of", "at"}
 _QUOTE_MARKS = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 
@@ -344,6 +344,99 @@ def _param_values(node: Node | None, owner: Node, c: _Collector) -> list[ast.Par
     return sorted(out, key=lambda v: v.start)
 
 
+FACT_NAME_RE = re.compile(r"^(client|course)\.[a-z][a-z0-9_]*$")
+FACT_KEYS = {"type", "description", "sensitivity", "values", "range"}
+ENUM_VALUE_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+def _declarations(doc: Node, c: _Collector) -> list[ast.FactDecl]:
+    """``facts: {client.NAME: {type, description: {id, en}, sensitivity, values | range}}``."""
+    c.unknown_keys(doc, {"facts"}, "facts file")
+    node = doc.value["facts"]
+    if not isinstance(node.value, dict) or not node.value:
+        c.error(node.loc, _("'facts' must be a mapping of fact names to declarations"),
+                _("e.g. facts: {{client.dependants: {{type: integer, range: [0, 20], description: ...}}}}"))
+        return []
+    out = []
+    for name, item in node.value.items():
+        if not FACT_NAME_RE.match(name) or len(name) > 64:
+            c.error(item.loc, _("fact name {name!r} must be client.NAME or course.NAME, lower case letters, "
+                                "digits and '_'", name=name),
+                    _("e.g. client.dependants or course.needs_driving_licence"))
+            continue
+        if not c.mapping(item, "a fact"):
+            continue
+        c.unknown_keys(item, FACT_KEYS, "fact")
+        description = _description(item, c)
+        kind = _choice(item, "type", ast.DECLARED_TYPES, None, c)
+        sensitivity = _choice(item, "sensitivity", ast.SENSITIVITIES, "bnn_only", c)
+        values: tuple[str, ...] = ()
+        low = high = None
+        if kind == "enum":
+            values = _enum_values(item, c)
+        elif item.get("values") is not None:
+            c.error(item.value["values"].loc, _("only an enum fact lists its values"))
+        if kind in ("integer", "decimal"):
+            low, high = _range(item, kind, c)
+        elif item.get("range") is not None:
+            c.error(item.value["range"].loc, _("only an integer or decimal fact has a range"))
+        if description is not None and kind is not None and sensitivity is not None and (
+                kind != "enum" or values) and (kind not in ("integer", "decimal") or low is not None):
+            out.append(ast.FactDecl(name, kind, description[0], description[1], sensitivity, values, low, high,
+                                    item.loc, item.loc))
+    return out
+
+
+def _choice(node: Node, key: str, choices: tuple[str, ...], default: str | None, c: _Collector) -> str | None:
+    value = node.get(key)
+    if value is None:
+        if default is None:
+            c.error(node.loc, _("missing {key!r}", key=key), _("one of: {choices}", choices=", ".join(choices)))
+        return default
+    if value.value not in choices:
+        close = difflib.get_close_matches(str(value.value), choices, n=1)
+        c.error(value.loc, _("{key} must be one of: {choices}", key=key, choices=", ".join(choices)),
+                _("did you mean {close!r}?", close=close[0]) if close else None)
+        return None
+    return str(value.value)
+
+
+def _enum_values(node: Node, c: _Collector) -> tuple[str, ...]:
+    values = node.get("values")
+    if values is None or not isinstance(values.value, list) or not values.value:
+        c.error((values or node).loc, _("an enum fact lists its values"), _("e.g. values: [a, b, c]"))
+        return ()
+    out = []
+    for item in values.value:
+        if not isinstance(item.value, str) or not ENUM_VALUE_RE.match(item.value):
+            c.error(item.loc, _("an enum value is written in lower case letters, digits and '_', e.g. sim_a"))
+        elif item.value in out:
+            c.error(item.loc, _("{value!r} is listed twice", value=item.value))
+        else:
+            out.append(item.value)
+    return tuple(out)
+
+
+def _range(node: Node, kind: str, c: _Collector) -> tuple[int | float | None, int | float | None]:
+    """``range: [LOW, HIGH]``: every number fact says which values a person or a course can have."""
+    bounds = node.get("range")
+    example = "[0, 20]" if kind == "integer" else "[0, 100]"
+    if bounds is None:
+        c.error(node.loc, _("missing 'range'"), _("a number fact says the values it can take, e.g. range: {example}",
+                                                   example=example))
+        return None, None
+    items = bounds.value if isinstance(bounds.value, list) else []
+    numbers = [i.value for i in items if isinstance(i.value, (int, float)) and not isinstance(i.value, bool)]
+    if len(items) != 2 or len(numbers) != 2 or numbers[0] > numbers[1]:
+        c.error(bounds.loc, _("range must be [LOWEST, HIGHEST], two numbers, the lowest first"),
+                _("e.g. range: {example}", example=example))
+        return None, None
+    if kind == "integer" and not all(isinstance(n, int) for n in numbers):
+        c.error(bounds.loc, _("the range of an integer fact is two whole numbers"))
+        return None, None
+    return numbers[0], numbers[1]
+
+
 def _retired(node: Node | None, c: _Collector) -> tuple[ast.Retired, ...]:
     """``retired: [{id: rule-id, reason: why}]``: rules the previous version had that this one drops."""
     if node is None:
@@ -471,6 +564,8 @@ def parse_file_partially(path: str, text: str) -> tuple[ast.SourceFile, list[Dia
         result = ast.SourceFile(path, text, rulesets=(ruleset,) if ruleset else (), kind=kind)
     elif kind == "courses":
         result = ast.SourceFile(path, text, courses=tuple(_courses(doc, c)), kind=kind)
+    elif kind == "facts":
+        result = ast.SourceFile(path, text, facts=tuple(_declarations(doc, c)), kind=kind)
     elif kind == "parameters":
         result = ast.SourceFile(path, text, parameters=tuple(_parameters(doc, path, c)), kind=kind)
     else:
