@@ -51,7 +51,23 @@ def load_checked(path: str, documents: Mapping[str, Document] | None = None) -> 
         _fail(f"{path}: {exc}")
 
 
+def _language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """--lang: messages in Indonesian (id) or English (en); without it, as said before (``bekal --lang``)
+    or BEKAL_LANG or the locale (LC_ALL, LC_MESSAGES, LANG)."""
+    from bekal.i18n import default_language, set_language
+
+    if value is not None:
+        ctx.meta["bekal.lang"] = value
+    set_language(ctx.meta.get("bekal.lang") or default_language())
+
+
+lang_option = click.option("--lang", type=click.Choice(["id", "en"]), callback=_language, expose_value=False,
+                           is_eager=True, help="language of messages: id (Bahasa Indonesia) or en "
+                           "[default: BEKAL_LANG, else the locale]")
+
+
 @click.group()
+@lang_option
 def rules() -> None:
     """Check, test and explain rule files."""
 
@@ -78,6 +94,7 @@ def source_documents(folder: str | None) -> Mapping[str, Document] | None:
 @click.argument("path", default=DEFAULT_RULES)
 @click.option("--sources", "sources", help="folder of the source documents quotes are checked against "
               "[default: docs/sources, when it exists]")
+@lang_option
 def check(path: str, sources: str | None) -> None:
     """Check rule files (a directory or one file): syntax, facts, types, limits, quotes."""
     rulebook, engine = load_checked(path, source_documents(sources))
@@ -107,6 +124,7 @@ def _test_files(paths: tuple[str, ...]) -> tuple[str, set[Path] | None]:
 
 @rules.command()
 @click.argument("paths", nargs=-1)
+@lang_option
 def test(paths: tuple[str, ...]) -> None:
     """Run the rule tests (*.test.yaml) of a rules folder (default: rules), or only those of the test
     files given (with the rules of their folder), and list rules no test exercises."""
@@ -202,6 +220,7 @@ def course_from(rulebook: Rulebook, code: str) -> dict[str, Any]:
 @click.option("--as-of", "as_of", help="decision date YYYY-MM-DD (default: today)")
 @click.option("--rules", "rules_path", default=DEFAULT_RULES, show_default=True, help="rules directory")
 @click.option("--json", "as_json", is_flag=True, help="print the decision and trace as JSON")
+@lang_option
 def explain(client_file: str, course_code: str, as_of: str | None, rules_path: str, as_json: bool) -> None:
     """Decide one client for one course and show every rule: fired or not, and the facts it read."""
     from bekal.engine import NotInForce, Refused

@@ -143,6 +143,52 @@ def walk(node: object) -> list[object]:
     return out
 
 
+def to_text(node: object) -> str:
+    """A condition as one line of text in a canonical form (spacing and redundant parentheses aside,
+    what its author wrote): what ``bekal rules diff`` compares and shows."""
+    return _text(node, 0)
+
+
+_LEVEL = {"or": 1, "and": 2, "not": 3, "predicate": 4, "+": 5, "-": 5, "*": 6, "/": 6}
+
+
+def _text(node: object, outer: int) -> str:
+    if isinstance(node, (FactRef, ParamRef)):
+        return node.name
+    if isinstance(node, Literal):
+        value = node.value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str):
+            return '"' + value + '"'
+        if isinstance(value, date):
+            return value.isoformat()
+        return repr(value)
+    if isinstance(node, Arith):
+        level = _LEVEL[node.op]
+        # the right operand of - and / binds tighter: a - (b - c)
+        text = f"{_text(node.left, level)} {node.op} {_text(node.right, level + 1)}"
+    elif isinstance(node, Compare):
+        level, text = _LEVEL["predicate"], f"{_text(node.left, 5)} {node.op} {_text(node.right, 5)}"
+    elif isinstance(node, In):
+        items = ", ".join(_text(i, 0) for i in node.items)
+        level = _LEVEL["predicate"]
+        text = f"{_text(node.value, 5)} {'not in' if node.negated else 'in'} [{items}]"
+    elif isinstance(node, Exists):
+        level, text = _LEVEL["predicate"], f"{_text(node.value, 5)} {'not exists' if node.negated else 'exists'}"
+    elif isinstance(node, Match):
+        level, text = _LEVEL["predicate"], f'{_text(node.value, 5)} {node.op} "{node.pattern}"'
+    elif isinstance(node, (And, Or)):
+        word = "and" if isinstance(node, And) else "or"
+        level = _LEVEL[word]
+        text = f" {word} ".join(_text(i, level + 1 if word == "or" else level) for i in node.items)
+    elif isinstance(node, Not):
+        level, text = _LEVEL["not"], "not " + _text(node.item, _LEVEL["not"])
+    else:
+        return str(node)
+    return f"({text})" if level < outer else text
+
+
 # ---------------------------------------------------------------- rule files
 
 
