@@ -66,7 +66,8 @@ def versions(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(RULES, old)
     (old / "parameters.yaml").write_text(PARAMS)
     eligibility = old / "eligibility.rules.yaml"
-    eligibility.write_text(eligibility.read_text().replace("when: client.age <= 18", "when: client.age <= param.min_age"))
+    eligibility.write_text(eligibility.read_text().replace("when: client.age <= 18",
+                                                           "when: client.age <= param.min_age"))
     new = tmp_path / "new"
     shutil.copytree(old, new)
     (new / "parameters.yaml").write_text(PARAMS + "      2020-01-01: 21\n")
