@@ -55,6 +55,7 @@ from bekal.compiler import (
     render,
 )
 from bekal.decision import Decision, FactValue, Outcome, Reason, Refusal, RuleStatus, RuleTrace
+from bekal.i18n import N_, _
 
 Facts = Mapping[str, Any]  # a client's or a course's facts (bekal.facts)
 BATCH = 500  # facts per durable_rules call: large enough to amortise the call, small enough for latency
@@ -80,8 +81,8 @@ class NotInForce(ValueError):
     def __init__(self, on: date, rulesets: Sequence[str] = ()):
         self.on = on
         self.rulesets = tuple(rulesets)
-        which = f" (not in force: {', '.join(self.rulesets)})" if self.rulesets else ""
-        super().__init__(f"the rules are not in force on {on.isoformat()}{which}")
+        which = _(" (not in force: {names})", names=", ".join(self.rulesets)) if self.rulesets else ""
+        super().__init__(_("the rules are not in force on {date}", date=on.isoformat()) + which)
 
 
 class Refused(ValueError):
@@ -373,9 +374,9 @@ def _unjudged(compiled: CompiledRules, judges: int) -> tuple[str, ...]:
     return tuple(compiled.rules[i].id for j in compiled.judges if judges >> j.index & 1 for i in j.rules)
 
 
-_REGEX_ERRORS = {"501": "durable_rules cannot read this pattern",
-                 "502": "this pattern needs too many transitions for durable_rules",
-                 "503": "this pattern needs too many states for durable_rules (at most 512)"}
+_REGEX_ERRORS = {"501": N_("durable_rules cannot read this pattern"),
+                 "502": N_("this pattern needs too many transitions for durable_rules"),
+                 "503": N_("this pattern needs too many states for durable_rules (at most 512)")}
 
 
 def pattern_problem(pattern: str, case_insensitive: bool = False) -> str | None:
@@ -390,7 +391,9 @@ def pattern_problem(pattern: str, case_insensitive: bool = False) -> str | None:
                                              "run": _never_called}}})
     except Exception as exc:  # durable_rules raises a bare error with a number
         code = str(exc).rsplit(" ", 1)[-1]
-        return _REGEX_ERRORS.get(code, f"this pattern is too complex for durable_rules (error {code})")
+        if code in _REGEX_ERRORS:
+            return _(_REGEX_ERRORS[code])
+        return _("this pattern is too complex for durable_rules (error {code})", code=code)
     host.unregister(name)
     return None
 

@@ -229,8 +229,8 @@ def parse_date(value: Any) -> date:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"not a real date in YYYY-MM-DD form: {value!r}") from None
-    raise ValueError(f"expected a date YYYY-MM-DD, got {type(value).__name__}")
+            raise ValueError(_("not a real date in YYYY-MM-DD form: {value!r}", value=value)) from None
+    raise ValueError(_("expected a date YYYY-MM-DD, got {type}", type=type(value).__name__))
 
 
 def _coerce(fact: Fact, value: Any) -> Any:
@@ -240,13 +240,14 @@ def _coerce(fact: Fact, value: Any) -> Any:
         return check_number(fact, value)
     if fact.type == BOOL:
         if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
+            raise ValueError(_("expected true or false, got {value!r}", value=value))
         return value
     if fact.type == ENUM:
         if not isinstance(value, str) or value.lower() not in fact.values:
             hint = suggest(str(value).lower()[:40], list(fact.values))
-            extra = f" (did you mean {hint!r}?)" if hint else ""
-            raise ValueError(f"unknown value {_short(value)}; one of {', '.join(fact.values)}{extra}")
+            extra = _(" (did you mean {hint!r}?)", hint=hint) if hint else ""
+            raise ValueError(_("unknown value {value}; one of {values}", value=_short(value),
+                               values=", ".join(fact.values)) + extra)
         return value.lower()
     return check_text(fact, value)
 
@@ -259,26 +260,26 @@ def _number_text(value: float) -> str:
 def check_number(fact: Fact, value: Any) -> int | float:
     """``value`` as a number ``fact`` may hold, or ValueError saying why not (never NaN, never infinite)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a number, got {_short(value)}")
+        raise ValueError(_("expected a number, got {value}", value=_short(value)))
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value!r}")
+        raise ValueError(_("expected a finite number, got {value!r}", value=value))
     if fact.integer and value != int(value):
-        raise ValueError(f"expected a whole number, got {value!r}")
+        raise ValueError(_("expected a whole number, got {value!r}", value=value))
     if fact.minimum is not None and fact.maximum is not None and not fact.minimum <= value <= fact.maximum:
-        raise ValueError(f"must be between {_number_text(fact.minimum)} and {_number_text(fact.maximum)}, "
-                         f"got {_short(value)}")
+        raise ValueError(_("must be between {low} and {high}, got {value}", low=_number_text(fact.minimum),
+                           high=_number_text(fact.maximum), value=_short(value)))
     return int(value) if fact.integer else value
 
 
 def check_text(fact: Fact, value: Any) -> str:
     """``value`` as text ``fact`` may hold: printable, within the length limit."""
     if not isinstance(value, str):
-        raise ValueError(f"expected text, got {_short(value)}")
+        raise ValueError(_("expected text, got {value}", value=_short(value)))
     limit = MAX_ID if fact.field in ("id", "code") else MAX_TEXT
     if len(value) > limit:
-        raise ValueError(f"at most {limit} characters, got {len(value)}")
+        raise ValueError(_("at most {limit} characters, got {n}", limit=limit, n=len(value)))
     if not value.isprintable():
-        raise ValueError("must not contain control characters (tabs, line breaks, ...)")
+        raise ValueError(_("must not contain control characters (tabs, line breaks, ...)"))
     return value
 
 
@@ -298,17 +299,18 @@ def check_on(kind: str, facts: Mapping[str, Any], as_of: date) -> list[tuple[str
     done = facts.get("rehab_completed_date")
     if isinstance(born, date):
         if born > as_of:
-            problems.append(("client.birth_date", f"{born.isoformat()} is after the decision date "
-                                                  f"{as_of.isoformat()}"))
+            problems.append(("client.birth_date", _("{date} is after the decision date {as_of}",
+                                                    date=born.isoformat(), as_of=as_of.isoformat())))
         elif _years_between(born, as_of) > MAX_AGE:
-            problems.append(("client.birth_date", f"{born.isoformat()} makes the client older than {MAX_AGE} "
-                                                  f"on {as_of.isoformat()}"))
+            problems.append(("client.birth_date", _("{date} makes the client older than {max} on {as_of}",
+                                                    date=born.isoformat(), max=MAX_AGE, as_of=as_of.isoformat())))
     if isinstance(done, date):
         if done > as_of:
-            problems.append(("client.rehab_completed_date", f"{done.isoformat()} is after the decision date "
-                                                            f"{as_of.isoformat()}"))
+            problems.append(("client.rehab_completed_date", _("{date} is after the decision date {as_of}",
+                                                              date=done.isoformat(), as_of=as_of.isoformat())))
         elif isinstance(born, date) and done < born:
-            problems.append(("client.rehab_completed_date", f"{done.isoformat()} is before the birth date"))
+            problems.append(("client.rehab_completed_date", _("{date} is before the birth date",
+                                                              date=done.isoformat())))
     return problems
 
 
@@ -408,7 +410,7 @@ def facts_from_message(message: Message, declared: Mapping[str, Fact] | None = N
             enum = field.enum_type
             if enum is None or value not in enum.values_by_number:
                 # proto3 keeps numbers it does not know: a newer client, or a hostile one
-                unknown.append((f"{kind}.{field.name}", f"unknown value {value}"))
+                unknown.append((f"{kind}.{field.name}", _("unknown value {value}", value=value)))
                 continue
             value = short_name(enum, value)
         raw[field.name] = value
@@ -454,7 +456,7 @@ def resolve_declared(kind: str, facts: Mapping[str, Any], declared: Mapping[str,
         fact = extra.get(key)
         if fact is None:
             hint = suggest(str(key), sorted(extra))
-            problems.append((where, _("the rules declare no fact {name!r}", name=f"{kind}.{key}")
+            problems.append((where, _("the rules declare no fact {name!r}", name=kind + "." + key)
                              + (_(" (did you mean {hint!r}?)", hint=hint) if hint else "")))
             continue
         try:

@@ -78,21 +78,21 @@ def _read(path: Path, name: str) -> str:
         data = path.read_bytes()
         after = path.stat()
         if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size) or len(data) != after.st_size:
-            raise RuleError([Diagnostic(Location(name, 1, 1), "the file changed while it was read",
-                                        "write rule files whole (save, or write a copy and rename it)")])
+            raise RuleError([Diagnostic(Location(name, 1, 1), _("the file changed while it was read"),
+                                        _("write rule files whole (save, or write a copy and rename it)"))])
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RuleError([Diagnostic(Location(name, 1, 1), f"not UTF-8 text (byte {exc.start})",
-                                    "save the file as UTF-8")]) from None
+        raise RuleError([Diagnostic(Location(name, 1, 1), _("not UTF-8 text (byte {byte})", byte=exc.start),
+                                    _("save the file as UTF-8"))]) from None
     except OSError as exc:
-        raise RuleError([Diagnostic(Location(name, 1, 1), f"cannot read: {exc.strerror}")]) from None
+        raise RuleError([Diagnostic(Location(name, 1, 1), _("cannot read: {error}", error=exc.strerror))]) from None
 
 
 def read_files(path: str | Path) -> dict[str, str]:
     """The rule files under ``path`` (a directory, searched recursively, or one file), by display name."""
     root = Path(path)
     if not root.exists():
-        raise RuleError([Diagnostic(Location(str(path), 1, 1), "no such file or directory")])
+        raise RuleError([Diagnostic(Location(str(path), 1, 1), _("no such file or directory"))])
     paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file())
     files: dict[str, str] = {}
     problems: list[Diagnostic] = []
@@ -104,7 +104,7 @@ def read_files(path: str | Path) -> dict[str, str]:
     if problems:
         raise RuleError(problems)
     if not files:
-        raise RuleError([Diagnostic(Location(str(path), 1, 1), "no rule files (*.yaml) here")])
+        raise RuleError([Diagnostic(Location(str(path), 1, 1), _("no rule files (*.yaml) here"))])
     return files
 
 
@@ -142,8 +142,8 @@ def _courses(entries: list[ast.CourseEntry], declared: Mapping[str, schema.Fact]
     problems = []
     for entry in entries:
         if entry.code in first:
-            problems.append(Diagnostic(entry.loc,
-                                       f"duplicate course code {entry.code!r} (first at {first[entry.code]})"))
+            problems.append(Diagnostic(entry.loc, _("duplicate course code {code!r} (first at {where})",
+                                                    code=entry.code, where=first[entry.code])))
             continue
         first[entry.code] = entry.loc
         try:
@@ -183,13 +183,14 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
         citations += [c for p in parameters for c in (p.citation, *(v.citation for v in p.values)) if c]
         problems += check_quotes(citations, documents)
     if not rulesets and not problems:
-        problems.append(Diagnostic(Location(sorted(files)[0] if files else "rules", 1, 1), "no ruleset found",
-                                   "a rules directory needs at least one file starting with 'ruleset:'"))
+        problems.append(Diagnostic(Location(sorted(files)[0] if files else "rules", 1, 1), _("no ruleset found"),
+                                   _("a rules directory needs at least one file starting with 'ruleset:'; check a "
+                                     "test, facts or parameters file with its folder: bekal rules check rules")))
     elif not problems and not any(r.name == ELIGIBILITY for r in rulesets):
         # priority rules alone would call everyone ELIGIBLE: nothing is decided without these
-        problems.append(Diagnostic(rulesets[0].loc, f"no ruleset named {ELIGIBILITY!r}",
-                                   f"the rules that say who is not (yet) eligible are 'ruleset: {ELIGIBILITY}'; "
-                                   "nothing is decided without them"))
+        problems.append(Diagnostic(rulesets[0].loc, _("no ruleset named {name!r}", name=ELIGIBILITY),
+                                   _("the rules that say who is not (yet) eligible are 'ruleset: {name}'; nothing is "
+                                     "decided without them", name=ELIGIBILITY)))
     if problems:
         raise RuleError(problems)
     versioned = {f.path: f.text for f in parsed if f.kind != "tests"}
@@ -243,8 +244,9 @@ def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str
                 course = courses[case.course]
             else:
                 close = schema.suggest(case.course, sorted(courses))
-                problems.append(Diagnostic(case.course_loc or case.loc, f"unknown course {case.course!r}",
-                                           f"did you mean {close!r}?" if close else "a code from courses.yaml"))
+                problems.append(Diagnostic(case.course_loc or case.loc, _("unknown course {code!r}", code=case.course),
+                                           _("did you mean {close!r}?", close=close) if close else
+                                           _("a code from courses.yaml")))
         else:
             try:
                 course = schema.parse_facts("course", case.course, declared)
@@ -254,13 +256,15 @@ def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str
         for rule_id in case.expect_reasons or ():
             if rule_id not in rule_ids:
                 close = schema.suggest(rule_id, sorted(rule_ids))
-                problems.append(Diagnostic(case.reasons_loc or case.loc, f"expect.reasons: no rule {rule_id!r}",
-                                           f"did you mean {close!r}?" if close else None))
+                problems.append(Diagnostic(case.reasons_loc or case.loc,
+                                           _("expect.reasons: no rule {id!r}", id=rule_id),
+                                           _("did you mean {close!r}?", close=close) if close else None))
         for name in case.expect_missing or ():
             if name not in schema.SCHEMA and name not in declared:
                 close = schema.suggest(name, [*schema.SCHEMA, *declared])
-                problems.append(Diagnostic(case.missing_loc or case.loc, f"expect.missing: unknown fact {name!r}",
-                                           f"did you mean {close!r}?" if close else None))
+                problems.append(Diagnostic(case.missing_loc or case.loc, _("expect.missing: unknown fact {name!r}",
+                                                                            name=name),
+                                           _("did you mean {close!r}?", close=close) if close else None))
         if len(problems) == before:
             ready.append(ReadyTest(case, client, course))
     return ready, problems
@@ -276,8 +280,9 @@ def _too_complex(rulesets: list[ast.Ruleset], compiled: CompiledRules) -> list[D
         # a judge holds one rule when that rule alone is too large to share one (compiler._judges)
         for i in compiled.judges[index].rules if kind == JUDGED else (index,):
             worst[i] = max(n, worst.get(i, 0))
-    return [Diagnostic(rules[i].when.loc, f"condition is too complex for durable_rules: it takes {n} expression "
-                       f"slots, at most {MAX_EXPRESSION_ENTRIES}", "split it into several rules")
+    return [Diagnostic(rules[i].when.loc, _("condition is too complex for durable_rules: it takes {n} expression "
+                                            "slots, at most {max}", n=n, max=MAX_EXPRESSION_ENTRIES),
+                       _("split it into several rules"))
             for i, n in sorted(worst.items()) if n > MAX_EXPRESSION_ENTRIES]
 
 
@@ -291,7 +296,7 @@ def _pattern_limits(rulesets: list[ast.Ruleset]) -> list[Diagnostic]:
                 problem = pattern_problem(durable_pattern(node), case_insensitive=node.op == "contains")
                 if problem:
                     out.append(Diagnostic(node.pattern_loc, problem,
-                                          "make it shorter or simpler: fewer '.' and repeats; no %d inside [ ]"))
+                                          _("make it shorter or simpler: fewer '.' and repeats; no %d inside [ ]")))
     return out
 
 
@@ -312,15 +317,17 @@ def reload_problems(serving: Rulebook, candidate: Rulebook) -> list[Diagnostic]:
         old = [r for r in serving.rulesets if r.name == name]
         if name not in new:
             problems.append(Diagnostic(Location(old[0].file, 1, 1),
-                                       f"ruleset {name!r} would disappear (it was in {old[0].file})",
-                                       "restore the file; to remove a ruleset on purpose, restart the server"))
+                                       _("ruleset {name!r} would disappear (it was in {file})", name=name,
+                                         file=old[0].file),
+                                       _("restore the file; to remove a ruleset on purpose, restart the server")))
             continue
         kept = {rule.id for r in new[name] for rule in r.rules} | {i.id for r in new[name] for i in r.retired}
         lost = sorted({rule.id for r in old for rule in r.rules} - kept)
         if lost:
             problems.append(Diagnostic(new[name][0].loc,
-                                       f"rule(s) {', '.join(lost)} of ruleset {name!r} would disappear",
-                                       "list them under 'retired:' with a reason, or finish writing the file"))
+                                       _("rule(s) {rules} of ruleset {name!r} would disappear", rules=", ".join(lost),
+                                         name=name),
+                                       _("list them under 'retired:' with a reason, or finish writing the file")))
     return problems
 
 

@@ -70,19 +70,20 @@ class TestReport:
 def _compare(test: ast.RuleTestCase, d: Decision) -> list[str]:
     problems = []
     if d.outcome.value != test.expect_outcome:
-        problems.append(f"outcome: expected {test.expect_outcome}, got {d.outcome.value}")
+        problems.append(_("outcome: expected {expected}, got {got}", expected=test.expect_outcome, got=d.outcome.value))
     if test.expect_priority is not None and d.priority != test.expect_priority:
-        problems.append(f"priority: expected {test.expect_priority}, got {d.priority}")
+        problems.append(_("priority: expected {expected}, got {got}", expected=test.expect_priority, got=d.priority))
     if test.expect_reasons is not None:
         got = {r.rule_id for r in d.reasons}
         want = set(test.expect_reasons)
         if got != want:
             extra, lacking = sorted(got - want), sorted(want - got)
-            problems.append("reasons: " + "; ".join(
-                ([f"unexpected {', '.join(extra)}"] if extra else [])
-                + ([f"expected {', '.join(lacking)}"] if lacking else [])))
+            problems.append(_("reasons: {what}", what="; ".join(
+                ([_("unexpected {rules}", rules=", ".join(extra))] if extra else [])
+                + ([_("expected {rules}", rules=", ".join(lacking))] if lacking else []))))
     if test.expect_missing is not None and set(d.missing) != set(test.expect_missing):
-        problems.append(f"missing: expected {sorted(test.expect_missing)}, got {sorted(d.missing)}")
+        problems.append(_("missing: expected {expected}, got {got}", expected=sorted(test.expect_missing),
+                          got=sorted(d.missing)))
     return problems
 
 
@@ -99,7 +100,7 @@ def run_tests(rulebook: Rulebook, engine: Engine | None = None, only: Collection
             try:
                 d = engine.decide(ready.client, ready.course, test.as_of, explain=True)
             except (Refused, NotInForce) as exc:
-                results.append(TestResult(test, (f"not decided: {exc}",), None))
+                results.append(TestResult(test, (_("not decided: {why}", why=exc),), None))
                 continue
             # a priority rule never waits: with its facts absent it simply did not run
             exercised.update((t.location, test.as_of) for t in d.trace if t.status is RuleStatus.FIRED or (
@@ -130,6 +131,7 @@ def gate(rulebook: Rulebook, engine: Engine | None = None) -> list[Diagnostic]:
     """The reload gate: a rules version goes live only if its rule tests pass. Each failure as a
     diagnostic at its test's ``file:line:col``; empty when every test passes (or there are none)."""
     report = run_tests(rulebook, engine)
-    return [Diagnostic(r.test.loc, f"rule test fails: {r.test.name}: {'; '.join(r.problems)}",
-                       "the rules and their tests disagree: fix one of them (bekal rules test shows the details)")
+    return [Diagnostic(r.test.loc, _("rule test fails: {name}: {problems}", name=r.test.name,
+                                     problems="; ".join(r.problems)),
+                       _("the rules and their tests disagree: fix one of them (bekal rules test shows the details)"))
             for r in report.failed]

@@ -39,7 +39,7 @@ CORPUS = {
         "did you mean 'ineligible'? use ineligible, pending or priority: +N"),
     "empty.rules.yaml": (
         "empty.rules.yaml:1:1: empty file",
-        "a rule file starts with 'ruleset:', 'courses:' or 'tests:'"),
+        "a rule file starts with exactly one of 'ruleset:', 'courses:', 'tests:', 'parameters:' or 'facts:'"),
     "not_yaml.rules.yaml": (
         "not_yaml.rules.yaml:4:3: not valid YAML: while parsing a flow node expected the node content, "
         "but found '-'",

@@ -10,6 +10,7 @@ import click
 import yaml
 
 from bekal.cli.output import print_decision, to_json
+from bekal.i18n import _
 
 
 class _Loader(yaml.SafeLoader):
@@ -26,15 +27,17 @@ def read_client(path: str) -> dict[str, Any]:
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe subclass
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"--client {path}: cannot read: {exc}") from None
+        raise click.UsageError(_("--client {path}: cannot read: {error}", path=path, error=exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise click.UsageError(f"{where}: not valid YAML/JSON: {getattr(exc, 'problem', exc)}") from None
+        raise click.UsageError(_("{where}: not valid YAML/JSON: {problem}", where=where,
+                                 problem=getattr(exc, "problem", exc))) from None
     if isinstance(data, dict) and isinstance(data.get("client"), dict):
         data = data["client"]
     if not isinstance(data, dict):
-        raise click.UsageError(f"--client {path}: expected a mapping of client fields, e.g. birth_date: 1995-03-01")
+        raise click.UsageError(_("--client {path}: expected a mapping of client fields, e.g. birth_date: 1995-03-01",
+                                 path=path))
     return data
 
 
@@ -77,7 +80,7 @@ def check(client_file: str, course_code: str | None, as_of: str | None, audience
         click.echo(to_json(result))
         return
     if not result.decisions:
-        click.echo(f"no course offered on {result.as_of}")
+        click.echo(_("no course offered on {date}", date=result.as_of))
     for i, decision in enumerate(result.decisions):
         if i:
             click.echo("")

@@ -25,6 +25,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from bekal import facts as schema
 from bekal.cli.errors import FileProblems
 from bekal.cli.row_errors import Problems, Rows
+from bekal.i18n import _
 from bekal.v1 import facts_pb2
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def file_format(path: str) -> str:
     """``.csv`` or ``.jsonl``; ValueError for anything else."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(f"{path}: unknown format {suffix or '(no extension)'!r}; name the file .csv or .jsonl")
+        raise ValueError(_("{path}: unknown format {suffix!r}; name the file .csv or .jsonl", path=path,
+                           suffix=suffix or _("(no extension)")))
     return suffix
 
 
@@ -75,10 +77,16 @@ class Columns:
         # an open column close to a field of the API is a typo of it, not a fact of its own
         return self.open and not difflib.get_close_matches(name, list(self.fields), n=1, cutoff=0.8)
 
-    def unknown(self, name: str) -> str:
+    def unknown(self, name: str, field: bool = False) -> str:
+        """Why a column (``field``: a JSONL field) is refused."""
         hint = schema.suggest(name, sorted({*self.fields, *self.declared}))
-        text = f"unknown column {name!r}" + (f" (did you mean {hint!r}?)" if hint else "")
-        return text if hint else text + "; a new fact is declared in the rules folder's facts file"
+        if field:
+            if hint:
+                return _("unknown field {name!r} (did you mean {hint!r}?)", name=name, hint=hint)
+            return _("unknown field {name!r}; a new fact is declared in the rules folder's facts file", name=name)
+        if hint:
+            return _("unknown column {name!r} (did you mean {hint!r}?)", name=name, hint=hint)
+        return _("unknown column {name!r}; a new fact is declared in the rules folder's facts file", name=name)
 
     def convert_text(self, name: str, text: str) -> Any:
         if name in self.fields:
@@ -112,18 +120,18 @@ def _bool(text: str) -> bool:
         return True
     if low in _FALSE:
         return False
-    raise ValueError(f"expected true or false, got {text!r}")
+    raise ValueError(_("expected true or false, got {value!r}", value=text))
 
 
 def _number(text: str, whole: bool) -> int | float:
     if _INT.match(text):
         return int(text)
     if whole:
-        raise ValueError(f"expected a whole number, got {text!r}")
+        raise ValueError(_("expected a whole number, got {value!r}", value=text))
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"expected a number, got {text!r}") from None
+        raise ValueError(_("expected a number, got {value}", value=repr(text))) from None
 
 
 def _convert_text(kind: str, name: str, text: str) -> Any:
@@ -147,13 +155,13 @@ def _check_json_value(kind: str, name: str, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(";") if part.strip()]
         if not isinstance(value, list):
-            raise ValueError("expected a list of course codes, most wanted first")
+            raise ValueError(_("expected a list of course codes, most wanted first"))
         return value
     if fd.type in (FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64) and value is not None:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
-            raise ValueError(f"expected a whole number, got {value!r}")
+            raise ValueError(_("expected a whole number, got {value!r}", value=value))
     return value
 
 
@@ -174,7 +182,8 @@ def _read_text(path: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileProblems([f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
+        raise FileProblems([_("{path}: not UTF-8 text (byte {byte}); save the file as UTF-8", path=path,
+                              byte=exc.start)]) from None
 
 
 def _read_csv(path: str, columns: Columns, text: str) -> Records:
@@ -184,9 +193,9 @@ def _read_csv(path: str, columns: Columns, text: str) -> Records:
     try:
         header = next(reader)
     except StopIteration:
-        raise FileProblems([f"{path}:1: empty file; expected a header row"]) from None
+        raise FileProblems([_("{path}:1: empty file; expected a header row", path=path)]) from None
     except csv.Error as exc:
-        raise FileProblems([f"{path}:1: not valid CSV: {exc}"]) from None
+        raise FileProblems([_("{path}:1: not valid CSV: {error}", path=path, error=exc)]) from None
     names = [h.strip() for h in header]
     kind = columns.kind
     prefs: dict[int, int] = {}  # column position -> preference number
@@ -196,20 +205,20 @@ def _read_csv(path: str, columns: Columns, text: str) -> Records:
             prefs[col] = int(m.group(1))
             continue
         if not name:
-            problems.add(f"{path}:1:{col + 1}: empty column name")
+            problems.add(_("{path}:1:{col}: empty column name", path=path, col=col + 1))
         elif not columns.known(name):
-            extra = "; is the file separated by ';'? bekal reads comma-separated files" if ";" in name else ""
+            extra = _("; is the file separated by ';'? bekal reads comma-separated files") if ";" in name else ""
             problems.add(f"{path}:1:{name}: {columns.unknown(name)}{extra}")
         elif names.index(name) != col:
-            problems.add(f"{path}:1:{name}: column appears twice")
+            problems.add(_("{path}:1:{name}: column appears twice", path=path, name=name))
     if prefs and "preferences" in names:
-        problems.add(f"{path}:1:preferences: use either a preferences column or preference_1, preference_2, ..."
-                     " columns, not both")
+        problems.add(_("{path}:1:preferences: use either a preferences column or preference_1, preference_2, ... "
+                       "columns, not both", path=path))
     problems.raise_if_any()
     out.pref_columns = bool(prefs)
     id_column = "id" if kind == "client" else "code"
     if id_column not in names:
-        problems.add(f"{path}:1:{id_column}: required column is missing")
+        problems.add(_("{path}:1:{name}: required column is missing", path=path, name=id_column))
         problems.raise_if_any()
     try:
         for cells in reader:
@@ -217,7 +226,8 @@ def _read_csv(path: str, columns: Columns, text: str) -> Records:
             if not any(c.strip() for c in cells):
                 continue  # blank line
             if len(cells) != len(names):
-                problems.add(f"{path}:{row}: {len(cells)} cells, but the header has {len(names)} columns")
+                problems.add(_("{path}:{row}: {cells} cells, but the header has {columns} columns", path=path, row=row,
+                               cells=len(cells), columns=len(names)))
                 continue
             record: dict[str, Any] = {}
             chosen: list[tuple[int, str]] = []
@@ -237,7 +247,7 @@ def _read_csv(path: str, columns: Columns, text: str) -> Records:
             out.records.append(record)
             out.rows.append(row)
     except csv.Error as exc:
-        problems.add(f"{path}:{reader.line_num}: not valid CSV: {exc}")
+        problems.add(_("{path}:{row}: not valid CSV: {error}", path=path, row=reader.line_num, error=exc))
     problems.raise_if_any()
     return out
 
@@ -250,10 +260,11 @@ def _jsonl_objects(path: str, text: str, what: str, problems: Problems) -> Itera
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.add(f"{path}:{row}:{exc.colno}: not valid JSON: {exc.msg}")
+            problems.add(_("{path}:{row}:{col}: not valid JSON: {error}", path=path, row=row, col=exc.colno,
+                           error=exc.msg))
             continue
         if not isinstance(obj, dict):
-            problems.add(f"{path}:{row}:1: expected a JSON object with {what}")
+            problems.add(_("{path}:{row}:1: expected a JSON object with {what}", path=path, row=row, what=what))
             continue
         yield row, obj
 
@@ -261,11 +272,11 @@ def _jsonl_objects(path: str, text: str, what: str, problems: Problems) -> Itera
 def _read_jsonl(path: str, columns: Columns, text: str) -> Records:
     out = Records(path)
     problems = Problems()
-    for row, obj in _jsonl_objects(path, text, f"{columns.kind} fields", problems):
+    for row, obj in _jsonl_objects(path, text, _("{kind} fields", kind=columns.kind), problems):
         record: dict[str, Any] = {}
         for name, value in obj.items():
             if not columns.known(name):
-                problems.add(f"{path}:{row}:{name}: {columns.unknown(name).replace('column', 'field')}")
+                problems.add(f"{path}:{row}:{name}: {columns.unknown(name, field=True)}")
                 continue
             try:
                 record[name] = columns.check_json(name, value)
@@ -297,23 +308,24 @@ def read_rankings(path: str) -> Rankings:
             reader.fieldnames = header
             for name in header:
                 if name not in RANKING_COLUMNS:
-                    problems.add(f"{path}:1:{name}: unknown column; a rankings file has the columns "
-                                 + ", ".join(RANKING_COLUMNS))
+                    problems.add(_("{path}:1:{name}: unknown column; a rankings file has the columns {columns}",
+                                   path=path, name=name, columns=", ".join(RANKING_COLUMNS)))
             for name in RANKING_COLUMNS:
                 if name not in header:
-                    problems.add(f"{path}:1:{name}: required column is missing")
+                    problems.add(_("{path}:1:{name}: required column is missing", path=path, name=name))
             problems.raise_if_any()
             for rec in reader:
                 if not any((v or "").strip() for v in rec.values() if isinstance(v, str)):
                     continue
                 raw.append((reader.line_num, {k: (v or "").strip() for k, v in rec.items() if k in RANKING_COLUMNS}))
         except csv.Error as exc:
-            problems.add(f"{path}:{reader.line_num}: not valid CSV: {exc}")
+            problems.add(_("{path}:{row}: not valid CSV: {error}", path=path, row=reader.line_num, error=exc))
     else:
         for row, obj in _jsonl_objects(path, text, ", ".join(RANKING_COLUMNS), problems):
             for name in obj:
                 if name not in RANKING_COLUMNS:
-                    problems.add(f"{path}:{row}:{name}: unknown field; use " + ", ".join(RANKING_COLUMNS))
+                    problems.add(_("{path}:{row}:{name}: unknown field; use {columns}", path=path, row=row, name=name,
+                                   columns=", ".join(RANKING_COLUMNS)))
             raw.append((row, obj))
     problems.raise_if_any()
 
@@ -325,7 +337,7 @@ def read_rankings(path: str) -> Rankings:
         for name in ("course_code", "client_id"):
             value = rec.get(name)
             if not isinstance(value, str) or not value.strip():
-                problems.add(f"{path}:{row}:{name}: required")
+                problems.add(_("{path}:{row}:{name}: required", path=path, row=row, name=name))
                 ok = False
             else:
                 values[name] = value.strip()
@@ -333,13 +345,15 @@ def read_rankings(path: str) -> Rankings:
         if isinstance(rank, str) and _INT.match(rank.strip()):
             rank = int(rank)
         if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
-            problems.add(f"{path}:{row}:rank: expected a whole number >= 1 (1 = best), got {rank!r}")
+            problems.add(_("{path}:{row}:rank: expected a whole number >= 1 (1 = best), got {rank!r}", path=path,
+                           row=row, rank=rank))
             continue
         if not ok:
             continue
         key = (values["course_code"], rank)
         if key in seen:
-            problems.add(f"{path}:{row}:rank: rank {rank} for {key[0]} is already given at row {seen[key]}")
+            problems.add(_("{path}:{row}:rank: rank {rank} for {course} is already given at row {other}", path=path,
+                           row=row, rank=rank, course=key[0], other=seen[key]))
             continue
         seen[key] = row
         rows.append((values["course_code"], rank, values["client_id"], row))

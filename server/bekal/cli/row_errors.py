@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bekal.cli.errors import FileProblems
+from bekal.i18n import _
 
 MAX_PROBLEMS = 50  # problems listed per file (the rest are counted)
 
@@ -74,7 +75,7 @@ def locate(field_path: str, clients: Rows, courses: Rows | None, rankings: Rows 
             if pref_columns:
                 name = f"preference_{int(sub) + 1}"
             else:
-                prefix = f"preference {int(sub) + 1}: "
+                prefix = _("preference {n}: ", n=int(sub) + 1)
         return clients.where(index, name), prefix
     if kind == "courses":
         return (courses.where(index, name), "") if courses is not None else None
@@ -96,5 +97,5 @@ def located_lines(violations: Sequence[tuple[str, str]], clients: Rows, courses:
         where, prefix = found if found is not None else (OPTIONS.get(name, name), "")
         lines.append(f"{where}: {prefix}{message}")
     if more:
-        lines.append(f"... and {more} more problems")
+        lines.append(_("... and {n} more problems", n=more))
     return lines

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from bekal.cli.output import print_decision, to_json
+from bekal.i18n import _, language
 
 if TYPE_CHECKING:  # the engine and the rules load when a rules command runs, not for every command
     from bekal.engine import Engine
@@ -44,7 +45,7 @@ def load_checked(path: str, documents: Mapping[str, Document] | None = None) -> 
     try:
         rulebook = load_rulebook(path, documents)
     except RuleError as exc:
-        _fail([str(d) for d in exc.diagnostics] + [f"{len(exc.diagnostics)} problem(s) in {path}"])
+        _fail([str(d) for d in exc.diagnostics] + [_("{n} problem(s) in {path}", n=len(exc.diagnostics), path=path)])
     try:
         return rulebook, Engine(rulebook)
     except EngineError as exc:
@@ -81,8 +82,9 @@ def source_documents(folder: str | None) -> Mapping[str, Document] | None:
     path = Path(folder) if folder else DEFAULT_FOLDER
     if not path.is_dir():
         if folder:
-            _fail(f"--sources: {folder}: no such folder", code=2)
-        click.echo(f"note: quotes not checked: no folder {DEFAULT_FOLDER} here (give --sources DIR)", err=True)
+            _fail(_("--sources: {folder}: no such folder", folder=folder), code=2)
+        click.echo(_("note: quotes not checked: no folder {folder} here (give --sources DIR)", folder=DEFAULT_FOLDER),
+                   err=True)
         return None
     try:
         return read_documents(path)
@@ -96,12 +98,28 @@ def source_documents(folder: str | None) -> Mapping[str, Document] | None:
               "[default: docs/sources, when it exists]")
 @lang_option
 def check(path: str, sources: str | None) -> None:
-    """Check rule files (a directory or one file): syntax, facts, types, limits, quotes."""
+    """Check rule files (a directory or one file): syntax, facts, types, limits, quotes. A test, facts,
+    parameters or course file is checked with the folder it is in."""
+    if Path(path).is_file() and _first_key(Path(path)) in ("tests", "facts", "parameters", "courses"):
+        path = str(Path(path).parent)
     rulebook, engine = load_checked(path, source_documents(sources))
     engine.close()
     n_rules = len(rulebook.compiled.rules)
-    click.echo(f"{path}: OK: {len(rulebook.rulesets)} ruleset(s), {n_rules} rule(s), {len(rulebook.courses)} "
-               f"course(s), {len(rulebook.tests)} test(s); version {rulebook.version}")
+    click.echo(_("{path}: OK: {rulesets} ruleset(s), {rules} rule(s), {courses} course(s), {tests} test(s); "
+                 "version {version}", path=path, rulesets=len(rulebook.rulesets), rules=n_rules,
+                 courses=len(rulebook.courses), tests=len(rulebook.tests), version=rulebook.version))
+
+
+def _first_key(path: Path) -> str | None:
+    """The first top-level key of a YAML file (what kind of rule file it is), without parsing it."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip() and not line.startswith(("#", " ", "-", "\t")):
+                    return line.split(":", 1)[0].strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
 
 
 def _test_files(paths: tuple[str, ...]) -> tuple[str, set[Path] | None]:
@@ -116,9 +134,9 @@ def _test_files(paths: tuple[str, ...]) -> tuple[str, set[Path] | None]:
     folders = {f.resolve().parent for f in files}
     for f in files:
         if not f.is_file():
-            _fail(f"{f}: no such test file", code=2)
+            _fail(_("{file}: no such test file", file=f), code=2)
     if len(folders) > 1:
-        _fail("the test files are in different folders: run one rules folder at a time", code=2)
+        _fail(_("the test files are in different folders: run one rules folder at a time"), code=2)
     return str(files[0].parent), {f.resolve() for f in files}
 
 
@@ -136,21 +154,24 @@ def test(paths: tuple[str, ...]) -> None:
         known = {Path(t.case.file).resolve() for t in rulebook.tests}
         for f in sorted(only - known):
             engine.close()
-            _fail(f"{os.path.relpath(f)}: no rule tests in this file (a rule test file starts with 'tests:')", code=2)
+            _fail(_("{file}: no rule tests in this file (a rule test file starts with 'tests:')",
+                    file=os.path.relpath(f)), code=2)
     report = run_tests(rulebook, engine, only=only)
     engine.close()
     for result in report.failed:
-        click.echo(f"{result.where}: FAIL {result.test.name}")
+        click.echo(_("{where}: FAIL {name}", where=result.where, name=result.test.name))
         for problem in result.problems:
             click.echo(f"    {problem}")
         if result.decision is not None:
             for reason in result.decision.reasons:
-                click.echo(f"    got reason {reason.rule_id} ({reason.outcome.value}): {reason.message_en}")
+                message = reason.message_id if language() == "id" else reason.message_en
+                click.echo(_("    got reason {rule} ({outcome}): {message}", rule=reason.rule_id,
+                             outcome=reason.outcome.value, message=message))
     if only is None:  # which rules no test exercises is a question about every test
         for untested in report.unexercised:
             click.echo(str(untested))
     passed = len(report.results) - len(report.failed)
-    click.echo(f"rule tests: {passed} passed, {len(report.failed)} failed")
+    click.echo(_("rule tests: {passed} passed, {failed} failed", passed=passed, failed=len(report.failed)))
     if report.failed:
         sys.exit(1)
 
@@ -165,13 +186,13 @@ def read_facts_file(path: str, kind: str, declared: Mapping[str, Fact] | None = 
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"{path}: cannot read: {exc}")
+        _fail(_("{path}: cannot read: {error}", path=path, error=exc))
     try:
         doc = load_yaml(path, text, dates_as_text=True)
     except RuleError as exc:
         _fail([str(d) for d in exc.diagnostics])
     if doc is None or not isinstance(doc.value, dict):
-        _fail(f"{path}:1:1: expected a mapping of {kind} fields, e.g. birth_date: 1995-03-01")
+        _fail(_("{path}:1:1: expected a mapping of {kind} fields, e.g. birth_date: 1995-03-01", path=path, kind=kind))
     where = {key: node.loc for key, node in doc.value.items()}
     try:
         return FactsFile(path, schema.parse_facts(kind, doc.plain, declared), where)
@@ -200,7 +221,7 @@ def _as_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _fail(f"--as-of: not a real date in YYYY-MM-DD form: {value!r}", code=2)
+        _fail(_("--as-of: not a real date in YYYY-MM-DD form: {value!r}", value=value), code=2)
 
 
 def course_from(rulebook: Rulebook, code: str) -> dict[str, Any]:
@@ -208,8 +229,9 @@ def course_from(rulebook: Rulebook, code: str) -> dict[str, Any]:
 
     if code not in rulebook.courses:
         close = schema.suggest(code, sorted(rulebook.courses))
-        _fail(f"--course: unknown course {code!r}" + (f"; did you mean {close!r}?" if close else "")
-              + f" (known: {', '.join(sorted(rulebook.courses))})", code=1)
+        _fail(_("--course: unknown course {code!r}", code=code) + (_("; did you mean {close!r}?", close=close)
+                                                                    if close else "")
+              + _(" (known: {codes})", codes=", ".join(sorted(rulebook.courses))), code=1)
     return dict(rulebook.courses[code])
 
 
@@ -237,7 +259,7 @@ def explain(client_file: str, course_code: str, as_of: str | None, rules_path: s
     except Refused as exc:
         refusal = exc.refusal
         if not refusal.bad_input:  # no proof from the engine: a fault, never a decision
-            _fail(f"bekal rules explain: nothing decided: {refusal}")
+            _fail(_("bekal rules explain: nothing decided: {why}", why=refusal))
         _fail([f"{client_file_read.at(f) if f.startswith('client.') else '--course ' + course_code}: {f}: {m}"
                for f, m in refusal.violations])
     finally:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from bekal.cli.rules import lang_option, rules
-from bekal.i18n import _
+from bekal.i18n import N_, _
 
 if TYPE_CHECKING:
     from bekal.cli.cohort_read import Records
@@ -51,7 +51,7 @@ def _git_files(rev: str, folder: str) -> dict[str, str]:
     listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", rev, "--", folder], capture_output=True,
                             text=True)
     if listed.returncode != 0:
-        _fail(_("{spec}: not a rules folder, nor a git revision of one ({error})", spec=f"{rev}:{folder}",
+        _fail(_("{spec}: not a rules folder, nor a git revision of one ({error})", spec=rev + ":" + folder,
                 error=listed.stderr.strip().splitlines()[-1] if listed.stderr.strip() else "git"), code=2)
     files = {}
     for name in listed.stdout.splitlines():
@@ -59,7 +59,7 @@ def _git_files(rev: str, folder: str) -> dict[str, str]:
             shown = subprocess.run(["git", "show", f"{rev}:{name}"], capture_output=True, text=True)
             files[f"{rev}:{name}"] = shown.stdout
     if not files:
-        _fail(_("{spec}: no rule files (*.yaml) there", spec=f"{rev}:{folder}"), code=2)
+        _fail(_("{spec}: no rule files (*.yaml) there", spec=rev + ":" + folder), code=2)
     return files
 
 
@@ -110,21 +110,24 @@ def _side_by_side(change: Change, width: int) -> list[str]:
 
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
-_KIND = {"rule": "rule", "parameter": "parameter", "fact": "declared fact", "course": "course"}
+_KIND = {"rule": N_("rule"), "parameter": N_("parameter"), "fact": N_("declared fact"), "course": N_("course")}
 
 
 def print_changes(old: Side, new: Side, changes: Sequence[Change]) -> None:
     width = shutil.get_terminal_size((120, 24)).columns
     col = _columns(width)
-    click.echo(f"--- {old.label}  ({_('version')} {old.rulebook.version})")
-    click.echo(f"+++ {new.label}  ({_('version')} {new.rulebook.version})")
+    version = _("version")
+    click.echo(f"--- {old.label}  ({version} {old.rulebook.version})")
+    click.echo(f"+++ {new.label}  ({version} {new.rulebook.version})")
     if not changes:
         click.echo(_("no differences in rules, parameters, declared facts or courses"))
         return
-    click.echo(f"    {'':<13} {_('before'):<{col}} | {_('after')}")
+    before, after = _("before"), _("after")
+    click.echo(f"    {'':<13} {before:<{col}} | {after}")
     for change in changes:
         where = change.after_at or change.before_at
-        click.echo(f"{_MARK[change.status]} {_(_KIND[change.kind])} {change.key}" + (f"  ({where})" if where else ""))
+        kind = _(_KIND[change.kind])
+        click.echo(f"{_MARK[change.status]} {kind} {change.key}" + (f"  ({where})" if where else ""))
         for line in _side_by_side(change, width):
             click.echo(line)
     counts = {s: sum(1 for c in changes if c.status == s) for s in _MARK}

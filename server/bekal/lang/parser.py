@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bekal.i18n import _
+from bekal.i18n import N_, _
 from bekal.lang import ast
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.lang.expr import parse_condition
@@ -29,6 +29,7 @@ OUTCOMES = ("ELIGIBLE", "INELIGIBLE", "PENDING")
 EFFECTS = ("ineligible", "pending", "priority")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 KINDS = ("ruleset", "courses", "tests", "parameters", "facts")  # a file's first key says what it is
+STARTS = N_("a rule file starts with exactly one of 'ruleset:', 'courses:', 'tests:', 'parameters:' or 'facts:'")
 CITATION_KEYS = {ast.QUOTE, ast.INTERPRETATION, "of", "at"}
 _QUOTE_MARKS = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 
@@ -46,24 +47,26 @@ class _Collector:
         for key, value in node.value.items():
             if key not in allowed:
                 close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"{what} keys are: {', '.join(sorted(allowed))}"
-                self.error(value.loc, f"unknown key {key!r} in {what}", hint)
+                hint = (_("did you mean {close!r}?", close=close[0]) if close else
+                        _("{what} keys are: {keys}", what=_(what), keys=", ".join(sorted(allowed))))
+                self.error(value.loc, _("unknown key {key!r} in {what}", key=key, what=_(what)), hint)
 
     def text(self, node: Node, key: str, where: Node, required: bool = True) -> str | None:
         value = node.get(key)
         if value is None:
             if required:
-                self.error(where.loc, f"missing {key!r}")
+                self.error(where.loc, _("missing {key!r}", key=key))
             return None
         if not isinstance(value.value, str) or not value.value.strip():
-            self.error(value.loc, f"{key!r} must be non-empty text")
+            self.error(value.loc, _("{key!r} must be non-empty text", key=key))
             return None
         return value.value.strip()
 
     def mapping(self, node: Node | None, what: str) -> bool:
         if node is None or not isinstance(node.value, dict):
             if node is not None:
-                self.error(node.loc, f"{what} must be a mapping of key: value")
+                self.error(node.loc, _("{what} must be a mapping of key: value", what=_(what)),
+                           _("its lines go under it, indented further (with spaces)") if node.value is None else None)
             return False
         return True
 
@@ -111,26 +114,28 @@ def _effect(node: Node, c: _Collector) -> ast.Effect | None:
         if value in ("ineligible", "pending"):
             return ast.Effect(value, 0, node.loc)
         close = difflib.get_close_matches(value, EFFECTS, n=1)
-        c.error(node.loc, f"unknown effect {value!r}",
-                (f"did you mean {close[0]!r}? " if close else "") + "use ineligible, pending or priority: +N")
+        c.error(node.loc, _("unknown effect {effect!r}", effect=value),
+                (_("did you mean {close!r}? ", close=close[0]) if close else "")
+                + _("use ineligible, pending or priority: +N"))
         return None
     if isinstance(value, dict) and set(value) == {"priority"}:
         points = value["priority"].value
         if isinstance(points, bool) or not isinstance(points, int) or points == 0:
-            c.error(value["priority"].loc, "priority must be a whole number of points, e.g. +10 or -5")
+            c.error(value["priority"].loc, _("priority must be a whole number of points, e.g. +10 or -5"))
             return None
         return ast.Effect("priority", points, node.loc)
-    c.error(node.loc, "unknown effect", "use ineligible, pending or priority: +N")
+    c.error(node.loc, _("unknown effect"), _("use ineligible, pending or priority: +N"))
     return None
 
 
 def _reason(node: Node | None, rule: Node, c: _Collector) -> tuple[ast.Text, ast.Text] | None:
     if node is None:
-        c.error(rule.loc, "missing 'reason'", "give the reason in Indonesian and English: reason: {id: ..., en: ...}")
+        c.error(rule.loc, _("missing 'reason'"), _("give the reason in Indonesian and English: "
+                                                     "reason: {{id: ..., en: ...}}"))
         return None
-    if not c.mapping(node, "reason"):
+    if not c.mapping(node, N_("reason")):
         return None
-    c.unknown_keys(node, {"id", "en"}, "reason")
+    c.unknown_keys(node, {"id", "en"}, N_("reason"))
     out = []
     for lang in ("id", "en"):
         text = c.text(node, lang, node)
@@ -150,7 +155,7 @@ def citation(node: Node | None, owner: Node, c: _Collector) -> ast.Citation | No
     if not isinstance(node.value, dict):
         c.error(node.loc, _("a source must say whether it quotes its document or interprets it"), forms)
         return None
-    c.unknown_keys(node, CITATION_KEYS, "source")
+    c.unknown_keys(node, CITATION_KEYS, N_("source"))
     kinds = [k for k in (ast.QUOTE, ast.INTERPRETATION) if k in node.value]
     if len(kinds) != 1:
         c.error(node.loc, _("a source is either a quote or an interpretation, not both") if kinds
@@ -173,21 +178,22 @@ def citation(node: Node | None, owner: Node, c: _Collector) -> ast.Citation | No
 
 
 def _rule(node: Node, c: _Collector) -> ast.Rule | None:
-    if not c.mapping(node, "a rule"):
+    if not c.mapping(node, N_("a rule")):
         return None
-    c.unknown_keys(node, RULE_KEYS, "rule")
+    c.unknown_keys(node, RULE_KEYS, N_("rule"))
     before = len(c.diagnostics)
     rule_id = c.text(node, "id", node)
     if rule_id is not None and not ID_RE.match(rule_id):
-        c.error(node.value["id"].loc, f"rule id {rule_id!r} must be lower case letters, digits, '-', '_' or '.'")
+        c.error(node.value["id"].loc, _("rule id {id!r} must be lower case letters, digits, '-', '_' or '.'",
+                                        id=rule_id))
     description = c.text(node, "description", node)
     cited = citation(node.get("source"), node, c)
     when = None
     when_node = node.get("when")
     if when_node is None:
-        c.error(node.loc, "missing 'when'", "the condition under which the effect applies, e.g. client.age <= 18")
+        c.error(node.loc, _("missing 'when'"), _("the condition under which the effect applies, e.g. client.age <= 18"))
     elif not isinstance(when_node.value, (str, bool)):
-        c.error(when_node.loc, "'when' must be a condition written as text")
+        c.error(when_node.loc, _("'when' must be a condition written as text"))
     else:
         try:
             when = _condition(when_node)
@@ -195,7 +201,7 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
             c.diagnostics.extend(exc.diagnostics)
     effect = None
     if node.get("effect") is None:
-        c.error(node.loc, "missing 'effect'", "use ineligible, pending or priority: +N")
+        c.error(node.loc, _("missing 'effect'"), _("use ineligible, pending or priority: +N"))
     else:
         effect = _effect(node.value["effect"], c)
     reason = _reason(node.get("reason"), node, c)
@@ -203,7 +209,7 @@ def _rule(node: Node, c: _Collector) -> ast.Rule | None:
     shareable = True
     if node.get("shareable") is not None:
         if not isinstance(node.value["shareable"].value, bool):
-            c.error(node.value["shareable"].loc, "'shareable' must be true or false")
+            c.error(node.value["shareable"].loc, _("'shareable' must be true or false"))
         else:
             shareable = node.value["shareable"].value
     if rule_id is None or when is None:
@@ -224,24 +230,25 @@ def _date(node: Node | None, c: _Collector, what: str) -> date | None:
         return None
     if isinstance(node.value, date):
         return node.value
-    c.error(node.loc, f"{what} must be a date YYYY-MM-DD")
+    c.error(node.loc, _("{what} must be a date YYYY-MM-DD", what=what))
     return None
 
 
 def _ruleset(doc: Node, file: str, c: _Collector) -> ast.Ruleset | None:
-    c.unknown_keys(doc, RULESET_KEYS, "ruleset")
+    c.unknown_keys(doc, RULESET_KEYS, N_("ruleset"))
     name = c.text(doc, "ruleset", doc)
     if name is not None and not ID_RE.match(name):
-        c.error(doc.value["ruleset"].loc, f"ruleset name {name!r} must be lower case letters, digits, '-', '_' or '.'")
+        c.error(doc.value["ruleset"].loc, _("ruleset name {name!r} must be lower case letters, digits, '-', '_' or "
+                                            "'.'", name=name))
     title = c.text(doc, "title", doc)
     source = c.text(doc, "source", doc)
     start, until = _effective(doc.get("effective"), c)
     rules_node = doc.get("rules")
     rules: list[ast.Rule] = []
     if rules_node is None:
-        c.error(doc.loc, "missing 'rules'")
+        c.error(doc.loc, _("missing 'rules'"))
     elif not isinstance(rules_node.value, list) or not rules_node.value:
-        c.error(rules_node.loc, "'rules' must be a non-empty list of rules")
+        c.error(rules_node.loc, _("'rules' must be a non-empty list of rules"))
     else:
         for item in rules_node.value:
             rule = _rule(item, c)
@@ -271,7 +278,7 @@ PARAM_KEYS = {"description", "source", "values"}
 
 def _parameters(doc: Node, file: str, c: _Collector) -> list[ast.Parameter]:
     """``parameters: {NAME: {description: {id, en}, source: ..., values: {DATE: VALUE, ...}}}``."""
-    c.unknown_keys(doc, {"parameters"}, "parameters file")
+    c.unknown_keys(doc, {"parameters"}, N_("parameters file"))
     node = doc.value["parameters"]
     if not isinstance(node.value, dict) or not node.value:
         c.error(node.loc, _("'parameters' must be a mapping of names to parameters"),
@@ -282,9 +289,9 @@ def _parameters(doc: Node, file: str, c: _Collector) -> list[ast.Parameter]:
         if not PARAM_RE.match(name):
             c.error(item.loc, _("parameter name {name!r} must be lower case letters, digits and '_'", name=name))
             continue
-        if not c.mapping(item, "a parameter"):
+        if not c.mapping(item, N_("a parameter")):
             continue
-        c.unknown_keys(item, PARAM_KEYS, "parameter")
+        c.unknown_keys(item, PARAM_KEYS, N_("parameter"))
         description = _description(item, c)
         cited = citation(item.get("source"), item, c)
         values = _param_values(item.get("values"), item, c)
@@ -329,7 +336,7 @@ def _param_values(node: Node | None, owner: Node, c: _Collector) -> list[ast.Par
         cited = None
         value_node = item
         if isinstance(item.value, dict):
-            c.unknown_keys(item, {"value", "source"}, "parameter value")
+            c.unknown_keys(item, {"value", "source"}, N_("parameter value"))
             if item.get("value") is None:
                 c.error(item.loc, _("missing 'value'"), _("write {{value: 21, source: ...}}, or just the value"))
                 continue
@@ -351,7 +358,7 @@ ENUM_VALUE_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 def _declarations(doc: Node, c: _Collector) -> list[ast.FactDecl]:
     """``facts: {client.NAME: {type, description: {id, en}, sensitivity, values | range}}``."""
-    c.unknown_keys(doc, {"facts"}, "facts file")
+    c.unknown_keys(doc, {"facts"}, N_("facts file"))
     node = doc.value["facts"]
     if not isinstance(node.value, dict) or not node.value:
         c.error(node.loc, _("'facts' must be a mapping of fact names to declarations"),
@@ -364,9 +371,9 @@ def _declarations(doc: Node, c: _Collector) -> list[ast.FactDecl]:
                                 "digits and '_'", name=name),
                     _("e.g. client.dependants or course.needs_driving_licence"))
             continue
-        if not c.mapping(item, "a fact"):
+        if not c.mapping(item, N_("a fact")):
             continue
-        c.unknown_keys(item, FACT_KEYS, "fact")
+        c.unknown_keys(item, FACT_KEYS, N_("fact"))
         description = _description(item, c)
         kind = _choice(item, "type", ast.DECLARED_TYPES, None, c)
         sensitivity = _choice(item, "sensitivity", ast.SENSITIVITIES, "bnn_only", c)
@@ -442,13 +449,13 @@ def _retired(node: Node | None, c: _Collector) -> tuple[ast.Retired, ...]:
     if node is None:
         return ()
     if not isinstance(node.value, list):
-        c.error(node.loc, "'retired' must be a list of {id: ..., reason: ...}")
+        c.error(node.loc, _("'retired' must be a list of {{id: ..., reason: ...}}"))
         return ()
     out = []
     for item in node.value:
-        if not c.mapping(item, "a retired rule"):
+        if not c.mapping(item, N_("a retired rule")):
             continue
-        c.unknown_keys(item, {"id", "reason"}, "retired rule")
+        c.unknown_keys(item, {"id", "reason"}, N_("retired rule"))
         rule_id = c.text(item, "id", item)
         reason = c.text(item, "reason", item)
         if rule_id is not None and reason is not None:
@@ -457,14 +464,14 @@ def _retired(node: Node | None, c: _Collector) -> tuple[ast.Retired, ...]:
 
 
 def _courses(doc: Node, c: _Collector) -> list[ast.CourseEntry]:
-    c.unknown_keys(doc, {"courses"}, "course catalogue")
+    c.unknown_keys(doc, {"courses"}, N_("course catalogue"))
     node = doc.value["courses"]
     if not isinstance(node.value, list):
-        c.error(node.loc, "'courses' must be a list of courses")
+        c.error(node.loc, _("'courses' must be a list of courses"))
         return []
     out = []
     for item in node.value:
-        if not c.mapping(item, "a course"):
+        if not c.mapping(item, N_("a course")):
             continue
         code = c.text(item, "code", item)
         if code is not None:
@@ -473,45 +480,45 @@ def _courses(doc: Node, c: _Collector) -> list[ast.CourseEntry]:
 
 
 def _tests(doc: Node, file: str, c: _Collector) -> list[ast.RuleTestCase]:
-    c.unknown_keys(doc, {"tests"}, "rule test file")
+    c.unknown_keys(doc, {"tests"}, N_("rule test file"))
     node = doc.value["tests"]
     if not isinstance(node.value, list):
-        c.error(node.loc, "'tests' must be a list of tests")
+        c.error(node.loc, _("'tests' must be a list of tests"))
         return []
     out = []
     for item in node.value:
-        if not c.mapping(item, "a test"):
+        if not c.mapping(item, N_("a test")):
             continue
-        c.unknown_keys(item, TEST_KEYS, "test")
+        c.unknown_keys(item, TEST_KEYS, N_("test"))
         before = len(c.diagnostics)
         name = c.text(item, "name", item)
         as_of = _date(item.get("as_of"), c, "as_of")
         if item.get("as_of") is None:
-            c.error(item.loc, "missing 'as_of'", "the date the decision is made for, e.g. as_of: 2019-05-16")
+            c.error(item.loc, _("missing 'as_of'"), _("the date the decision is made for, e.g. as_of: 2019-05-16"))
         client = item.get("client")
         if client is None or not c.mapping(client, "client"):
             if client is None:
-                c.error(item.loc, "missing 'client'")
+                c.error(item.loc, _("missing 'client'"))
         course = item.get("course")
         if course is None:
-            c.error(item.loc, "missing 'course'", "a catalogue code or the course's facts")
+            c.error(item.loc, _("missing 'course'"), _("a catalogue code or the course's facts"))
         elif not isinstance(course.value, (str, dict)):
-            c.error(course.loc, "'course' must be a catalogue code or a mapping of course facts")
+            c.error(course.loc, _("'course' must be a catalogue code or a mapping of course facts"))
         expect = item.get("expect")
         outcome = priority = reasons = missing = None
         if expect is None:
-            c.error(item.loc, "missing 'expect'")
+            c.error(item.loc, _("missing 'expect'"))
         elif c.mapping(expect, "expect"):
             c.unknown_keys(expect, EXPECT_KEYS, "expect")
             o = expect.get("outcome")
             if o is None or o.value not in OUTCOMES:
-                c.error((o or expect).loc, "expect.outcome must be one of " + ", ".join(OUTCOMES))
+                c.error((o or expect).loc, _("expect.outcome must be one of {outcomes}", outcomes=", ".join(OUTCOMES)))
             else:
                 outcome = o.value
             if expect.get("priority") is not None:
                 priority = expect.value["priority"].value
                 if isinstance(priority, bool) or not isinstance(priority, int):
-                    c.error(expect.value["priority"].loc, "expect.priority must be a whole number")
+                    c.error(expect.value["priority"].loc, _("expect.priority must be a whole number"))
             reasons = _string_list(expect.get("reasons"), "expect.reasons", c)
             missing = _string_list(expect.get("missing"), "expect.missing", c)
         if len(c.diagnostics) == before and name and as_of and outcome:
@@ -528,7 +535,7 @@ def _string_list(node: Node | None, what: str, c: _Collector) -> tuple[str, ...]
     if node is None:
         return None
     if not isinstance(node.value, list) or not all(isinstance(i.value, str) for i in node.value):
-        c.error(node.loc, f"{what} must be a list of names")
+        c.error(node.loc, _("{what} must be a list of names", what=what))
         return None
     return tuple(i.value for i in node.value)
 
@@ -548,15 +555,12 @@ def parse_file_partially(path: str, text: str) -> tuple[ast.SourceFile, list[Dia
     c = _Collector()
     doc = load_yaml(path, text)
     if doc is None:
-        raise RuleError([Diagnostic(Location(path, 1, 1), "empty file",
-                                    "a rule file starts with 'ruleset:', 'courses:' or 'tests:'")])
+        raise RuleError([Diagnostic(Location(path, 1, 1), _("empty file"), _(STARTS))])
     if not isinstance(doc.value, dict):
-        raise RuleError([Diagnostic(doc.loc, "a rule file must be a mapping of key: value",
-                                    "start it with 'ruleset:', 'courses:' or 'tests:'")])
+        raise RuleError([Diagnostic(doc.loc, _("a rule file must be a mapping of key: value"), _(STARTS))])
     kinds = [k for k in KINDS if k in doc.value]
     if len(kinds) != 1:
-        raise RuleError([Diagnostic(doc.loc, "cannot tell what this file is",
-                                    "a rule file has exactly one of 'ruleset:', 'courses:' or 'tests:' at the top")])
+        raise RuleError([Diagnostic(doc.loc, _("cannot tell what this file is"), _(STARTS))])
     kind = kinds[0]
     result: Any
     if kind == "ruleset":
