@@ -268,3 +268,17 @@ def explain(client_file: str, course_code: str, as_of: str | None, rules_path: s
         click.echo(to_json(decision))
     else:
         print_decision(decision, trace=True)
+        _print_parameters(rulebook, day)
+
+
+def _print_parameters(rulebook: Rulebook, day: date) -> None:
+    """The dated parameters and the value each has on ``day`` (what ``param.NAME`` reads)."""
+    values = rulebook.compiled.param_values(day)
+    if not rulebook.parameters:
+        return
+    click.echo(_("parameters on {date}:", date=day.isoformat()))
+    for param in rulebook.parameters:
+        value = values.get(param.ref)
+        shown = _("(no value)") if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        description = param.description_id if language() == "id" else param.description_en
+        click.echo(f"  {param.ref} = {shown}   {description}")
