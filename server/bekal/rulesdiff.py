@@ -170,8 +170,7 @@ class Group:
         if c.priority_before != c.priority_after:
             return _("{n} client(s): priority {before} becomes {after}{pairs}: {why}", n=self.clients,
                      before=c.priority_before, after=c.priority_after, pairs=pairs, why=c.why)
-        return _("{n} client(s) stay {outcome}{pairs}: {why}", n=self.clients, outcome=c.after, pairs=pairs,
-                 why=c.why)
+        return _("{n} client(s) keep their outcome{pairs}: {why}", n=self.clients, pairs=pairs, why=c.why)
 
 
 @dataclass(frozen=True)
@@ -201,8 +200,12 @@ def what_if(old: Side, new: Side, pairs_old: Sequence[Pair], pairs_new: Sequence
             changes.append(change)
     groups: dict[tuple[Any, ...], tuple[set[str], int, PairChange]] = {}
     for c in changes:
-        priorities = (c.priority_before, c.priority_after) if c.priority_before != c.priority_after else None
-        key = (c.before, c.after, priorities if c.before == c.after else None, c.why)
+        if c.before != c.after:
+            key: tuple[Any, ...] = (c.before, c.after, c.why)
+        elif c.priority_before != c.priority_after:
+            key = (c.priority_before, c.priority_after, c.why)
+        else:  # only what the decision waits for changes, whatever the outcome
+            key = (c.why,)
         ids, n, sample = groups.get(key, (set(), 0, c))
         ids.add(c.client_id)
         groups[key] = (ids, n + 1, sample)
@@ -261,16 +264,19 @@ def _change(client_id: str, code: str, b: Result, a: Result, params_before: Mapp
     rules = a.trace if isinstance(a, Decision) else ()
     reads = {t.rule_id: [f.name for f in t.facts if f.name.startswith("param.")] for t in rules}
     parts = []
-    for rule_id in now:
-        parts.append(_("{rule} now applies", rule=rule_id) + _params_changed(reads.get(rule_id, ()), params_before,
-                                                                             params_after))
-    for rule_id in gone:
-        parts.append(_("{rule} no longer applies", rule=rule_id) + _params_changed(
-            reads.get(rule_id, ()), params_before, params_after))
     priority_rules = {t.rule_id for t in rules if t.effect.startswith("priority")}
+    outcome_changed = _outcome(b) != _outcome(a)  # then the priority rules are beside the point
+    for rule_id in now:
+        if not (outcome_changed and rule_id in priority_rules):
+            parts.append(_("{rule} now applies", rule=rule_id) + _params_changed(reads.get(rule_id, ()),
+                                                                                 params_before, params_after))
+    for rule_id in gone:
+        if not (outcome_changed and rule_id in priority_rules):
+            parts.append(_("{rule} no longer applies", rule=rule_id) + _params_changed(
+                reads.get(rule_id, ()), params_before, params_after))
     for rule_id, facts in waits.items():
         if rule_id in priority_rules:
-            if _outcome(b) == _outcome(a):  # beside a changed outcome it is noise
+            if not outcome_changed:
                 parts.append(_("{rule} waits for {facts} (the priority may be incomplete)", rule=rule_id,
                                facts=", ".join(facts) or "?"))
         else:

@@ -124,7 +124,7 @@ def test_what_if_counts_the_clients_whose_decision_changes_and_says_why(versions
                         "applies (param.min_age 18 \u2192 21)")
     assert lines[1] == ("1 client(s): priority 10 becomes 15 (2 client x course pairs): dependants-priority now "
                         "applies")
-    assert lines[2] == ("1 client(s) stay ELIGIBLE (2 client x course pairs): dependants-priority waits for "
+    assert lines[2] == ("1 client(s) keep their outcome (2 client x course pairs): dependants-priority waits for "
                         "client.dependants (the priority may be incomplete)")
     assert {(c.client_id, c.course_code) for c in result.changes if c.decided_differently} == {
         ("A", "JHT-01"), ("A", "BOG-01"), ("B", "JHT-01"), ("B", "BOG-01"), ("D", "JHT-01"), ("D", "BOG-01")}

@@ -212,7 +212,8 @@ def print_what_if(result: WhatIf, cohort: str, old: Side, new: Side, on: date) -
     for c in differently[:MAX_LINES]:
         priority = "" if c.priority_before == c.priority_after else _(", priority {before} -> {after}",
                                                                       before=c.priority_before, after=c.priority_after)
-        click.echo(f"  {c.client_id} x {c.course_code}: {c.before} -> {c.after}{priority}: {c.why}")
+        outcome = c.after if c.before == c.after else f"{c.before} -> {c.after}"
+        click.echo(f"  {c.client_id} x {c.course_code}: {outcome}{priority}: {c.why}")
     if len(differently) > MAX_LINES:
         click.echo(_("  ... and {n} more (all of them: --csv FILE)", n=len(differently) - MAX_LINES))
 
