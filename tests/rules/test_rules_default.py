@@ -194,3 +194,7 @@ def test_one_test_file_runs_with_the_rules_of_its_folder(default_rules_dir: Path
     assert both.out.splitlines()[-1] == "rule tests: 17 passed, 1 failed"
     not_tests = bekal("rules", "test", str(default_rules_dir / "courses.yaml"))
     assert not_tests.code == 2 and "no rule tests in this file" in not_tests.err
+    # checking a test (or course, facts, parameters) file checks it with its folder: it used to say "no ruleset found"
+    checked = bekal("rules", "check", str(default_rules_dir / "eligibility.test.yaml"))
+    assert checked.code == 0 and checked.out.startswith(f"{default_rules_dir}: OK: 2 ruleset(s), 10 rule(s), "
+                                                        "8 course(s), 18 test(s)")

@@ -130,6 +130,16 @@ def test_through_a_server_from_the_command_line(rules_dir: Path, start_server, t
                     "--server", server.address)
     assert checked.code == 0, checked
     assert "priority: 15" in checked.out
+    # the server's refusal points at the client file's line
+    for content, line in (("id: X-1\nbirth_date: 2019-02-30\n",
+                           f"{client}:2:13: client.birth_date: not a real date in YYYY-MM-DD form: '2019-02-30'"),
+                          ("id: X-1\nbirth_date: 1990-01-01\ndependents: 3\n",
+                           f"{client}:3:13: client.declared[dependents]: the rules declare no fact "
+                           "'client.dependents' (did you mean 'dependants'?)")):
+        client.write_text(content)
+        refused = bekal("check", "--client", str(client), "--course", "JHT-01", "--as-of", AS_OF, "--server",
+                        server.address)
+        assert refused.code == 1 and refused.err.splitlines() == [line], refused.err
     head = "id,birth_date,rehab_stage,referrer,written_test_score,interview_score,education,consent_to_share"
     row = "A,1990-01-01,post_rehabilitation,bnn,80,80,sma,true"
     cohort = tmp_path / "cohort.csv"

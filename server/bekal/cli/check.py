@@ -23,6 +23,28 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def positions(path: str) -> dict[str, str]:
+    """``file:line:col`` of each top-level field of a client file (of ``client:`` when it has one)."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe subclass
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    if isinstance(node, yaml.MappingNode):
+        inner = [v for k, v in node.value if k.value == "client" and isinstance(v, yaml.MappingNode)]
+        node = inner[0] if inner else node
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): f"{path}:{v.start_mark.line + 1}:{v.start_mark.column + 1}" for k, v in node.value}
+
+
+def _located(path: str, field: str, message: str, where: dict[str, str]) -> str:
+    """A bad field of the client file at its ``file:line:col`` (``client.declared[x]`` is the field ``x``)."""
+    name = field.split(".", 1)[1] if field.startswith("client.") else field
+    if name.startswith("declared[") and name.endswith("]"):
+        name = name[len("declared["):-1]
+    return f"{where.get(name, path)}: {field}: {message}"
+
+
 def read_client(path: str) -> dict[str, Any]:
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe subclass
@@ -71,9 +93,18 @@ def check(client_file: str, course_code: str | None, as_of: str | None, audience
             result = bekal.check(client, course_code, as_of=as_of, audience=audience, explain=explain,
                                  request_id=request_id)
     except ValueError as exc:  # a field the client library cannot even encode
-        click.echo(f"{client_file}: {exc}", err=True)
+        where = positions(client_file)
+        for field, message in getattr(exc, "violations", None) or [("", str(exc))]:
+            click.echo(_located(client_file, field, message, where) if field else f"{client_file}: {message}",
+                       err=True)
         sys.exit(2)
     except BekalError as exc:
+        client_fields = [v for v in exc.field_violations if v.field.startswith("client.")]
+        if exc.code == "INVALID_ARGUMENT" and client_fields:  # point at the client file's lines
+            where = positions(client_file)
+            for v in client_fields:
+                click.echo(_located(client_file, v.field, v.description, where), err=True)
+            sys.exit(1)
         click.echo(f"bekal check: {exc}", err=True)
         sys.exit(1)
     if as_json:
