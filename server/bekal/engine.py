@@ -419,11 +419,10 @@ _NO_PARAMS: Mapping[str, Any] = {}
 def _values(names: tuple[str, ...], client: Mapping[str, Any], course: Mapping[str, Any],
             params: Mapping[str, Any] = _NO_PARAMS) -> dict[str, Any]:
     """Values of facts ("client.age") and parameters ("param.min_age"); None when absent."""
-    out = {}
-    for n in names:
-        kind, field = n.split(".", 1)
-        out[n] = params.get(n) if kind == "param" else (client if kind == "client" else course).get(field)
-    return out
+    if not params:  # the common case, kept as cheap as it was
+        return {n: (client if n.startswith("client.") else course).get(n.split(".", 1)[1]) for n in names}
+    return {n: params.get(n) if n.startswith("param.") else
+            (client if n.startswith("client.") else course).get(n.split(".", 1)[1]) for n in names}
 
 
 def _fact_values(values: dict[str, Any]) -> tuple[FactValue, ...]:
