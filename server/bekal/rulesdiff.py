@@ -115,7 +115,7 @@ def _params(side: Side) -> Described:
 def _facts(rulebook: Rulebook) -> Described:
     out: Described = {}
     for name, fact in rulebook.declared.items():
-        described = {"type": fact.type + (" (whole numbers)" if fact.integer else ""),
+        described = {"type": fact.type + (_(" (whole numbers)") if fact.integer else ""),
                      "sensitivity": fact.sensitivity, "description": fact.doc_id}
         if fact.values:
             described["values"] = ", ".join(fact.values)
@@ -222,7 +222,7 @@ def _decide(rulebook: Rulebook, pairs: Sequence[Pair], courses: Mapping[str, Map
             on: date) -> list[Result]:
     engine = Engine(rulebook)
     try:
-        known = [i for i, (_, code) in enumerate(pairs) if code in courses]
+        known = [i for i, (_client, code) in enumerate(pairs) if code in courses]
         decided = engine.decide_many([(pairs[i][0], courses[pairs[i][1]]) for i in known], on, explain=True)
     finally:
         engine.close()

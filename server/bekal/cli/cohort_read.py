@@ -243,7 +243,7 @@ def _read_csv(path: str, columns: Columns, text: str) -> Records:
                 except ValueError as exc:
                     problems.add(f"{path}:{row}:{name}: {exc}")
             if prefs:
-                record["preferences"] = [code for _, code in sorted(chosen)]
+                record["preferences"] = [code for _n, code in sorted(chosen)]
             out.records.append(record)
             out.rows.append(row)
     except csv.Error as exc:
