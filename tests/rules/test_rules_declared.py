@@ -227,3 +227,26 @@ def test_a_rules_folder_on_disk_with_declared_facts(tmp_path: Path):
         "d", "client.dependants > 3", 2))
     assert set(load_rulebook(rules).declared) == {"client.driving_licence", "client.dependants",
                                                   "client.licence_class", "course.needs_driving_licence"}
+
+
+def test_bekal_match_takes_declared_columns_in_process(tmp_path: Path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    courses = COURSES.replace("{code: OTO-01, needs_driving_licence: true}",
+                              "{code: OTO-01, seats: 1, needs_driving_licence: true}").replace(
+        "{code: JHT-01}", "{code: JHT-01, seats: 1}")
+    for name, text in {"facts.yaml": FACTS, "e.rules.yaml": RULES, "courses.yaml": courses}.items():
+        (rules / name).write_text(text)
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("id,birth_date,driving_licence,dependants,preferences\n"
+                      "A,1990-01-01,tidak,0,OTO-01;JHT-01\nB,1990-01-01,ya,3,OTO-01\n")
+    out = tmp_path / "out.csv"
+    done = bekal("match", "--clients", str(cohort), "--rules", str(rules), "--as-of", "2019-05-16", "--out",
+                 str(out), "--no-progress", "--audience", "bnn")
+    assert done.code == 0, done
+    placed = {line.split(",")[0]: line.split(",")[1] for line in out.read_text().splitlines()[1:]}
+    assert placed == {"A": "JHT-01", "B": "OTO-01"}  # A has no licence: not eligible for OTO-01
+    cohort.write_text("id,birth_date,dependants,preferences\nA,1990-01-01,30,JHT-01\n")
+    bad = bekal("match", "--clients", str(cohort), "--rules", str(rules), "--as-of", "2019-05-16", "--out",
+                str(out), "--no-progress")
+    assert bad.code == 1 and f"{cohort}:2:dependants: must be between 0 and 20, got 30" in bad.err, bad.err
