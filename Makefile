@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test typecheck proto proto-check lint bench clean
+.PHONY: run test typecheck proto proto-check lint messages bench clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP) proto-check lint typecheck
 ## proto: regenerate clients/python/bekal/v1 (bekal.v1) from protos/
 proto: $(STAMP)
 	$(BIN)/python tools/protogen.py
+
+## messages: add new messages of the code to the Indonesian catalogue (server/bekal/i18n/locale/id), keeping translations
+messages: $(STAMP)
+	$(BIN)/python tools/messages.py
 
 proto-check: $(STAMP)
 	$(BIN)/python tools/protogen.py --check

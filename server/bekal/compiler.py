@@ -48,11 +48,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bekal.facts import Fact
 from bekal.lang import ast
 from bekal.lang.checker import shareable
 from bekal.lang.patterns import literal_pattern
@@ -105,6 +106,8 @@ class CompiledRule:
     effective_from: date | None
     effective_until: date | None
     when: ast.Expr
+    params: tuple[str, ...] = ()  # the parameters its condition reads ("param.min_age")
+    periods: tuple[tuple[date | None, date | None], ...] = ()  # its versions in force: dates, parameters fixed
 
     @property
     def effect_text(self) -> str:
@@ -161,6 +164,17 @@ class CompiledRules:
     dated: bool  # does any rule have effective dates (then events carry AS_OF)
     judges: tuple[Judge, ...] = ()
     versions: tuple[Version, ...] = ()
+    parameters: Mapping[str, ast.Parameter] = field(default_factory=dict)  # "param.min_age" -> Parameter
+    param_reads: tuple[str, ...] = ()  # parameters the conditions read: only these go into events
+
+    def param_values(self, on: date) -> dict[str, Any]:
+        """Every parameter's value in force on ``on`` ("param.min_age" -> 18); absent before its first date."""
+        out = {}
+        for name, param in self.parameters.items():
+            value = param.value_on(on)
+            if value is not None:
+                out[name] = value
+        return out
 
     def not_in_force(self, on: date) -> tuple[str, ...]:
         """Names of the rulesets that exist but have no version in force on ``on`` (nothing is
@@ -178,7 +192,7 @@ class _Conditions:
     def value(self, node: ast.Value) -> Any:
         if isinstance(node, ast.Literal):
             return encode(node.value)
-        if isinstance(node, ast.FactRef):
+        if isinstance(node, (ast.FactRef, ast.ParamRef)):
             return {"$m": event_key(node.name)}
         left, right = self.value(node.left), self.value(node.right)
         if not isinstance(left, dict) and not isinstance(right, dict):  # fold constants
@@ -198,7 +212,8 @@ class _Conditions:
         # durable_rules evaluates a {"$m": prop} operand of an absent prop to uninitialised memory
         # (events.c isAlphaMatch ignores ERR_PROPERTY_NOT_FOUND), so the test may fire at random:
         # test first that every fact it reads on that side is there.
-        present = [{"$ex": {event_key(n): 1}} for n in _unique([r.name for r in ast.facts_in(right)])]
+        read = [r.name for r in ast.facts_in(right)] + [r.name for r in ast.params_in(right)]
+        present = [{"$ex": {event_key(n): 1}} for n in _unique(read)]
         return _join("$and", [*present, test]) if present else test
 
     def build(self, node: ast.Expr, negated: bool = False) -> Cond:
@@ -273,13 +288,25 @@ def _unique(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _window(ruleset: ast.Ruleset) -> list[Cond]:
+def _window(start: date | None, until: date | None) -> list[Cond]:
     out = []
-    if ruleset.effective_from:
-        out.append({"$gte": {AS_OF: day_number(ruleset.effective_from)}})
-    if ruleset.effective_until:
-        out.append({"$lte": {AS_OF: day_number(ruleset.effective_until)}})
+    if start:
+        out.append({"$gte": {AS_OF: day_number(start)}})
+    if until:
+        out.append({"$lte": {AS_OF: day_number(until)}})
     return out
+
+
+def periods(start: date | None, until: date | None, changes: Sequence[date]) -> tuple[tuple[date | None,
+                                                                                         date | None], ...]:
+    """``[start, until]`` cut at each date in ``changes`` (a parameter's new value): the rule's versions in force."""
+    cuts = sorted({d for d in changes if (start is None or d > start) and (until is None or d <= until)})
+    bounds: list[date | None] = [start, *cuts]
+    out = []
+    for i, begin in enumerate(bounds):
+        end = until if i + 1 == len(bounds) else date.fromordinal(cuts[i].toordinal() - 1)
+        out.append((begin, end))
+    return tuple(out)
 
 
 def _missing_check(cond: _Conditions, rule: ast.Rule, guard: list[Cond]) -> Cond | None:
@@ -330,11 +357,10 @@ def _judges(cond: _Conditions, rulesets: Sequence[ast.Ruleset]) -> list[tuple[Ju
     for ruleset in rulesets:
         for rule in ruleset.rules:
             if _fallible(rule.when):
-                by_window.setdefault((ruleset.effective_from, ruleset.effective_until), []).append(
-                    (index, ruleset, rule))
+                by_window.setdefault(ast.in_force(ruleset, rule), []).append((index, ruleset, rule))
             index += 1
     for (start, until), members in by_window.items():
-        guard = [{TAG: 1}, *_window(members[0][1])]
+        guard = [{TAG: 1}, *_window(start, until)]
         groups: list[list[tuple[int, Cond]]] = [[]]
         for rule_index, _ruleset, rule in members:
             part = (rule_index, _judged(cond, rule))
@@ -348,20 +374,27 @@ def _judges(cond: _Conditions, rulesets: Sequence[ast.Ruleset]) -> list[tuple[Ju
     return out
 
 
-def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledRules:
-    """Compile checked rulesets (``bekal.lang.checker`` found no problem) into one durable ruleset."""
+def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str, parameters: Sequence[ast.Parameter] = (),
+                     facts: Mapping[str, Fact] | None = None) -> CompiledRules:
+    """Compile checked rulesets (``bekal.lang.checker`` found no problem) into one durable ruleset.
+    ``facts``: the facts rules may read (declared ones too), for each rule's sensitivity."""
     cond = _Conditions()
     definition: dict[str, dict[str, Any]] = {}
     actions: dict[str, tuple[str, int]] = {}
     compiled: list[CompiledRule] = []
     read: list[str] = []
+    params_read: list[str] = []
+    by_ref = {p.ref: p for p in parameters}
     dated = False
     for ruleset in rulesets:
-        window = _window(ruleset)
-        dated = dated or bool(window)
         for rule in ruleset.rules:
+            start, until = ast.in_force(ruleset, rule)
+            window = _window(start, until)
+            dated = dated or bool(window)
             index = len(compiled)
             names = _unique([r.name for r in ast.facts_in(rule.when)])
+            params = _unique([r.name for r in ast.params_in(rule.when)])
+            params_read.extend(params)
             guard = [{TAG: 1}, *window]
             definition[f"r{index}"] = {"all": [{"m": _join("$and", [*guard, cond.build(rule.when)])}]}
             actions[f"r{index}"] = (FIRED, index)
@@ -374,10 +407,12 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledR
             compiled.append(CompiledRule(
                 index=index, id=rule.id, ruleset=ruleset.name, description=rule.description,
                 effect=rule.effect.kind, points=rule.effect.points, reason_id=rule.reason_id.value,
-                reason_en=rule.reason_en.value, source=rule.source, shareable=shareable(rule),
+                reason_en=rule.reason_en.value, source=rule.source, shareable=shareable(rule, facts),
                 location=str(rule.loc), facts=names, needs=_unique(_needed(rule.when)),
-                shown=_unique([*names, *placeholders(rule.reason_id.value), *placeholders(rule.reason_en.value)]),
-                effective_from=ruleset.effective_from, effective_until=ruleset.effective_until, when=rule.when,
+                shown=_unique([*names, *params, *placeholders(rule.reason_id.value),
+                               *placeholders(rule.reason_en.value)]),
+                effective_from=start, effective_until=until, when=rule.when, params=params,
+                periods=periods(start, until, [d for p in params if p in by_ref for d in by_ref[p].changes()]),
             ))
     judges = []
     for judge, condition in _judges(cond, rulesets):
@@ -396,6 +431,8 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str) -> CompiledR
         dated=dated,
         judges=tuple(judges),
         versions=tuple(Version(r.name, r.effective_from, r.effective_until) for r in rulesets),
+        parameters=by_ref,
+        param_reads=_unique(params_read),
     )
 
 

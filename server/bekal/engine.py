@@ -55,6 +55,7 @@ from bekal.compiler import (
     render,
 )
 from bekal.decision import Decision, FactValue, Outcome, Reason, Refusal, RuleStatus, RuleTrace
+from bekal.i18n import N_, _
 
 Facts = Mapping[str, Any]  # a client's or a course's facts (bekal.facts)
 BATCH = 500  # facts per durable_rules call: large enough to amortise the call, small enough for latency
@@ -80,8 +81,8 @@ class NotInForce(ValueError):
     def __init__(self, on: date, rulesets: Sequence[str] = ()):
         self.on = on
         self.rulesets = tuple(rulesets)
-        which = f" (not in force: {', '.join(self.rulesets)})" if self.rulesets else ""
-        super().__init__(f"the rules are not in force on {on.isoformat()}{which}")
+        which = _(" (not in force: {names})", names=", ".join(self.rulesets)) if self.rulesets else ""
+        super().__init__(_("the rules are not in force on {date}", date=on.isoformat()) + which)
 
 
 class Refused(ValueError):
@@ -119,10 +120,10 @@ class _Loaded:
 class _Reads:
     """The facts of one kind the rules read, and how each goes into an event."""
 
-    def __init__(self, kind: str, names: Sequence[str]):
+    def __init__(self, kind: str, names: Sequence[str], facts: Mapping[str, schema.Fact] = schema.SCHEMA):
         self.kind = kind
-        # (field, '"event_key":', schema fact) for every fact the rules read
-        self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", schema.SCHEMA[n]) for n in names)
+        # (field, '"event_key":', schema fact) for every fact the rules read (the API's, derived or declared)
+        self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", facts[n]) for n in names)
 
     def prepare(self, facts: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
         """``(facts with derived ones, event JSON fragment, problems)``: the one gate into durable_rules.
@@ -204,8 +205,9 @@ class Engine:
             self._host.register_rulesets({compiled.name: definition})
         except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
             raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
+        facts = getattr(rulebook, "facts", schema.SCHEMA)
         return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), _Reasons(compiled.rules),
-                       _Reads("client", compiled.client_facts), _Reads("course", compiled.course_facts))
+                       _Reads("client", compiled.client_facts, facts), _Reads("course", compiled.course_facts, facts))
 
     def close(self) -> None:
         with self._lock:
@@ -261,6 +263,8 @@ class Engine:
             return hit
 
         base = f'"{TAG}":1,"{AS_OF}":{day_number(as_of)}' if compiled.dated else f'"{TAG}":1'
+        params = compiled.param_values(as_of)
+        base += "".join(f',"{event_key(n)}":{_event_value(params[n])}' for n in compiled.param_reads if n in params)
         events: list[str] = []
         views: list[tuple[dict[str, Any], dict[str, Any]]] = []
         refused: dict[int, Refusal] = {}
@@ -291,7 +295,7 @@ class Engine:
                 out.append(refusal)
                 continue
             out.append(_decide(active.reasons, rules, fired.get(i, ()), missing.get(i, ()), cfull, kfull,
-                               as_of, version, explain))
+                               as_of, version, explain, params))
         return out
 
     def _run(self, events: list[str], expected: _Loaded
@@ -370,9 +374,9 @@ def _unjudged(compiled: CompiledRules, judges: int) -> tuple[str, ...]:
     return tuple(compiled.rules[i].id for j in compiled.judges if judges >> j.index & 1 for i in j.rules)
 
 
-_REGEX_ERRORS = {"501": "durable_rules cannot read this pattern",
-                 "502": "this pattern needs too many transitions for durable_rules",
-                 "503": "this pattern needs too many states for durable_rules (at most 512)"}
+_REGEX_ERRORS = {"501": N_("durable_rules cannot read this pattern"),
+                 "502": N_("this pattern needs too many transitions for durable_rules"),
+                 "503": N_("this pattern needs too many states for durable_rules (at most 512)")}
 
 
 def pattern_problem(pattern: str, case_insensitive: bool = False) -> str | None:
@@ -387,7 +391,9 @@ def pattern_problem(pattern: str, case_insensitive: bool = False) -> str | None:
                                              "run": _never_called}}})
     except Exception as exc:  # durable_rules raises a bare error with a number
         code = str(exc).rsplit(" ", 1)[-1]
-        return _REGEX_ERRORS.get(code, f"this pattern is too complex for durable_rules (error {code})")
+        if code in _REGEX_ERRORS:
+            return _(_REGEX_ERRORS[code])
+        return _("this pattern is too complex for durable_rules (error {code})", code=code)
     host.unregister(name)
     return None
 
@@ -402,8 +408,21 @@ def _never_called(c: Any) -> None:
 # ---------------------------------------------------------------- decisions
 
 
-def _values(names: tuple[str, ...], client: Mapping[str, Any], course: Mapping[str, Any]) -> dict[str, Any]:
-    return {n: (client if n.startswith("client.") else course).get(n.split(".", 1)[1]) for n in names}
+def _event_value(value: Any) -> str:
+    """A parameter's value as the event JSON durable_rules reads (checked by the checker: plain numbers)."""
+    return str(day_number(value)) if isinstance(value, date) else schema.json_value(value)
+
+
+_NO_PARAMS: Mapping[str, Any] = {}
+
+
+def _values(names: tuple[str, ...], client: Mapping[str, Any], course: Mapping[str, Any],
+            params: Mapping[str, Any] = _NO_PARAMS) -> dict[str, Any]:
+    """Values of facts ("client.age") and parameters ("param.min_age"); None when absent."""
+    if not params:  # the common case, kept as cheap as it was
+        return {n: (client if n.startswith("client.") else course).get(n.split(".", 1)[1]) for n in names}
+    return {n: params.get(n) if n.startswith("param.") else
+            (client if n.startswith("client.") else course).get(n.split(".", 1)[1]) for n in names}
 
 
 def _fact_values(values: dict[str, Any]) -> tuple[FactValue, ...]:
@@ -417,8 +436,8 @@ def _absent_inputs(rule: CompiledRule, client: Mapping[str, Any], course: Mappin
 
 
 def _reason(rule: CompiledRule, outcome: Outcome, client: Facts, course: Facts,
-            missing: tuple[str, ...] = ()) -> Reason:
-    values = _values(rule.shown, client, course)
+            params: Mapping[str, Any] = _NO_PARAMS, missing: tuple[str, ...] = ()) -> Reason:
+    values = _values(rule.shown, client, course, params)
     if missing and rule.effect == "priority":  # the outcome stands; the priority may be off
         names = ", ".join(missing)
         message_id = (f"Prioritas mungkin belum lengkap: data {names} belum tersedia "
@@ -433,7 +452,8 @@ def _reason(rule: CompiledRule, outcome: Outcome, client: Facts, course: Facts,
     return Reason(
         rule_id=rule.id, ruleset=rule.ruleset, outcome=outcome,
         message_id=message_id, message_en=message_en,
-        facts=_fact_values({n: values[n] for n in rule.facts}), source=rule.source, shareable=rule.shareable,
+        facts=_fact_values({n: values[n] for n in (*rule.facts, *rule.params)}), source=rule.source,
+        shareable=rule.shareable,
         priority=rule.points if outcome is Outcome.ELIGIBLE and not missing else 0, missing=missing,
     )
 
@@ -446,22 +466,25 @@ class _Reasons:
 
     def __init__(self, rules: Sequence[CompiledRule] = ()) -> None:
         self._cache: dict[tuple[Any, ...], Reason] = {}
-        # per rule: the client and the course fields its reason shows, looked up on every decision
+        # per rule: the client and the course fields and the parameters its reason shows, looked up on
+        # every decision
         self._shown = [(tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("client.")),
-                        tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("course."))) for r in rules]
+                        tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("course.")),
+                        tuple(n for n in r.shown if n.startswith("param."))) for r in rules]
 
     def get(self, rule: CompiledRule, outcome: Outcome, client: Facts, course: Facts,
-            missing: tuple[str, ...] = ()) -> Reason:
-        mine, theirs = self._shown[rule.index]
-        key = (rule.index, outcome, missing, tuple(map(client.get, mine)), tuple(map(course.get, theirs)))
+            params: Mapping[str, Any] = _NO_PARAMS, missing: tuple[str, ...] = ()) -> Reason:
+        mine, theirs, dated = self._shown[rule.index]
+        key = (rule.index, outcome, missing, tuple(map(client.get, mine)), tuple(map(course.get, theirs)),
+               tuple(map(params.get, dated)) if dated else ())
         try:
             hit = self._cache.get(key)
         except TypeError:  # an unhashable fact value: build without the cache
-            return _reason(rule, outcome, client, course, missing)
+            return _reason(rule, outcome, client, course, params, missing)
         if hit is None:
             if len(self._cache) >= self.LIMIT:
                 self._cache.clear()
-            hit = self._cache[key] = _reason(rule, outcome, client, course, missing)
+            hit = self._cache[key] = _reason(rule, outcome, client, course, params, missing)
         return hit
 
 
@@ -471,24 +494,24 @@ _ORDER = {Outcome.INELIGIBLE: 0, Outcome.PENDING: 1, Outcome.ELIGIBLE: 2}
 
 def _decide(reasons_cache: _Reasons, rules: tuple[CompiledRule, ...], fired_idx: Sequence[int],
             missing_idx: Sequence[int], client: Facts, course: Facts, as_of: date, version: str,
-            explain: bool) -> Decision:
+            explain: bool, params: Mapping[str, Any] = _NO_PARAMS) -> Decision:
     """Any INELIGIBLE wins, then PENDING (including undecidable rules), else ELIGIBLE.
 
     An undecidable priority rule leaves the outcome alone: its reason (outcome ELIGIBLE, no points)
     names the missing facts and says the priority may be incomplete."""
     fired = sorted(set(fired_idx)) if len(fired_idx) > 1 else fired_idx
     get = reasons_cache.get
-    reasons = [get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course) for i in fired]
+    reasons = [get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course, params) for i in fired]
     undecided: Sequence[int] = ()
     if missing_idx:
         undecided = sorted(set(missing_idx).difference(fired))
         for i in undecided:
             outcome = Outcome.ELIGIBLE if rules[i].effect == "priority" else Outcome.PENDING
-            reasons.append(get(rules[i], outcome, client, course, _absent_inputs(rules[i], client, course)))
+            reasons.append(get(rules[i], outcome, client, course, params, _absent_inputs(rules[i], client, course)))
     if len(reasons) > 1:
         reasons.sort(key=_order_of)
     outcome = reasons[0].outcome if reasons else Outcome.ELIGIBLE
-    trace = _trace(rules, set(fired), set(undecided), client, course, as_of) if explain else ()
+    trace = _trace(rules, set(fired), set(undecided), client, course, as_of, params) if explain else ()
     return Decision(str(client.get("id", "")), str(course.get("code", "")), outcome, tuple(reasons),
                     sum([r.priority for r in reasons]), version, as_of, trace)
 
@@ -498,7 +521,7 @@ def _order_of(reason: Reason) -> int:
 
 
 def _trace(rules: tuple[CompiledRule, ...], fired: set[int], undecided: set[int], client: Facts,
-           course: Facts, as_of: date) -> tuple[RuleTrace, ...]:
+           course: Facts, as_of: date, params: Mapping[str, Any] = _NO_PARAMS) -> tuple[RuleTrace, ...]:
     out = []
     for rule in rules:
         if not rule.in_force(as_of):
@@ -510,5 +533,6 @@ def _trace(rules: tuple[CompiledRule, ...], fired: set[int], undecided: set[int]
         else:
             status = RuleStatus.NOT_FIRED
         out.append(RuleTrace(rule.id, rule.ruleset, status, rule.effect_text,
-                             _fact_values(_values(rule.facts, client, course)), rule.location))
+                             _fact_values(_values((*rule.facts, *rule.params), client, course, params)),
+                             rule.location))
     return tuple(out)

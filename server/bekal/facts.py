@@ -24,9 +24,12 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from bekal.client.enums import short_name, short_names
+from bekal.i18n import _
 from bekal.v1 import facts_pb2
 
 NUMBER, STRING, BOOL, DATE, ENUM = "number", "string", "bool", "date", "enum"
+BNN_ONLY, SHAREABLE = "bnn_only", "shareable"  # Fact.sensitivity: who may learn the fact
+DECLARED = "declared"  # the Client/Course field holding facts a rules folder declares (facts.yaml)
 if TYPE_CHECKING:
     from google._upb import _message as upb
 
@@ -39,7 +42,6 @@ KINDS = {"client": facts_pb2.Client.DESCRIPTOR, "course": facts_pb2.Course.DESCR
 
 EDUCATION_LEVEL = {"none": 0, "sd": 1, "smp": 2, "sma": 3, "smk": 3, "diploma": 4, "bachelor": 5}
 
-SHAREABLE, BNN_ONLY = "shareable", "bnn_only"
 # Facts only BNN may see (DESIGN: rehabilitation stage, dates and history are BNN-only; whether a
 # client consented is BNN's to know: a training centre sees only clients who did). A rule that reads
 # one is BNN-only by construction (bekal.lang.checker), and so is every fact derived from one.
@@ -79,10 +81,12 @@ class Fact:
     values: tuple[str, ...] = ()  # allowed values of an ENUM
     derived_from: tuple[str, ...] = ()  # input facts a derived fact is computed from
     doc: str = ""
-    sensitivity: str = "shareable"  # SHAREABLE, or BNN_ONLY: never shown to a training centre
     minimum: float | None = None  # NUMBER: the range a value must lie in (both inclusive)
     maximum: float | None = None
     integer: bool = False  # NUMBER: whole numbers only
+    sensitivity: str = BNN_ONLY  # BNN_ONLY or SHAREABLE (may a training centre learn it)
+    declared: bool = False  # declared by a rules folder's facts file, not by the API's messages
+    doc_id: str = ""  # the description in Indonesian (declared facts)
 
     @property
     def kind(self) -> str:
@@ -119,6 +123,16 @@ def _field_type(field: Field) -> str | None:
     return None
 
 
+_DECLARED_TYPES = {"bool": BOOL, "integer": NUMBER, "decimal": NUMBER, "date": DATE, "enum": ENUM, "string": STRING}
+
+
+def declared_fact(name: str, type_name: str, *, values: tuple[str, ...] = (), minimum: float | None = None,
+                  maximum: float | None = None, sensitivity: str = BNN_ONLY, doc: str = "", doc_id: str = "") -> Fact:
+    """A fact a rules folder declares (facts.yaml): ``type_name`` is bool, integer, decimal, date, enum or string."""
+    return Fact(name, _DECLARED_TYPES[type_name], values, (), doc, minimum, maximum, type_name == "integer",
+                sensitivity, True, doc_id)
+
+
 def _schema_from(kind: str, descriptor: Descriptor) -> dict[str, Fact]:
     facts = {}
     for field in descriptor.fields:
@@ -136,8 +150,8 @@ def _ranged(fact: Fact) -> Fact:
     a derived fact from what it is computed from)."""
     sensitive = fact.name in BNN_ONLY_FACTS or any(n in BNN_ONLY_FACTS for n in fact.derived_from)
     low, high, whole = RANGES.get(fact.name, (None, None, False))
-    return Fact(fact.name, fact.type, fact.values, fact.derived_from, fact.doc, BNN_ONLY if sensitive else SHAREABLE,
-                low, high, whole)
+    return Fact(fact.name, fact.type, fact.values, fact.derived_from, fact.doc, minimum=low, maximum=high,
+                integer=whole, sensitivity=BNN_ONLY if sensitive else SHAREABLE)
 
 
 def _years_between(born: date, on: date) -> int:
@@ -190,15 +204,19 @@ SCHEMA: dict[str, Fact] = {
 }
 
 
-def bnn_only(names: Iterable[str]) -> list[str]:
-    """Which of these facts only BNN may see, in order (unknown names are left out)."""
-    return [n for n in dict.fromkeys(names) if (f := SCHEMA.get(n)) is not None and f.sensitivity == BNN_ONLY]
+def bnn_only(names: Iterable[str], facts: Mapping[str, Fact] | None = None) -> list[str]:
+    """Which of these facts only BNN may see, in order. ``facts``: the facts rules may read (default the
+    API's, :data:`SCHEMA`; a rulebook adds its declared ones). A client or course fact it does not know
+    counts as BNN-only (fail closed); parameters (``param.*``) are no one's secret."""
+    known = SCHEMA if facts is None else facts
+    return [n for n in dict.fromkeys(names) if n.split(".", 1)[0] in KINDS
+            and ((f := known.get(n)) is None or f.sensitivity == BNN_ONLY)]
 
 
-def suggest(name: str, candidates: list[str] | None = None) -> str | None:
+def suggest(name: str, candidates: list[str] | None = None, cutoff: float = 0.6) -> str | None:
     """The closest known name, for "did you mean" hints."""
     pool = candidates if candidates is not None else list(SCHEMA)
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=cutoff)
     return close[0] if close else None
 
 
@@ -226,8 +244,8 @@ def parse_date(value: Any) -> date:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"not a real date in YYYY-MM-DD form: {value!r}") from None
-    raise ValueError(f"expected a date YYYY-MM-DD, got {type(value).__name__}")
+            raise ValueError(_("not a real date in YYYY-MM-DD form: {value!r}", value=value)) from None
+    raise ValueError(_("expected a date YYYY-MM-DD, got {type}", type=type(value).__name__))
 
 
 def _coerce(fact: Fact, value: Any) -> Any:
@@ -237,13 +255,14 @@ def _coerce(fact: Fact, value: Any) -> Any:
         return check_number(fact, value)
     if fact.type == BOOL:
         if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
+            raise ValueError(_("expected true or false, got {value!r}", value=value))
         return value
     if fact.type == ENUM:
         if not isinstance(value, str) or value.lower() not in fact.values:
             hint = suggest(str(value).lower()[:40], list(fact.values))
-            extra = f" (did you mean {hint!r}?)" if hint else ""
-            raise ValueError(f"unknown value {_short(value)}; one of {', '.join(fact.values)}{extra}")
+            extra = _(" (did you mean {hint!r}?)", hint=hint) if hint else ""
+            raise ValueError(_("unknown value {value}; one of {values}", value=_short(value),
+                               values=", ".join(fact.values)) + extra)
         return value.lower()
     return check_text(fact, value)
 
@@ -256,26 +275,26 @@ def _number_text(value: float) -> str:
 def check_number(fact: Fact, value: Any) -> int | float:
     """``value`` as a number ``fact`` may hold, or ValueError saying why not (never NaN, never infinite)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a number, got {_short(value)}")
+        raise ValueError(_("expected a number, got {value}", value=_short(value)))
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value!r}")
+        raise ValueError(_("expected a finite number, got {value!r}", value=value))
     if fact.integer and value != int(value):
-        raise ValueError(f"expected a whole number, got {value!r}")
+        raise ValueError(_("expected a whole number, got {value!r}", value=value))
     if fact.minimum is not None and fact.maximum is not None and not fact.minimum <= value <= fact.maximum:
-        raise ValueError(f"must be between {_number_text(fact.minimum)} and {_number_text(fact.maximum)}, "
-                         f"got {_short(value)}")
+        raise ValueError(_("must be between {low} and {high}, got {value}", low=_number_text(fact.minimum),
+                           high=_number_text(fact.maximum), value=_short(value)))
     return int(value) if fact.integer else value
 
 
 def check_text(fact: Fact, value: Any) -> str:
     """``value`` as text ``fact`` may hold: printable, within the length limit."""
     if not isinstance(value, str):
-        raise ValueError(f"expected text, got {_short(value)}")
+        raise ValueError(_("expected text, got {value}", value=_short(value)))
     limit = MAX_ID if fact.field in ("id", "code") else MAX_TEXT
     if len(value) > limit:
-        raise ValueError(f"at most {limit} characters, got {len(value)}")
+        raise ValueError(_("at most {limit} characters, got {n}", limit=limit, n=len(value)))
     if not value.isprintable():
-        raise ValueError("must not contain control characters (tabs, line breaks, ...)")
+        raise ValueError(_("must not contain control characters (tabs, line breaks, ...)"))
     return value
 
 
@@ -295,17 +314,18 @@ def check_on(kind: str, facts: Mapping[str, Any], as_of: date) -> list[tuple[str
     done = facts.get("rehab_completed_date")
     if isinstance(born, date):
         if born > as_of:
-            problems.append(("client.birth_date", f"{born.isoformat()} is after the decision date "
-                                                  f"{as_of.isoformat()}"))
+            problems.append(("client.birth_date", _("{date} is after the decision date {as_of}",
+                                                    date=born.isoformat(), as_of=as_of.isoformat())))
         elif _years_between(born, as_of) > MAX_AGE:
-            problems.append(("client.birth_date", f"{born.isoformat()} makes the client older than {MAX_AGE} "
-                                                  f"on {as_of.isoformat()}"))
+            problems.append(("client.birth_date", _("{date} makes the client older than {max} on {as_of}",
+                                                    date=born.isoformat(), max=MAX_AGE, as_of=as_of.isoformat())))
     if isinstance(done, date):
         if done > as_of:
-            problems.append(("client.rehab_completed_date", f"{done.isoformat()} is after the decision date "
-                                                            f"{as_of.isoformat()}"))
+            problems.append(("client.rehab_completed_date", _("{date} is after the decision date {as_of}",
+                                                              date=done.isoformat(), as_of=as_of.isoformat())))
         elif isinstance(born, date) and done < born:
-            problems.append(("client.rehab_completed_date", f"{done.isoformat()} is before the birth date"))
+            problems.append(("client.rehab_completed_date", _("{date} is before the birth date",
+                                                              date=done.isoformat())))
     return problems
 
 
@@ -336,25 +356,32 @@ def json_value(value: Any) -> str:
     return json_number(value)
 
 
-def parse_facts(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+def fields(kind: str) -> set[str]:
+    """The API's own fields of ``kind`` (``bekal.v1.Client``/``Course``), without the declared-facts map."""
+    return {f.name for f in KINDS[kind].fields if f.name != DECLARED}
+
+
+def parse_facts(kind: str, raw: Mapping[str, Any], declared: Mapping[str, Fact] | None = None) -> dict[str, Any]:
     """Validate and normalise plain input (from a YAML/JSON file) into facts of ``kind``.
 
     Raises FactError naming every bad field at once, so a caller fixes a file in one go.
-    Fields that are not rule facts (e.g. ``preferences``) pass through unchanged.
+    Fields that are not rule facts (e.g. ``preferences``) pass through unchanged. ``declared``: the
+    facts a rules folder declares ("client.dependants" -> Fact), written as plain fields.
     """
-    descriptor = KINDS[kind]
-    known = {f.name for f in descriptor.fields}
+    known = fields(kind)
+    extra = {n.split(".", 1)[1]: f for n, f in (declared or {}).items() if f.kind == kind}
     out: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []
     for key, value in raw.items():
         name = f"{kind}.{key}"
-        if key not in known:
-            hint = suggest(str(key), sorted(known))
-            errors.append((name, "unknown field" + (f" (did you mean {hint!r}?)" if hint else "")))
+        if key not in known and key not in extra:
+            hint = suggest(str(key), sorted(known | set(extra)))
+            errors.append((name, _("unknown field (did you mean {hint!r}?)", hint=hint) if hint else
+                           _("unknown field; a new fact is declared in the rules folder's facts file")))
             continue
         if value is None or value == "":
             continue
-        fact = SCHEMA.get(name)
+        fact = extra[key] if key in extra else SCHEMA.get(name)
         if fact is None:
             out[key] = value
             continue
@@ -367,16 +394,25 @@ def parse_facts(kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def facts_from_message(message: Message) -> dict[str, Any]:
+def facts_from_message(message: Message, declared: Mapping[str, Fact] | None = None) -> dict[str, Any]:
     """A ``bekal.v1.Client``/``Course`` message as facts; unset, empty and UNSPECIFIED mean absent.
 
-    Raises FactError for values that cannot be facts (an impossible date).
+    Facts in the ``declared`` map are checked against ``declared`` (the rules' facts file) and merged
+    in; without it they are kept, unchecked, under :data:`DECLARED` for :func:`resolve_declared`
+    (a service checks them against the rules it decides with).
+    Raises FactError for values that cannot be facts (an impossible date), naming a declared fact
+    ``client.declared[dependants]``.
     """
     descriptor = message.DESCRIPTOR
     kind = next(k for k, d in KINDS.items() if d.full_name == descriptor.full_name)
     raw: dict[str, Any] = {}
     unknown: list[tuple[str, str]] = []
+    extra: dict[str, Any] = {}
     for field in descriptor.fields:
+        if field.name == DECLARED:
+            extra, problems = _declared_values(kind, getattr(message, DECLARED))
+            unknown += problems
+            continue
         if field.is_repeated:
             raw[field.name] = list(getattr(message, field.name))
             continue
@@ -389,7 +425,7 @@ def facts_from_message(message: Message) -> dict[str, Any]:
             enum = field.enum_type
             if enum is None or value not in enum.values_by_number:
                 # proto3 keeps numbers it does not know: a newer client, or a hostile one
-                unknown.append((f"{kind}.{field.name}", f"unknown value {value}"))
+                unknown.append((f"{kind}.{field.name}", _("unknown value {value}", value=value)))
                 continue
             value = short_name(enum, value)
         raw[field.name] = value
@@ -399,4 +435,49 @@ def facts_from_message(message: Message) -> dict[str, Any]:
         raise FactError(unknown + exc.violations) from None
     if unknown:
         raise FactError(unknown)
+    if extra:
+        facts[DECLARED] = extra
+        if declared is not None:
+            return resolve_declared(kind, facts, declared)
     return facts
+
+
+def _declared_values(kind: str, entries: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The ``declared`` map of a message as plain values (a date stays text until it is checked)."""
+    out: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for key, entry in entries.items():
+        which = entry.WhichOneof("value")
+        if which is None:
+            problems.append((f"{kind}.{DECLARED}[{key}]", _("no value set")))
+            continue
+        out[key] = getattr(entry, which)
+    return out, problems
+
+
+def resolve_declared(kind: str, facts: Mapping[str, Any], declared: Mapping[str, Fact]) -> dict[str, Any]:
+    """``facts`` with its :data:`DECLARED` values checked against ``declared`` and merged in as facts.
+
+    Raises FactError naming each key the rules do not declare, or whose value has the wrong type or
+    lies outside its range, as ``client.declared[KEY]``."""
+    values = facts.get(DECLARED)
+    out = {k: v for k, v in facts.items() if k != DECLARED}
+    if not values:
+        return out
+    extra = {n.split(".", 1)[1]: f for n, f in declared.items() if f.kind == kind}
+    problems: list[tuple[str, str]] = []
+    for key, value in values.items():
+        where = f"{kind}.{DECLARED}[{key}]"
+        fact = extra.get(key)
+        if fact is None:
+            hint = suggest(str(key), sorted(extra))
+            problems.append((where, _("the rules declare no fact {name!r}", name=kind + "." + key)
+                             + (_(" (did you mean {hint!r}?)", hint=hint) if hint else "")))
+            continue
+        try:
+            out[key] = _coerce(fact, value)
+        except ValueError as exc:
+            problems.append((where, str(exc)))
+    if problems:
+        raise FactError(problems)
+    return out

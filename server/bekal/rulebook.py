@@ -25,11 +25,13 @@ from bekal.compiler import (
     expression_entries,
 )
 from bekal.engine import pattern_problem
+from bekal.i18n import _
 from bekal.lang import ast
-from bekal.lang.checker import check_rulesets
+from bekal.lang.checker import check_parameters, check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 from bekal.lang.parser import parse_file_partially
 from bekal.lang.source import MAX_BYTES, too_large_diagnostic
+from bekal.sources import Document, check_quotes
 
 RulebookError = RuleError  # the name the service uses
 __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_rulebook", "load_rulebook_from_texts",
@@ -58,6 +60,13 @@ class Rulebook:
     courses: Mapping[str, Mapping[str, Any]]  # course code -> course facts
     sources: Mapping[str, str]  # file name -> text, rule and course files
     tests: tuple[ReadyTest, ...] = field(default=())
+    parameters: tuple[ast.Parameter, ...] = field(default=())
+    declared: Mapping[str, schema.Fact] = field(default_factory=dict)  # facts the folder declares (facts.yaml)
+
+    @property
+    def facts(self) -> Mapping[str, schema.Fact]:
+        """Every fact rules may read: the API's, the derived ones and the declared ones."""
+        return {**schema.SCHEMA, **self.declared}
 
 
 
@@ -69,21 +78,21 @@ def _read(path: Path, name: str) -> str:
         data = path.read_bytes()
         after = path.stat()
         if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size) or len(data) != after.st_size:
-            raise RuleError([Diagnostic(Location(name, 1, 1), "the file changed while it was read",
-                                        "write rule files whole (save, or write a copy and rename it)")])
+            raise RuleError([Diagnostic(Location(name, 1, 1), _("the file changed while it was read"),
+                                        _("write rule files whole (save, or write a copy and rename it)"))])
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RuleError([Diagnostic(Location(name, 1, 1), f"not UTF-8 text (byte {exc.start})",
-                                    "save the file as UTF-8")]) from None
+        raise RuleError([Diagnostic(Location(name, 1, 1), _("not UTF-8 text (byte {byte})", byte=exc.start),
+                                    _("save the file as UTF-8"))]) from None
     except OSError as exc:
-        raise RuleError([Diagnostic(Location(name, 1, 1), f"cannot read: {exc.strerror}")]) from None
+        raise RuleError([Diagnostic(Location(name, 1, 1), _("cannot read: {error}", error=exc.strerror))]) from None
 
 
 def read_files(path: str | Path) -> dict[str, str]:
     """The rule files under ``path`` (a directory, searched recursively, or one file), by display name."""
     root = Path(path)
     if not root.exists():
-        raise RuleError([Diagnostic(Location(str(path), 1, 1), "no such file or directory")])
+        raise RuleError([Diagnostic(Location(str(path), 1, 1), _("no such file or directory"))])
     paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file())
     files: dict[str, str] = {}
     problems: list[Diagnostic] = []
@@ -95,22 +104,50 @@ def read_files(path: str | Path) -> dict[str, str]:
     if problems:
         raise RuleError(problems)
     if not files:
-        raise RuleError([Diagnostic(Location(str(path), 1, 1), "no rule files (*.yaml) here")])
+        raise RuleError([Diagnostic(Location(str(path), 1, 1), _("no rule files (*.yaml) here"))])
     return files
 
 
-def _courses(entries: list[ast.CourseEntry]) -> tuple[dict[str, dict[str, Any]], list[Diagnostic]]:
+def _declared(decls: list[ast.FactDecl]) -> tuple[dict[str, schema.Fact], list[Diagnostic]]:
+    """The declared facts as facts of the schema; a name the API (or another declaration) has is refused."""
+    out: dict[str, schema.Fact] = {}
+    first: dict[str, Location] = {}
+    problems = []
+    for decl in decls:
+        kind, field_name = decl.name.split(".", 1)
+        if decl.name in schema.SCHEMA or field_name in schema.fields(kind) or field_name == schema.DECLARED:
+            problems.append(Diagnostic(decl.name_loc, _("{name} is already a fact of the API: it needs no "
+                                                        "declaration", name=decl.name),
+                                       _("declare only facts the API does not have (docs/rules.md, Facts)")))
+            continue
+        if decl.name in first:
+            problems.append(Diagnostic(decl.name_loc, _("{name} is also declared at {where}", name=decl.name,
+                                                        where=first[decl.name])))
+            continue
+        first[decl.name] = decl.loc
+        for bound in (decl.minimum, decl.maximum):
+            if bound is not None and (abs(bound) > 10**15 or (bound != 0 and "e" in repr(float(bound)))):
+                problems.append(Diagnostic(decl.loc, _("the range of {name} must be written with plain numbers "
+                                                       "between 0.0001 and 10^15", name=decl.name)))
+        out[decl.name] = schema.declared_fact(decl.name, decl.type, values=decl.values, minimum=decl.minimum,
+                                              maximum=decl.maximum, sensitivity=decl.sensitivity,
+                                              doc=decl.description_en, doc_id=decl.description_id)
+    return out, problems
+
+
+def _courses(entries: list[ast.CourseEntry], declared: Mapping[str, schema.Fact] | None = None
+             ) -> tuple[dict[str, dict[str, Any]], list[Diagnostic]]:
     courses: dict[str, dict[str, Any]] = {}
     first: dict[str, Location] = {}
     problems = []
     for entry in entries:
         if entry.code in first:
-            problems.append(Diagnostic(entry.loc,
-                                       f"duplicate course code {entry.code!r} (first at {first[entry.code]})"))
+            problems.append(Diagnostic(entry.loc, _("duplicate course code {code!r} (first at {where})",
+                                                    code=entry.code, where=first[entry.code])))
             continue
         first[entry.code] = entry.loc
         try:
-            courses[entry.code] = schema.parse_facts("course", entry.facts)
+            courses[entry.code] = schema.parse_facts("course", entry.facts, declared)
         except schema.FactError as exc:
             for name, message in exc.violations:
                 loc = entry.field_locs.get(name.split(".", 1)[1], entry.loc)
@@ -118,8 +155,11 @@ def _courses(entries: list[ast.CourseEntry]) -> tuple[dict[str, dict[str, Any]],
     return courses, problems
 
 
-def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
-    """Build a rulebook from file texts (name -> text). Raises RuleError with every problem."""
+def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, Document] | None = None) -> Rulebook:
+    """Build a rulebook from file texts (name -> text). Raises RuleError with every problem.
+
+    ``documents``: the source documents rules may quote (:mod:`bekal.sources`); with them, every
+    ``quote:`` is checked word for word (without them, quotes are taken as written)."""
     problems: list[Diagnostic] = []
     parsed: list[ast.SourceFile] = []
     for name in sorted(files):
@@ -130,17 +170,27 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
         except RuleError as exc:
             problems.extend(exc.diagnostics)
     rulesets = [r for f in parsed for r in f.rulesets]
-    courses, course_problems = _courses([c for f in parsed for c in f.courses])
+    parameters = [p for f in parsed for p in f.parameters]
+    declared, declared_problems = _declared([d for f in parsed for d in f.facts])
+    problems += declared_problems
+    facts = {**schema.SCHEMA, **declared}
+    courses, course_problems = _courses([c for f in parsed for c in f.courses], declared)
     problems += course_problems
-    problems += check_rulesets(rulesets)
+    problems += check_parameters(parameters)
+    problems += check_rulesets(rulesets, facts, parameters)
+    if documents is not None:
+        citations = [r.citation for rs in rulesets for r in rs.rules if r.citation]
+        citations += [c for p in parameters for c in (p.citation, *(v.citation for v in p.values)) if c]
+        problems += check_quotes(citations, documents)
     if not rulesets and not problems:
-        problems.append(Diagnostic(Location(sorted(files)[0] if files else "rules", 1, 1), "no ruleset found",
-                                   "a rules directory needs at least one file starting with 'ruleset:'"))
+        problems.append(Diagnostic(Location(sorted(files)[0] if files else "rules", 1, 1), _("no ruleset found"),
+                                   _("a rules directory needs at least one file starting with 'ruleset:'; check a "
+                                     "test, facts or parameters file with its folder: bekal rules check rules")))
     elif not problems and not any(r.name == ELIGIBILITY for r in rulesets):
         # priority rules alone would call everyone ELIGIBLE: nothing is decided without these
-        problems.append(Diagnostic(rulesets[0].loc, f"no ruleset named {ELIGIBILITY!r}",
-                                   f"the rules that say who is not (yet) eligible are 'ruleset: {ELIGIBILITY}'; "
-                                   "nothing is decided without them"))
+        problems.append(Diagnostic(rulesets[0].loc, _("no ruleset named {name!r}", name=ELIGIBILITY),
+                                   _("the rules that say who is not (yet) eligible are 'ruleset: {name}'; nothing is "
+                                     "decided without them", name=ELIGIBILITY)))
     if problems:
         raise RuleError(problems)
     versioned = {f.path: f.text for f in parsed if f.kind != "tests"}
@@ -148,11 +198,11 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
     for name in sorted(versioned):
         digest.update(Path(name).name.encode() + b"\0" + versioned[name].encode() + b"\0")
     version = "sha256:" + digest.hexdigest()[:16]
-    tests, test_problems = _read_tests([t for f in parsed for t in f.tests], courses, rulesets)
+    tests, test_problems = _read_tests([t for f in parsed for t in f.tests], courses, rulesets, declared)
     problems += test_problems
     if problems:
         raise RuleError(problems)
-    compiled = compile_rulesets(rulesets, version)
+    compiled = compile_rulesets(rulesets, version, parameters, {**schema.SCHEMA, **declared})
     problems += _too_complex(rulesets, compiled)
     problems += _pattern_limits(rulesets)
     if problems:
@@ -164,11 +214,14 @@ def load_rulebook_from_texts(files: Mapping[str, str]) -> Rulebook:
         courses=courses,
         sources=versioned,
         tests=tuple(tests),
+        parameters=tuple(parameters),
+        declared=declared,
     )
 
 
 def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str, Any]],
-                rulesets: list[ast.Ruleset]) -> tuple[list[ReadyTest], list[Diagnostic]]:
+                rulesets: list[ast.Ruleset], declared: Mapping[str, schema.Fact]
+                ) -> tuple[list[ReadyTest], list[Diagnostic]]:
     """Every rule test's input checked like any other input, at its ``file:line:col``: unknown fields,
     values (types, ranges, impossible dates on the test's date), courses, rule ids and facts."""
     rule_ids = {r.id for rs in rulesets for r in rs.rules}
@@ -178,7 +231,7 @@ def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str
         before = len(problems)
         client: dict[str, Any] = {}
         try:
-            client = schema.parse_facts("client", case.client)
+            client = schema.parse_facts("client", case.client, declared)
         except schema.FactError as exc:
             problems += [Diagnostic(case.client_at(name.split(".", 1)[1]), f"{name}: {message}")
                          for name, message in exc.violations]
@@ -191,24 +244,27 @@ def _read_tests(cases: list[ast.RuleTestCase], courses: Mapping[str, Mapping[str
                 course = courses[case.course]
             else:
                 close = schema.suggest(case.course, sorted(courses))
-                problems.append(Diagnostic(case.course_loc or case.loc, f"unknown course {case.course!r}",
-                                           f"did you mean {close!r}?" if close else "a code from courses.yaml"))
+                problems.append(Diagnostic(case.course_loc or case.loc, _("unknown course {code!r}", code=case.course),
+                                           _("did you mean {close!r}?", close=close) if close else
+                                           _("a code from courses.yaml")))
         else:
             try:
-                course = schema.parse_facts("course", case.course)
+                course = schema.parse_facts("course", case.course, declared)
             except schema.FactError as exc:
                 problems += [Diagnostic(case.course_locs.get(name.split(".", 1)[1], case.loc), f"{name}: {message}")
                              for name, message in exc.violations]
         for rule_id in case.expect_reasons or ():
             if rule_id not in rule_ids:
                 close = schema.suggest(rule_id, sorted(rule_ids))
-                problems.append(Diagnostic(case.reasons_loc or case.loc, f"expect.reasons: no rule {rule_id!r}",
-                                           f"did you mean {close!r}?" if close else None))
+                problems.append(Diagnostic(case.reasons_loc or case.loc,
+                                           _("expect.reasons: no rule {id!r}", id=rule_id),
+                                           _("did you mean {close!r}?", close=close) if close else None))
         for name in case.expect_missing or ():
-            if name not in schema.SCHEMA:
-                close = schema.suggest(name)
-                problems.append(Diagnostic(case.missing_loc or case.loc, f"expect.missing: unknown fact {name!r}",
-                                           f"did you mean {close!r}?" if close else None))
+            if name not in schema.SCHEMA and name not in declared:
+                close = schema.suggest(name, [*schema.SCHEMA, *declared])
+                problems.append(Diagnostic(case.missing_loc or case.loc, _("expect.missing: unknown fact {name!r}",
+                                                                            name=name),
+                                           _("did you mean {close!r}?", close=close) if close else None))
         if len(problems) == before:
             ready.append(ReadyTest(case, client, course))
     return ready, problems
@@ -224,8 +280,9 @@ def _too_complex(rulesets: list[ast.Ruleset], compiled: CompiledRules) -> list[D
         # a judge holds one rule when that rule alone is too large to share one (compiler._judges)
         for i in compiled.judges[index].rules if kind == JUDGED else (index,):
             worst[i] = max(n, worst.get(i, 0))
-    return [Diagnostic(rules[i].when.loc, f"condition is too complex for durable_rules: it takes {n} expression "
-                       f"slots, at most {MAX_EXPRESSION_ENTRIES}", "split it into several rules")
+    return [Diagnostic(rules[i].when.loc, _("condition is too complex for durable_rules: it takes {n} expression "
+                                            "slots, at most {max}", n=n, max=MAX_EXPRESSION_ENTRIES),
+                       _("split it into several rules"))
             for i, n in sorted(worst.items()) if n > MAX_EXPRESSION_ENTRIES]
 
 
@@ -239,7 +296,7 @@ def _pattern_limits(rulesets: list[ast.Ruleset]) -> list[Diagnostic]:
                 problem = pattern_problem(durable_pattern(node), case_insensitive=node.op == "contains")
                 if problem:
                     out.append(Diagnostic(node.pattern_loc, problem,
-                                          "make it shorter or simpler: fewer '.' and repeats; no %d inside [ ]"))
+                                          _("make it shorter or simpler: fewer '.' and repeats; no %d inside [ ]")))
     return out
 
 
@@ -260,15 +317,17 @@ def reload_problems(serving: Rulebook, candidate: Rulebook) -> list[Diagnostic]:
         old = [r for r in serving.rulesets if r.name == name]
         if name not in new:
             problems.append(Diagnostic(Location(old[0].file, 1, 1),
-                                       f"ruleset {name!r} would disappear (it was in {old[0].file})",
-                                       "restore the file; to remove a ruleset on purpose, restart the server"))
+                                       _("ruleset {name!r} would disappear (it was in {file})", name=name,
+                                         file=old[0].file),
+                                       _("restore the file; to remove a ruleset on purpose, restart the server")))
             continue
         kept = {rule.id for r in new[name] for rule in r.rules} | {i.id for r in new[name] for i in r.retired}
         lost = sorted({rule.id for r in old for rule in r.rules} - kept)
         if lost:
             problems.append(Diagnostic(new[name][0].loc,
-                                       f"rule(s) {', '.join(lost)} of ruleset {name!r} would disappear",
-                                       "list them under 'retired:' with a reason, or finish writing the file"))
+                                       _("rule(s) {rules} of ruleset {name!r} would disappear", rules=", ".join(lost),
+                                         name=name),
+                                       _("list them under 'retired:' with a reason, or finish writing the file")))
     return problems
 
 
@@ -282,6 +341,6 @@ def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> li
     return sorted(out)
 
 
-def load_rulebook(path: str | Path) -> Rulebook:
+def load_rulebook(path: str | Path, documents: Mapping[str, Document] | None = None) -> Rulebook:
     """Load a rules directory (or a single rule file). Raises RuleError with every problem."""
-    return load_rulebook_from_texts(read_files(path))
+    return load_rulebook_from_texts(read_files(path), documents)

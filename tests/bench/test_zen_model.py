@@ -22,6 +22,7 @@ from workload import AS_OF, plain_clients  # noqa: E402
 from bekal.engine import Engine, NotInForce  # noqa: E402
 from bekal.facts import parse_facts  # noqa: E402
 from bekal.rulebook import Rulebook, load_rulebook  # noqa: E402
+from tests.support.paths import RULES  # noqa: E402  (the suite's copy of the programme rules)
 
 COMPLETE = {
     "birth_date": "1990-03-01", "rehab_stage": "post_rehabilitation", "rehab_completed_date": "2018-06-01",
@@ -64,7 +65,7 @@ def _edge_clients() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def rulebook() -> Rulebook:
-    return load_rulebook(ROOT / "rules")
+    return load_rulebook(RULES)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import bekal
-from tests.support.paths import EXAMPLES
+from tests.support.paths import EXAMPLES, RULES
 from tests.support.people import INTAKE_DATE as AS_OF
 from tests.support.servers import free_port
 
@@ -21,7 +21,9 @@ RANKINGS = str(EXAMPLES / "rankings.csv")
 
 
 def match(*args: str):
-    return bekal("match", "--as-of", AS_OF, "--no-progress", *args)
+    """``bekal match`` with the suite's rules (tests/fixtures/rules) unless a test names others or a server."""
+    rules = () if "--rules" in args or "--server" in args else ("--rules", str(RULES))
+    return bekal("match", "--as-of", AS_OF, "--no-progress", *args, *rules)
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +210,6 @@ def test_exotic_numbers_never_place_a_dropped_out_minor(tmp_path):
 
 def test_a_date_the_rules_do_not_cover_places_nobody(tmp_path):
     done = bekal("match", "--as-of", "2015-06-01", "--no-progress", "--clients", COHORT, "--courses", COURSES,
-                 "--out", str(tmp_path / "out.csv"))
+                 "--out", str(tmp_path / "out.csv"), "--rules", str(RULES))
     assert done.code == 5 and not (tmp_path / "out.csv").exists()
     assert "are not in force on 2015-06-01 (not in force: eligibility, priority); nothing is placed" in done.err

@@ -20,7 +20,7 @@ from bekal.services.matching import codec
 from bekal.store.jobs import NewJob, SQLiteJobStore
 from bekal.v1 import eligibility_pb2, facts_pb2, matching_pb2, matching_pb2_grpc
 from tests.support.cli import bekal
-from tests.support.paths import EXAMPLES
+from tests.support.paths import EXAMPLES, RULES
 from tests.support.people import INTAKE_DATE as AS_OF
 from tests.support.people import applicant as client
 from tests.support.servers import default_rules_server as Server
@@ -187,7 +187,7 @@ def test_the_cli_on_a_server_writes_what_it_writes_locally(server, tmp_path):
     common = ["match", "--as-of", AS_OF, "--seed", "3", "--no-progress", "--clients", str(EXAMPLES / "cohort.csv"),
               "--courses", str(EXAMPLES / "courses.csv"), "--rankings", str(EXAMPLES / "rankings.csv")]
     remote = bekal(*common, *server.cli_args(), "--out", str(tmp_path / "remote.csv"))
-    local = bekal(*common, "--local", "--out", str(tmp_path / "local.csv"))
+    local = bekal(*common, "--local", "--rules", str(RULES), "--out", str(tmp_path / "local.csv"))
     assert remote.code == 0, remote.err
     assert local.code == 0, local.err
     assert (tmp_path / "remote.csv").read_text() == (tmp_path / "local.csv").read_text()

@@ -19,7 +19,7 @@ def rule_text(rule_id: str, when: str, effect: str | int = "ineligible", reason_
             f"    when: |\n{body}\n"
             f"    effect:{eff}\n"
             f"    reason: {{id: a, en: \"{reason_en}\"}}\n"
-            f"    source: s\n")
+            f"    source: {{interpretation: s, of: t}}\n")
 
 
 def ruleset_text(*rules: tuple, name: str = "eligibility",
@@ -35,3 +35,12 @@ def ruleset_text(*rules: tuple, name: str = "eligibility",
 def rulebook_of(*rules: tuple, name: str = "eligibility", effective=None) -> Rulebook:
     """A rulebook of one ruleset (named ``eligibility``: nothing is decided without it) in ``t.rules.yaml``."""
     return load_rulebook_from_texts({"t.rules.yaml": ruleset_text(*rules, name=name, effective=effective)})
+
+
+def parameters_text(**series: dict[str, object]) -> str:
+    """A parameters file: ``min_age={"2016-01-01": 18, "2020-01-01": 21}`` for each parameter."""
+    out = "parameters:\n"
+    for name, values in series.items():
+        out += (f"  {name}:\n    description: {{id: d, en: d}}\n    source: {{interpretation: s, of: t}}\n"
+                "    values:\n" + "".join(f"      {day}: {value}\n" for day, value in values.items()))
+    return out

@@ -39,7 +39,7 @@ CORPUS = {
         "did you mean 'ineligible'? use ineligible, pending or priority: +N"),
     "empty.rules.yaml": (
         "empty.rules.yaml:1:1: empty file",
-        "a rule file starts with 'ruleset:', 'courses:' or 'tests:'"),
+        "a rule file starts with exactly one of 'ruleset:', 'courses:', 'tests:', 'parameters:' or 'facts:'"),
     "not_yaml.rules.yaml": (
         "not_yaml.rules.yaml:4:3: not valid YAML: while parsing a flow node expected the node content, "
         "but found '-'",
@@ -64,7 +64,7 @@ def assert_rejected(result, line: str, hint: str | None, path: str) -> None:
     lines = result.err.splitlines()
     assert line in lines, result.err
     if hint is not None:
-        assert lines[lines.index(line) + 1] == f"    hint: {hint}"
+        assert lines[lines.index(line) + 1].startswith(f"    hint: {hint}")
     assert lines[-1] == f"1 problem(s) in {path}"
 
 

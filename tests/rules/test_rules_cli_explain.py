@@ -110,19 +110,23 @@ def test_explain_json(client_file, default_rulebook):
 
 @pytest.mark.parametrize("content, expected", [
     ("birth_date: 2019-02-30\nrehab_stage: post_rehabilitation\n",
-     ["{f}: client.birth_date: not a real date in YYYY-MM-DD form: '2019-02-30'"]),
+     ["{f}:1:13: client.birth_date: not a real date in YYYY-MM-DD form: '2019-02-30'"]),
     ("birth_date: 1990-01-01\nrehab_stag: post_rehabilitation\n",
-     ["{f}: client.rehab_stag: unknown field (did you mean 'rehab_stage'?)"]),
+     ["{f}:2:13: client.rehab_stag: unknown field (did you mean 'rehab_stage'?)"]),
     ("birth_date: 2019-02-30\nrehab_stag: post_rehabilitation\nwritten_test_score: high\n",
-     ["{f}: client.birth_date: not a real date in YYYY-MM-DD form: '2019-02-30'",
-      "{f}: client.rehab_stag: unknown field (did you mean 'rehab_stage'?)",
-      "{f}: client.written_test_score: expected a number, got 'high'"]),
+     ["{f}:1:13: client.birth_date: not a real date in YYYY-MM-DD form: '2019-02-30'",
+      "{f}:2:13: client.rehab_stag: unknown field (did you mean 'rehab_stage'?)",
+      "{f}:3:21: client.written_test_score: expected a number, got 'high'"]),
     ("rehab_stage: post_rehab\n",
-     ["{f}: client.rehab_stage: unknown value 'post_rehab'; one of assessment, inpatient, outpatient, "
+     ["{f}:1:14: client.rehab_stage: unknown value 'post_rehab'; one of assessment, inpatient, outpatient, "
       "post_rehabilitation, dropped_out (did you mean 'post_rehabilitation'?)"]),
-    ("consent_to_share: yes please\n", ["{f}: client.consent_to_share: expected true or false, got 'yes please'"]),
-    ("- just\n- a list\n", ["{f}: expected a mapping of client fields, e.g. birth_date: 1995-03-01"]),
-    ("birth_date: [\n", ["{f}:2:1: not valid YAML/JSON: expected the node content, but found '<stream end>'"]),
+    ("consent_to_share: yes please\n", ["{f}:1:19: client.consent_to_share: expected true or false, got 'yes please'"]),
+    ("- just\n- a list\n", ["{f}:1:1: expected a mapping of client fields, e.g. birth_date: 1995-03-01"]),
+    ("birth_date: [\n", ["{f}:2:1: not valid YAML: while parsing a flow node expected the node content, but found "
+                         "'<stream end>'",
+                         "    hint: check indentation, colons and closing quotes"]),
+    ("dependants: 2\n", ["{f}:1:13: client.dependants: unknown field; a new fact is declared in the rules folder's "
+                         "facts file"]),
 ])
 def test_bad_client_file_names_the_field(tmp_path, content, expected):
     path = tmp_path / "client.yaml"

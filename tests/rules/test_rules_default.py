@@ -1,4 +1,4 @@
-"""The programme's default ruleset in rules/: its YAML rule tests pass through the real engine,
+"""The programme's rules (the suite's copy in tests/fixtures/rules): its YAML rule tests pass through the real engine,
 ``bekal rules test`` reports failures with ``file:line`` and the difference, and lists rules no
 test exercises."""
 
@@ -13,6 +13,7 @@ from bekal.decision import Outcome
 from bekal.rulebook import load_rulebook
 from bekal.ruletests import run_tests
 from tests.support.cli import bekal
+from tests.support.paths import RULES
 from tests.support.people import MOU_DATE as AS_OF
 from tests.support.people import READY
 
@@ -63,12 +64,12 @@ def test_rehabilitation_details_are_not_shareable(default_engine, default_rulebo
 
 
 def test_cli_rules_test_passes_on_the_default_rules():
-    result = bekal("rules", "test", "rules")
+    result = bekal("rules", "test", str(RULES))
     assert result.code == 0, result
     assert "Traceback" not in result.text
     assert result.out.splitlines()[-1].endswith(" passed, 0 failed")
     assert "0 failed" in result.out and "FAIL" not in result.out
-    assert bekal("rules", "check", "rules").code == 0
+    assert bekal("rules", "check", str(RULES)).code == 0
 
 
 FAILING_TEST = """\
@@ -119,7 +120,7 @@ def test_rules_no_test_exercises_are_listed(default_rules_dir: Path):
     effect:
       priority: +2
     reason: {id: Rujukan BNNK Martapura., en: Referred by BNNK Martapura.}
-    source: "Contoh."
+    source: {interpretation: Contoh., of: tests}
 """
     (default_rules_dir / "priority.rules.yaml").write_text(text)
     line = text.splitlines().index("  - id: martapura-office") + 1
@@ -129,7 +130,7 @@ def test_rules_no_test_exercises_are_listed(default_rules_dir: Path):
     assert (f"{where}: rule 'martapura-office' is not exercised by any test"
             in result.out.splitlines())
     report = run_tests(load_rulebook(default_rules_dir))
-    assert [rule_id for rule_id, _ in report.unexercised] == ["martapura-office"]
+    assert [u.rule_id for u in report.unexercised] == ["martapura-office"]
     # a test that makes the rule fire exercises it; one where it stays silent does not
     # (every shipped test names the referring office: a priority rule lacking its fact would be undecided)
     for office in ("BNNK Martapura", "BNNK Banjarbaru"):
@@ -176,3 +177,24 @@ def test_a_broken_test_file_is_reported_by_check(default_rules_dir: Path):
     result = bekal("rules", "check", str(default_rules_dir))
     assert result.code == 1 and "Traceback" not in result.text
     assert f"{default_rules_dir / 'bad.test.yaml'}:3:12: not a real date: 2019-02-30" in result.err.splitlines()
+
+
+def test_one_test_file_runs_with_the_rules_of_its_folder(default_rules_dir: Path):
+    """`bekal rules test rules/x.test.yaml` runs that file's tests with its folder's rules (it used to
+    say "no ruleset found"); the untested-rule report is left to a run of every test."""
+    (default_rules_dir / "extra.test.yaml").write_text(FAILING_TEST)
+    one = bekal("rules", "test", str(default_rules_dir / "eligibility.test.yaml"))
+    assert one.code == 0, one
+    assert one.out.splitlines()[-1] == "rule tests: 16 passed, 0 failed"
+    assert "not exercised" not in one.out
+    other = bekal("rules", "test", str(default_rules_dir / "extra.test.yaml"))
+    assert other.code == 1 and other.out.splitlines()[-1] == "rule tests: 1 passed, 1 failed"
+    both = bekal("rules", "test", str(default_rules_dir / "extra.test.yaml"),
+                 str(default_rules_dir / "eligibility.test.yaml"))
+    assert both.out.splitlines()[-1] == "rule tests: 17 passed, 1 failed"
+    not_tests = bekal("rules", "test", str(default_rules_dir / "courses.yaml"))
+    assert not_tests.code == 2 and "no rule tests in this file" in not_tests.err
+    # checking a test (or course, facts, parameters) file checks it with its folder: it used to say "no ruleset found"
+    checked = bekal("rules", "check", str(default_rules_dir / "eligibility.test.yaml"))
+    assert checked.code == 0 and checked.out.startswith(f"{default_rules_dir}: OK: 2 ruleset(s), 10 rule(s), "
+                                                        "8 course(s), 18 test(s)")

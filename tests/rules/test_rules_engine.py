@@ -101,7 +101,7 @@ def test_an_undecidable_priority_names_its_facts(small):
 def test_reasons_carry_everything_a_case_worker_needs(small):
     d = small.decide({**ADULT, "interview_score": 50}, COURSE, AS_OF)
     [r] = [r for r in d.reasons if r.rule_id == "interview"]
-    assert r.outcome is I and r.ruleset == "eligibility" and r.source == "s"
+    assert r.outcome is I and r.ruleset == "eligibility" and r.source == "interpretation of t (not a quote): s"
     assert r.message_id == "a" and r.message_en == "b"
     assert {f.name: f.value for f in r.facts} == {"course.min_interview_score": 60, "client.interview_score": 50}
     pending = small.decide({k: v for k, v in ADULT.items() if k != "interview_score"}, COURSE, AS_OF)

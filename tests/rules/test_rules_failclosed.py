@@ -284,6 +284,7 @@ def test_the_readme_recipe_with_a_one_day_gap_is_refused_by_rules_check(tmp_path
 def test_explain_refuses_impossible_client_facts_naming_the_field(tmp_path):
     client = tmp_path / "c.yaml"
     client.write_text("birth_date: 2030-01-01\nrehab_stage: post_rehabilitation\ninterview_score: .nan\n")
-    result = bekal("rules", "explain", "--client", str(client), "--course", "JHT-01", "--as-of", "2019-06-01")
+    result = bekal("rules", "explain", "--client", str(client), "--course", "JHT-01", "--as-of", "2019-06-01",
+                   "--rules", str(RULES))
     assert result.code == 1 and "Traceback" not in result.text
-    assert f"{client}: client.interview_score: expected a finite number, got nan" in result.err
+    assert f"{client}:3:18: client.interview_score: expected a finite number, got nan" in result.err

@@ -166,7 +166,7 @@ rules:
     when: client.age <= 18 and client.referrer == "bnn"
     effect: ineligible
     reason: {id: a, en: b}
-    source: s
+    source: {interpretation: s, of: t}
   - id: plain-multi-line
     description: d
     when: client.age <= 18
@@ -174,7 +174,7 @@ rules:
           and client.domicile contains "banjar"
     effect: ineligible
     reason: {id: a, en: b}
-    source: s
+    source: {interpretation: s, of: t}
   - id: literal-block
     description: d
     when: |
@@ -182,7 +182,7 @@ rules:
         client.education in ["sd", "smp"]
     effect: pending
     reason: {id: a, en: b}
-    source: s
+    source: {interpretation: s, of: t}
   - id: folded-block
     description: d
     when: >-
@@ -191,26 +191,26 @@ rules:
     effect:
       priority: +3
     reason: {id: a, en: b}
-    source: s
+    source: {interpretation: s, of: t}
   - id: double-quoted
     description: d
     when: "client.referrer == \\"bnn\\" and client.age < 3"
     effect: ineligible
     reason: {id: a, en: b}
-    source: s
+    source: {interpretation: s, of: t}
   - id: single-quoted
     description: d
     when: 'client.referrer == ''bnn'' and client.age < 3'
     effect: ineligible
     reason: {id: a, en: b}
-    source: s
+    source: {interpretation: s, of: t}
   - id: quoted-multi-line
     description: d
     when: "client.age <= 18 or
         client.age > 60"
     effect: ineligible
     reason: {id: a, en: b}
-    source: s
+    source: {interpretation: s, of: t}
 """
 
 
@@ -280,7 +280,7 @@ def test_rule_and_effect_positions():
 ])
 def test_error_positions_in_every_scalar_style(when, where):
     text = ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n" + when
-            + "    effect: ineligible\n    reason: {id: a, en: b}\n    source: s\n")
+            + "    effect: ineligible\n    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n")
     with pytest.raises(RuleError) as err:
         load_rulebook_from_texts({"f.yaml": text})
     assert str(err.value.diagnostics[0].location) == where, err.value
@@ -289,7 +289,7 @@ def test_error_positions_in_every_scalar_style(when, where):
 # ---------------------------------------------------------------- rule file shape
 
 GOOD_RULE = "  - id: r\n    description: d\n    when: client.age <= 18\n    effect: ineligible\n" \
-            "    reason: {id: a, en: b}\n    source: s\n"
+            "    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n"
 
 
 def _problems(text: str) -> list[str]:
@@ -331,25 +331,27 @@ def test_a_well_formed_file_parses_completely():
      ["f.yaml:4:19: effective.from must be a date YYYY-MM-DD"]),
     ("ruleset: t\ntitle: T\nsource: S\ntitle: U\nrules:\n" + GOOD_RULE, ["f.yaml:4:1: duplicate key 'title'"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    when: client.age <= 18\n"
-     "    effect: ineligible\n    source: s\n", ["f.yaml:5:5: missing 'reason'"]),
+     "    effect: ineligible\n    source: {interpretation: s, of: t}\n", ["f.yaml:5:5: missing 'reason'"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    effect: ineligible\n"
-     "    reason: {id: a, en: b}\n    source: s\n", ["f.yaml:5:5: missing 'when'"]),
+     "    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n", ["f.yaml:5:5: missing 'when'"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: R 1\n    description: d\n    when: client.age <= 18\n"
-     "    effect: ineligible\n    reason: {id: a, en: b}\n    source: s\n",
+     "    effect: ineligible\n    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n",
      ["f.yaml:5:9: rule id 'R 1' must be lower case letters, digits, '-', '_' or '.'"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    when: client.age <= 18\n"
-     "    effect: ineligible\n    reason: {id: a}\n    source: s\n", ["f.yaml:9:13: missing 'en'"]),
+     "    effect: ineligible\n    reason: {id: a}\n    source: {interpretation: s, of: t}\n",
+     ["f.yaml:9:13: missing 'en'"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    when: client.age <= 18\n"
-     "    effect: {priority: 0}\n    reason: {id: a, en: b}\n    source: s\n",
+     "    effect: {priority: 0}\n    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n",
      ["f.yaml:8:24: priority must be a whole number of points, e.g. +10 or -5"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    when: client.age <= 18\n"
-     "    effect: ineligible\n    reason: {id: a, en: b}\n    source: s\n    shareable: maybe\n",
+     "    effect: ineligible\n    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n"
+     "    shareable: maybe\n",
      ["f.yaml:11:16: 'shareable' must be true or false"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    when: client.age <= 18\n"
-     "    efect: ineligible\n    reason: {id: a, en: b}\n    source: s\n",
+     "    efect: ineligible\n    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n",
      ["f.yaml:5:5: missing 'effect'", "f.yaml:8:12: unknown key 'efect' in rule"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    when: [client.age]\n"
-     "    effect: ineligible\n    reason: {id: a, en: b}\n    source: s\n",
+     "    effect: ineligible\n    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n",
      ["f.yaml:7:11: 'when' must be a condition written as text"]),
     ("ruleset: t\ntitle: T\nsource: S\nrules:\n  - just text\n",
      ["f.yaml:5:5: a rule must be a mapping of key: value"]),
@@ -367,7 +369,8 @@ def test_every_problem_of_a_file_is_reported_at_once():
 
 def test_unknown_key_suggests_the_right_one():
     text = "ruleset: t\ntitle: T\nsource: S\nrules:\n  - id: r\n    description: d\n    when: client.age <= 18\n" \
-           "    effect: ineligible\n    reason: {id: a, en: b}\n    source: s\n    sharable: false\n"
+           "    effect: ineligible\n    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n" \
+           "    sharable: false\n"
     with pytest.raises(RuleError) as err:
         parse_file("f.yaml", text)
     [d] = err.value.diagnostics

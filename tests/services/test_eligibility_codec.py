@@ -67,5 +67,9 @@ def test_client_message_accepts_short_and_full_enum_names():
     assert client_message({"rehab_stage": "inpatient"}).rehab_stage == 2
     with pytest.raises(ValueError, match="one of"):
         client_message({"rehab_stage": "in patient"})
-    with pytest.raises(ValueError, match="unknown Client field"):
+    with pytest.raises(ValueError, match="unknown Client field 'birthdate' \\(did you mean 'birth_date'\\?\\)"):
         client_message({"birthdate": "2000-01-01"})
+    # any other key is a fact the server's rules declare (their facts file): the server checks it
+    declared = client_message({"dependants": 2, "driving_licence": True, "declared": {"height": 1.7}}).declared
+    assert {k: v.WhichOneof("value") for k, v in declared.items()} == {
+        "dependants": "int_value", "driving_licence": "bool_value", "height": "double_value"}

@@ -94,12 +94,12 @@ def test_impossible_facts_are_invalid_argument_per_check(server, field, value, m
 HOSTILE = {
     "pattern.rules.yaml": "ruleset: eligibility\ntitle: t\nsource: s\nrules:\n  - id: r\n    description: d\n"
                           '    when: client.domicile matches "(a*)*(a*)*"\n    effect: ineligible\n'
-                          "    reason: {id: a, en: b}\n    source: s\n",
+                          "    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n",
     "bomb.rules.yaml": 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
         f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi")),
     "deep.rules.yaml": "ruleset: eligibility\ntitle: t\nsource: s\nrules:\n  - id: r\n    description: d\n"
                        "    when: " + "not " * 1000 + "client.consent_to_share\n    effect: ineligible\n"
-                       "    reason: {id: a, en: b}\n    source: s\n",
+                       "    reason: {id: a, en: b}\n    source: {interpretation: s, of: t}\n",
 }
 
 

@@ -62,7 +62,7 @@ def test_check_one_course(api):
     assert d.outcome is Outcome.ELIGIBLE and d.priority == 10
     assert d.reasons[0].rule_id == "bnn-referral" and d.reasons[0].message_id and d.reasons[0].message_en
     assert d.reasons[0].facts[0].name == "client.referrer" and d.reasons[0].facts[0].value == "bnn"
-    assert d.reasons[0].source == "Klien BNN diprioritaskan"
+    assert d.reasons[0].source == "interpretation of tests (not a quote): Klien BNN diprioritaskan"
     assert result.ruleset_version.startswith("sha256:") and d.ruleset_version == result.ruleset_version
     assert str(result.as_of) == AS_OF
 

@@ -7,8 +7,19 @@ import click
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="bekal")
+@click.option("--lang", type=click.Choice(["id", "en"]), callback=lambda ctx, _p, v: _language(ctx, v),
+              expose_value=False, is_eager=True,
+              help="language of messages: id or en [default: BEKAL_LANG, else the locale]")
 def main() -> None:
     """bekal: eligibility rules, matching and monitoring for post-rehab vocational training."""
+
+
+def _language(ctx: click.Context, value: str | None) -> None:
+    from bekal.i18n import default_language, set_language
+
+    if value is not None:
+        ctx.meta["bekal.lang"] = value
+    set_language(value or default_language())
 
 
 def _register() -> None:
@@ -18,6 +29,7 @@ def _register() -> None:
     from bekal.cli import check as check_cmd
     from bekal.cli import match as match_cmd
     from bekal.cli import rules as rules_cmd
+    from bekal.cli import rules_diff  # noqa: F401  (adds `bekal rules diff` to the rules group)
     from bekal.cli import serve as serve_cmd
 
     main.add_command(rules_cmd.rules)

@@ -11,6 +11,7 @@ import yaml
 
 from bekal.cli.output import print_decision, to_json
 from bekal.cli.transport import connect_kwargs, connection_options
+from bekal.i18n import _
 
 
 class _Loader(yaml.SafeLoader):
@@ -23,19 +24,43 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def positions(path: str) -> dict[str, str]:
+    """``file:line:col`` of each top-level field of a client file (of ``client:`` when it has one)."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe subclass
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    if isinstance(node, yaml.MappingNode):
+        inner = [v for k, v in node.value if k.value == "client" and isinstance(v, yaml.MappingNode)]
+        node = inner[0] if inner else node
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): f"{path}:{v.start_mark.line + 1}:{v.start_mark.column + 1}" for k, v in node.value}
+
+
+def _located(path: str, field: str, message: str, where: dict[str, str]) -> str:
+    """A bad field of the client file at its ``file:line:col`` (``client.declared[x]`` is the field ``x``)."""
+    name = field.split(".", 1)[1] if field.startswith("client.") else field
+    if name.startswith("declared[") and name.endswith("]"):
+        name = name[len("declared["):-1]
+    return f"{where.get(name, path)}: {field}: {message}"
+
+
 def read_client(path: str) -> dict[str, Any]:
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe subclass
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"--client {path}: cannot read: {exc}") from None
+        raise click.UsageError(_("--client {path}: cannot read: {error}", path=path, error=exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise click.UsageError(f"{where}: not valid YAML/JSON: {getattr(exc, 'problem', exc)}") from None
+        raise click.UsageError(_("{where}: not valid YAML/JSON: {problem}", where=where,
+                                 problem=getattr(exc, "problem", exc))) from None
     if isinstance(data, dict) and isinstance(data.get("client"), dict):
         data = data["client"]
     if not isinstance(data, dict):
-        raise click.UsageError(f"--client {path}: expected a mapping of client fields, e.g. birth_date: 1995-03-01")
+        raise click.UsageError(_("--client {path}: expected a mapping of client fields, e.g. birth_date: 1995-03-01",
+                                 path=path))
     return data
 
 
@@ -69,16 +94,25 @@ def check(client_file: str, course_code: str | None, as_of: str | None, audience
             result = bekal.check(client, course_code, as_of=as_of, audience=audience, explain=explain,
                                  request_id=request_id)
     except ValueError as exc:  # a field the client library cannot even encode
-        click.echo(f"{client_file}: {exc}", err=True)
+        where = positions(client_file)
+        for field, message in getattr(exc, "violations", None) or [("", str(exc))]:
+            click.echo(_located(client_file, field, message, where) if field else f"{client_file}: {message}",
+                       err=True)
         sys.exit(2)
     except BekalError as exc:
+        client_fields = [v for v in exc.field_violations if v.field.startswith("client.")]
+        if exc.code == "INVALID_ARGUMENT" and client_fields:  # point at the client file's lines
+            where = positions(client_file)
+            for v in client_fields:
+                click.echo(_located(client_file, v.field, v.description, where), err=True)
+            sys.exit(1)
         click.echo(f"bekal check: {exc}", err=True)
         sys.exit(1)
     if as_json:
         click.echo(to_json(result))
         return
     if not result.decisions:
-        click.echo(f"no course offered on {result.as_of}")
+        click.echo(_("no course offered on {date}", date=result.as_of))
     for i, decision in enumerate(result.decisions):
         if i:
             click.echo("")

@@ -11,6 +11,7 @@ all problems of a file are reported at once (:mod:`bekal.cli.row_errors`).
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
@@ -24,6 +25,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from bekal import facts as schema
 from bekal.cli.errors import FileProblems
 from bekal.cli.row_errors import Problems, Rows
+from bekal.i18n import _
 from bekal.v1 import facts_pb2
 
 if TYPE_CHECKING:
@@ -41,7 +43,8 @@ def file_format(path: str) -> str:
     """``.csv`` or ``.jsonl``; ValueError for anything else."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(f"{path}: unknown format {suffix or '(no extension)'!r}; name the file .csv or .jsonl")
+        raise ValueError(_("{path}: unknown format {suffix!r}; name the file .csv or .jsonl", path=path,
+                           suffix=suffix or _("(no extension)")))
     return suffix
 
 
@@ -53,8 +56,82 @@ class Records(Rows):
     pref_columns: bool = False  # preferences came from preference_1, preference_2, ... columns
 
 
-def _fields(kind: str) -> Mapping[str, FieldDescriptor] | Mapping[str, upb.FieldDescriptor]:
-    return (facts_pb2.Client if kind == "client" else facts_pb2.Course).DESCRIPTOR.fields_by_name
+def _fields(kind: str) -> Mapping[str, FieldDescriptor | upb.FieldDescriptor]:
+    by_name = (facts_pb2.Client if kind == "client" else facts_pb2.Course).DESCRIPTOR.fields_by_name
+    return {n: f for n, f in by_name.items() if n != schema.DECLARED}  # declared facts are columns of their own
+
+
+class Columns:
+    """The columns a cohort file of ``kind`` may have: the API's fields, and the facts the rules folder
+    declares (``declared``, typed), or with ``open_columns`` (a server checks them) any other column."""
+
+    def __init__(self, kind: str, declared: Mapping[str, schema.Fact] | None = None, open_columns: bool = False):
+        self.kind = kind
+        self.fields = _fields(kind)
+        self.declared = {n.split(".", 1)[1]: f for n, f in (declared or {}).items() if f.kind == kind}
+        self.open = open_columns
+
+    def known(self, name: str) -> bool:
+        if name in self.fields or name in self.declared:
+            return True
+        # an open column close to a field of the API is a typo of it, not a fact of its own
+        return self.open and not difflib.get_close_matches(name, list(self.fields), n=1, cutoff=0.8)
+
+    def unknown(self, name: str, field: bool = False) -> str:
+        """Why a column (``field``: a JSONL field) is refused."""
+        hint = schema.suggest(name, sorted({*self.fields, *self.declared}))
+        if field:
+            if hint:
+                return _("unknown field {name!r} (did you mean {hint!r}?)", name=name, hint=hint)
+            return _("unknown field {name!r}; a new fact is declared in the rules folder's facts file", name=name)
+        if hint:
+            return _("unknown column {name!r} (did you mean {hint!r}?)", name=name, hint=hint)
+        return _("unknown column {name!r}; a new fact is declared in the rules folder's facts file", name=name)
+
+    def convert_text(self, name: str, text: str) -> Any:
+        if name in self.fields:
+            return _convert_text(self.kind, name, text)
+        fact = self.declared.get(name)
+        text = text.strip()
+        if fact is not None:
+            if fact.type == schema.BOOL:
+                return _bool(text)
+            if fact.type == schema.NUMBER:
+                return _number(text, fact.integer)
+            return text
+        # an open column: the server has the declarations, so send the value as it reads
+        low = text.lower()
+        if low in _TRUE - {"1"} or low in _FALSE - {"0"}:
+            return low in _TRUE
+        if _INT.match(text):
+            return int(text)
+        try:
+            return float(text) if text.lower() not in ("nan", "inf", "-inf", "infinity") else text
+        except ValueError:
+            return text
+
+    def check_json(self, name: str, value: Any) -> Any:
+        return _check_json_value(self.kind, name, value) if name in self.fields else value
+
+
+def _bool(text: str) -> bool:
+    low = text.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(_("expected true or false, got {value!r}", value=text))
+
+
+def _number(text: str, whole: bool) -> int | float:
+    if _INT.match(text):
+        return int(text)
+    if whole:
+        raise ValueError(_("expected a whole number, got {value!r}", value=text))
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(_("expected a number, got {value}", value=repr(text))) from None
 
 
 def _convert_text(kind: str, name: str, text: str) -> Any:
@@ -64,23 +141,11 @@ def _convert_text(kind: str, name: str, text: str) -> Any:
     if fd.is_repeated:
         return [part.strip() for part in text.split(";") if part.strip()]
     if fd.type == FieldDescriptor.TYPE_BOOL:
-        low = text.lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ValueError(f"expected true or false, got {text!r}")
+        return _bool(text)
     if fd.type in (FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64):
-        if not _INT.match(text):
-            raise ValueError(f"expected a whole number, got {text!r}")
-        return int(text)
+        return _number(text, whole=True)
     if fd.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-        if _INT.match(text):
-            return int(text)
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"expected a number, got {text!r}") from None
+        return _number(text, whole=False)
     return text
 
 
@@ -90,26 +155,26 @@ def _check_json_value(kind: str, name: str, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(";") if part.strip()]
         if not isinstance(value, list):
-            raise ValueError("expected a list of course codes, most wanted first")
+            raise ValueError(_("expected a list of course codes, most wanted first"))
         return value
     if fd.type in (FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64) and value is not None:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
-            raise ValueError(f"expected a whole number, got {value!r}")
+            raise ValueError(_("expected a whole number, got {value!r}", value=value))
     return value
 
 
-def _unknown(kind: str, name: str) -> str:
-    hint = schema.suggest(name, sorted(_fields(kind)))
-    return f"unknown column {name!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+def read_records(path: str, kind: str, declared: Mapping[str, schema.Fact] | None = None,
+                 open_columns: bool = False) -> Records:
+    """Client or course records from a CSV/JSONL file; raises FileProblems (or OSError).
 
-
-def read_records(path: str, kind: str) -> Records:
-    """Client or course records from a CSV/JSONL file; raises FileProblems (or OSError)."""
+    Columns are the API's fields and the facts the rules declare (``declared``); with
+    ``open_columns`` any other column is kept too, for a server to check against its declarations."""
     fmt = file_format(path)
     text = _read_text(path)
-    return _read_csv(path, kind, text) if fmt == ".csv" else _read_jsonl(path, kind, text)
+    columns = Columns(kind, declared, open_columns)
+    return _read_csv(path, columns, text) if fmt == ".csv" else _read_jsonl(path, columns, text)
 
 
 def _read_text(path: str) -> str:
@@ -117,21 +182,22 @@ def _read_text(path: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileProblems([f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
+        raise FileProblems([_("{path}: not UTF-8 text (byte {byte}); save the file as UTF-8", path=path,
+                              byte=exc.start)]) from None
 
 
-def _read_csv(path: str, kind: str, text: str) -> Records:
+def _read_csv(path: str, columns: Columns, text: str) -> Records:
     out = Records(path)
     problems = Problems()
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
-        raise FileProblems([f"{path}:1: empty file; expected a header row"]) from None
+        raise FileProblems([_("{path}:1: empty file; expected a header row", path=path)]) from None
     except csv.Error as exc:
-        raise FileProblems([f"{path}:1: not valid CSV: {exc}"]) from None
+        raise FileProblems([_("{path}:1: not valid CSV: {error}", path=path, error=exc)]) from None
     names = [h.strip() for h in header]
-    known = _fields(kind)
+    kind = columns.kind
     prefs: dict[int, int] = {}  # column position -> preference number
     for col, name in enumerate(names):
         m = _PREF_COLUMN.match(name)
@@ -139,20 +205,20 @@ def _read_csv(path: str, kind: str, text: str) -> Records:
             prefs[col] = int(m.group(1))
             continue
         if not name:
-            problems.add(f"{path}:1:{col + 1}: empty column name")
-        elif name not in known:
-            extra = "; is the file separated by ';'? bekal reads comma-separated files" if ";" in name else ""
-            problems.add(f"{path}:1:{name}: {_unknown(kind, name)}{extra}")
+            problems.add(_("{path}:1:{col}: empty column name", path=path, col=col + 1))
+        elif not columns.known(name):
+            extra = _("; is the file separated by ';'? bekal reads comma-separated files") if ";" in name else ""
+            problems.add(f"{path}:1:{name}: {columns.unknown(name)}{extra}")
         elif names.index(name) != col:
-            problems.add(f"{path}:1:{name}: column appears twice")
+            problems.add(_("{path}:1:{name}: column appears twice", path=path, name=name))
     if prefs and "preferences" in names:
-        problems.add(f"{path}:1:preferences: use either a preferences column or preference_1, preference_2, ..."
-                     " columns, not both")
+        problems.add(_("{path}:1:preferences: use either a preferences column or preference_1, preference_2, ... "
+                       "columns, not both", path=path))
     problems.raise_if_any()
     out.pref_columns = bool(prefs)
     id_column = "id" if kind == "client" else "code"
     if id_column not in names:
-        problems.add(f"{path}:1:{id_column}: required column is missing")
+        problems.add(_("{path}:1:{name}: required column is missing", path=path, name=id_column))
         problems.raise_if_any()
     try:
         for cells in reader:
@@ -160,7 +226,8 @@ def _read_csv(path: str, kind: str, text: str) -> Records:
             if not any(c.strip() for c in cells):
                 continue  # blank line
             if len(cells) != len(names):
-                problems.add(f"{path}:{row}: {len(cells)} cells, but the header has {len(names)} columns")
+                problems.add(_("{path}:{row}: {cells} cells, but the header has {columns} columns", path=path, row=row,
+                               cells=len(cells), columns=len(names)))
                 continue
             record: dict[str, Any] = {}
             chosen: list[tuple[int, str]] = []
@@ -172,15 +239,15 @@ def _read_csv(path: str, kind: str, text: str) -> Records:
                 if not cell.strip():
                     continue
                 try:
-                    record[name] = _convert_text(kind, name, cell)
+                    record[name] = columns.convert_text(name, cell)
                 except ValueError as exc:
                     problems.add(f"{path}:{row}:{name}: {exc}")
             if prefs:
-                record["preferences"] = [code for _, code in sorted(chosen)]
+                record["preferences"] = [code for _n, code in sorted(chosen)]
             out.records.append(record)
             out.rows.append(row)
     except csv.Error as exc:
-        problems.add(f"{path}:{reader.line_num}: not valid CSV: {exc}")
+        problems.add(_("{path}:{row}: not valid CSV: {error}", path=path, row=reader.line_num, error=exc))
     problems.raise_if_any()
     return out
 
@@ -193,26 +260,26 @@ def _jsonl_objects(path: str, text: str, what: str, problems: Problems) -> Itera
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.add(f"{path}:{row}:{exc.colno}: not valid JSON: {exc.msg}")
+            problems.add(_("{path}:{row}:{col}: not valid JSON: {error}", path=path, row=row, col=exc.colno,
+                           error=exc.msg))
             continue
         if not isinstance(obj, dict):
-            problems.add(f"{path}:{row}:1: expected a JSON object with {what}")
+            problems.add(_("{path}:{row}:1: expected a JSON object with {what}", path=path, row=row, what=what))
             continue
         yield row, obj
 
 
-def _read_jsonl(path: str, kind: str, text: str) -> Records:
+def _read_jsonl(path: str, columns: Columns, text: str) -> Records:
     out = Records(path)
     problems = Problems()
-    known = _fields(kind)
-    for row, obj in _jsonl_objects(path, text, f"{kind} fields", problems):
+    for row, obj in _jsonl_objects(path, text, _("{kind} fields", kind=columns.kind), problems):
         record: dict[str, Any] = {}
         for name, value in obj.items():
-            if name not in known:
-                problems.add(f"{path}:{row}:{name}: {_unknown(kind, name).replace('column', 'field')}")
+            if not columns.known(name):
+                problems.add(f"{path}:{row}:{name}: {columns.unknown(name, field=True)}")
                 continue
             try:
-                record[name] = _check_json_value(kind, name, value)
+                record[name] = columns.check_json(name, value)
             except ValueError as exc:
                 problems.add(f"{path}:{row}:{name}: {exc}")
         out.records.append(record)
@@ -241,23 +308,24 @@ def read_rankings(path: str) -> Rankings:
             reader.fieldnames = header
             for name in header:
                 if name not in RANKING_COLUMNS:
-                    problems.add(f"{path}:1:{name}: unknown column; a rankings file has the columns "
-                                 + ", ".join(RANKING_COLUMNS))
+                    problems.add(_("{path}:1:{name}: unknown column; a rankings file has the columns {columns}",
+                                   path=path, name=name, columns=", ".join(RANKING_COLUMNS)))
             for name in RANKING_COLUMNS:
                 if name not in header:
-                    problems.add(f"{path}:1:{name}: required column is missing")
+                    problems.add(_("{path}:1:{name}: required column is missing", path=path, name=name))
             problems.raise_if_any()
             for rec in reader:
                 if not any((v or "").strip() for v in rec.values() if isinstance(v, str)):
                     continue
                 raw.append((reader.line_num, {k: (v or "").strip() for k, v in rec.items() if k in RANKING_COLUMNS}))
         except csv.Error as exc:
-            problems.add(f"{path}:{reader.line_num}: not valid CSV: {exc}")
+            problems.add(_("{path}:{row}: not valid CSV: {error}", path=path, row=reader.line_num, error=exc))
     else:
         for row, obj in _jsonl_objects(path, text, ", ".join(RANKING_COLUMNS), problems):
             for name in obj:
                 if name not in RANKING_COLUMNS:
-                    problems.add(f"{path}:{row}:{name}: unknown field; use " + ", ".join(RANKING_COLUMNS))
+                    problems.add(_("{path}:{row}:{name}: unknown field; use {columns}", path=path, row=row, name=name,
+                                   columns=", ".join(RANKING_COLUMNS)))
             raw.append((row, obj))
     problems.raise_if_any()
 
@@ -269,7 +337,7 @@ def read_rankings(path: str) -> Rankings:
         for name in ("course_code", "client_id"):
             value = rec.get(name)
             if not isinstance(value, str) or not value.strip():
-                problems.add(f"{path}:{row}:{name}: required")
+                problems.add(_("{path}:{row}:{name}: required", path=path, row=row, name=name))
                 ok = False
             else:
                 values[name] = value.strip()
@@ -277,13 +345,15 @@ def read_rankings(path: str) -> Rankings:
         if isinstance(rank, str) and _INT.match(rank.strip()):
             rank = int(rank)
         if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
-            problems.add(f"{path}:{row}:rank: expected a whole number >= 1 (1 = best), got {rank!r}")
+            problems.add(_("{path}:{row}:rank: expected a whole number >= 1 (1 = best), got {rank!r}", path=path,
+                           row=row, rank=rank))
             continue
         if not ok:
             continue
         key = (values["course_code"], rank)
         if key in seen:
-            problems.add(f"{path}:{row}:rank: rank {rank} for {key[0]} is already given at row {seen[key]}")
+            problems.add(_("{path}:{row}:rank: rank {rank} for {course} is already given at row {other}", path=path,
+                           row=row, rank=rank, course=key[0], other=seen[key]))
             continue
         seen[key] = row
         rows.append((values["course_code"], rank, values["client_id"], row))

@@ -9,7 +9,7 @@ are not in force on the as-of date (nothing is placed).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,10 +22,13 @@ from bekal.cli.errors import Failure, FileProblems
 from bekal.cli.row_errors import located_lines
 from bekal.cli.transport import connect_kwargs, connection_options
 from bekal.clock import today
+from bekal.i18n import _
 from bekal.views import CourseFillView, PlacementView, SummaryView
 
 if TYPE_CHECKING:
     from bekal.client import BekalError
+    from bekal.facts import Fact
+    from bekal.rulebook import Rulebook
 
 T = TypeVar("T")
 
@@ -83,7 +86,8 @@ def _as_of(value: str | None) -> date:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"not a real date in YYYY-MM-DD form: {value!r}", param_hint="--as-of") from None
+        raise click.BadParameter(_("not a real date in YYYY-MM-DD form: {value!r}", value=value),
+                                 param_hint="--as-of") from None
 
 
 @click.command()
@@ -126,9 +130,9 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
     in force on the as-of date.
     """
     if local and server:
-        raise click.UsageError("use either --local or --server, not both")
+        raise click.UsageError(_("use either --local or --server, not both"))
     if server and rules_dir:
-        raise click.UsageError("--rules is for --local; a server uses its own rules")
+        raise click.UsageError(_("--rules is for --local; a server uses its own rules"))
     for option, path in (("--clients", clients_file), ("--courses", courses_file), ("--rankings", rankings_file),
                          ("--out", out_file), ("--courses-out", courses_out)):
         if path is not None:
@@ -139,12 +143,14 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
     day = _as_of(as_of)
     bars = Bars(progress)
     try:
-        inputs = _read_inputs(clients_file, courses_file, rankings_file)
-        if server:
+        if server:  # the server has the rules' declared facts: other columns go to it as such
+            inputs = _read_inputs(clients_file, courses_file, rankings_file, open_columns=True)
             outcome = _on_server(server, inputs, day, seed, reserve_order, audience, bars, timeout,
                                  connect_kwargs(tls, ca, cert, key))
         else:
-            outcome = _in_process(rules_dir or "rules", inputs, day, seed, reserve_order, audience, bars)
+            rulebook = _rulebook(rules_dir or "rules")
+            inputs = _read_inputs(clients_file, courses_file, rankings_file, rulebook.declared)
+            outcome = _in_process(rulebook, rules_dir or "rules", inputs, day, seed, reserve_order, audience, bars)
         bars.close()
         _write(outcome, out_file, courses_out, summary_out)
     except Failure as failure:
@@ -171,7 +177,8 @@ class Inputs:
                                                  self.clients.pref_columns, more))
 
 
-def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str | None) -> Inputs:
+def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str | None,
+                 declared: Mapping[str, Fact] | None = None, open_columns: bool = False) -> Inputs:
     problems: list[str] = []
 
     def read(path: str | None, reader: Callable[[str], T]) -> T | None:
@@ -180,13 +187,13 @@ def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str
         try:
             return reader(path)
         except FileProblems as exc:
-            problems.extend(exc.problems + ([f"... and {exc.more} more problems"] if exc.more else []))
+            problems.extend(exc.problems + ([_("... and {n} more problems", n=exc.more)] if exc.more else []))
         except OSError as exc:
-            problems.append(f"{path}: cannot read: {exc.strerror}")
+            problems.append(_("{path}: cannot read: {error}", path=path, error=exc.strerror))
         return None
 
-    clients = read(clients_file, lambda p: cohort_read.read_records(p, "client"))
-    courses = read(courses_file, lambda p: cohort_read.read_records(p, "course"))
+    clients = read(clients_file, lambda p: cohort_read.read_records(p, "client", declared, open_columns))
+    courses = read(courses_file, lambda p: cohort_read.read_records(p, "course", declared, open_columns))
     rankings = read(rankings_file, cohort_read.read_rankings)
     if problems or clients is None:
         raise Failure(EXIT_INPUT, problems)
@@ -196,23 +203,29 @@ def _read_inputs(clients_file: str, courses_file: str | None, rankings_file: str
 # ------------------------------------------------------------------------------------------ in process
 
 
-def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_order: str, audience: str,
-                bars: Bars) -> Outcome:
-    """Place with the rules in ``rules_dir`` in this process (the server's libraries, no server)."""
-    from bekal.engine import Engine
+def _rulebook(rules_dir: str) -> Rulebook:
     from bekal.lang.diagnostics import RuleError
-    from bekal.placement import CohortError, Unjudged, make_cohort, place
-    from bekal.rulebook import load_rulebook, offered_courses
+    from bekal.rulebook import load_rulebook
 
     try:
-        rulebook = load_rulebook(rules_dir)
+        return load_rulebook(rules_dir)
     except RuleError as exc:
         lines = [str(d) for d in exc.diagnostics] or [str(exc)]
-        raise Failure(EXIT_INPUT, [f"the rules in {rules_dir} cannot be used:", *lines]) from None
+        raise Failure(EXIT_INPUT, [_("the rules in {folder} cannot be used:", folder=rules_dir), *lines]) from None
+
+
+def _in_process(rulebook: Rulebook, rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_order: str,
+                audience: str, bars: Bars) -> Outcome:
+    """Place with the rules in ``rules_dir`` in this process (the server's libraries, no server)."""
+    from bekal.engine import Engine
+    from bekal.placement import CohortError, Unjudged, make_cohort, place
+    from bekal.rulebook import offered_courses
+
     gaps = rulebook.compiled.not_in_force(day)
     if gaps:
-        raise Failure(EXIT_NOT_IN_FORCE, [f"--as-of: the rules in {rules_dir} are not in force on {day.isoformat()} "
-                                          f"(not in force: {', '.join(gaps)}); nothing is placed"])
+        raise Failure(EXIT_NOT_IN_FORCE, [_("--as-of: the rules in {folder} are not in force on {date} (not in "
+                                            "force: {names}); nothing is placed", folder=rules_dir,
+                                            date=day.isoformat(), names=", ".join(gaps))])
     if inputs.courses is not None:
         courses: Sequence[Any] = inputs.courses.records
     else:
@@ -220,7 +233,7 @@ def _in_process(rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_or
     try:
         cohort = make_cohort(inputs.clients.records, courses, as_of=day, seed=seed,
                              rankings=inputs.rankings.entries if inputs.rankings else None,
-                             reserve_order=reserve_order)
+                             reserve_order=reserve_order, declared=rulebook.declared)
     except CohortError as exc:
         raise inputs.located(exc.violations, exc.more) from None
     engine = Engine(rulebook)
@@ -262,7 +275,8 @@ def _on_server(address: str, inputs: Inputs, day: date, seed: int, reserve_order
         except InvalidInput as exc:  # a value the client cannot even encode
             raise inputs.located(exc.violations) from None
         except JobFailed as exc:
-            raise Failure(EXIT_FAILED, [f"bekal match: job {exc.job_id} on {address} failed: {exc.message}"]) from None
+            raise Failure(EXIT_FAILED, [_("bekal match: job {job} on {address} failed: {error}", job=exc.job_id,
+                                          address=address, error=exc.message)]) from None
         except BekalError as exc:
             raise _server_failure(address, exc, inputs) from None
     job = f", job {result.job.job_id}" if result.job else ""
@@ -272,14 +286,17 @@ def _on_server(address: str, inputs: Inputs, day: date, seed: int, reserve_order
 def _server_failure(address: str, error: BekalError, inputs: Inputs) -> Failure:
     """A refused or failed call as the failure ``bekal match`` reports."""
     if error.code == "UNAVAILABLE":
-        return Failure(EXIT_UNAVAILABLE, [f"bekal match: server {address} unavailable: {error.message}"])
+        return Failure(EXIT_UNAVAILABLE, [_("bekal match: server {address} unavailable: {error}", address=address,
+                                            error=error.message)])
     if error.code == "DEADLINE_EXCEEDED":
-        return Failure(EXIT_UNAVAILABLE, [f"bekal match: gave up waiting for {address} (--timeout)"])
+        return Failure(EXIT_UNAVAILABLE, [_("bekal match: gave up waiting for {address} (--timeout)",
+                                            address=address)])
     if error.code == "INVALID_ARGUMENT" and error.field_violations:
         return inputs.located([(v.field, v.description) for v in error.field_violations])
     if error.code == "FAILED_PRECONDITION" and any(t == "RULES_IN_FORCE" for t, _s, _d in error.preconditions):
-        return Failure(EXIT_NOT_IN_FORCE, [f"bekal match: {error.message} on {address}; nothing is placed"])
-    return Failure(EXIT_FAILED, [f"bekal match: the server refused: {error}"])
+        return Failure(EXIT_NOT_IN_FORCE, [_("bekal match: {error} on {address}; nothing is placed",
+                                             error=error.message, address=address)])
+    return Failure(EXIT_FAILED, [_("bekal match: the server refused: {error}", error=error)])
 
 
 # ------------------------------------------------------------------------------------------ output
@@ -299,24 +316,28 @@ def _write(outcome: Outcome, out_file: str, courses_out: str | None, summary_out
             text = json.dumps(w.summary_json(outcome.summary), indent=2, ensure_ascii=False) + "\n"
             w.write_atomically(summary_out, lambda fh: fh.write(text))
     except OSError as exc:
-        raise Failure(EXIT_INPUT, [f"{exc.filename or out_file}: cannot write: {exc.strerror}"]) from None
+        raise Failure(EXIT_INPUT, [_("{path}: cannot write: {error}", path=exc.filename or out_file,
+                                     error=exc.strerror)]) from None
 
 
 def _print_summary(outcome: Outcome, out_file: str) -> None:
     s = outcome.summary
     pct = (100.0 * s.placed / s.clients) if s.clients else 0.0
     lines = [
-        f"placed {s.placed} of {s.clients} clients ({pct:.0f}%), {s.first_choice} at their first choice; "
-        f"{s.unmatched} unmatched",
-        f"seats: {s.seats_filled} of {s.seats} filled in {s.courses} courses, {s.courses_full} full; "
-        f"BNN referrals: {s.group_placed} of {s.group_clients} placed, {s.reserved_to_group} of "
-        f"{s.reserved_seats} reserved seats to them",
-        f"decisions: {s.pairs} pairs, {s.eligible_pairs} eligible, {s.ineligible_pairs} ineligible, "
-        f"{s.pending_pairs} pending" + (f", {s.withheld_pairs} withheld" if s.withheld_pairs else "")
-        + (f", {s.not_ranked_pairs} not ranked by a panel" if s.not_ranked_pairs else ""),
-        f"as of {s.as_of.isoformat()}, seed {s.seed}, reserved seats {s.reserve_order.value.replace('_', ' ')}, "
-        f"rules {s.ruleset_version} ({outcome.where})",
-        f"results: {out_file}",
+        _("placed {placed} of {clients} clients ({pct}%), {first} at their first choice; {unmatched} unmatched",
+          placed=s.placed, clients=s.clients, pct=format(pct, ".0f"), first=s.first_choice, unmatched=s.unmatched),
+        _("seats: {filled} of {seats} filled in {courses} courses, {full} full; BNN referrals: {group_placed} of "
+          "{group} placed, {to_group} of {reserved} reserved seats to them", filled=s.seats_filled, seats=s.seats,
+          courses=s.courses, full=s.courses_full, group_placed=s.group_placed, group=s.group_clients,
+          to_group=s.reserved_to_group, reserved=s.reserved_seats),
+        _("decisions: {pairs} pairs, {eligible} eligible, {ineligible} ineligible, {pending} pending",
+          pairs=s.pairs, eligible=s.eligible_pairs, ineligible=s.ineligible_pairs, pending=s.pending_pairs)
+        + (_(", {n} withheld", n=s.withheld_pairs) if s.withheld_pairs else "")
+        + (_(", {n} not ranked by a panel", n=s.not_ranked_pairs) if s.not_ranked_pairs else ""),
+        _("as of {date}, seed {seed}, reserved seats {order}, rules {version} ({where})", date=s.as_of.isoformat(),
+          seed=s.seed, order=s.reserve_order.value.replace("_", " "), version=s.ruleset_version,
+          where=outcome.where),
+        _("results: {path}", path=out_file),
     ]
     for line in lines:
         click.echo(line)

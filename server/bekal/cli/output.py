@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from bekal.i18n import N_, _
 from bekal.views import DecisionView
 
 NOT_IN_FORCE = "not in force"  # a trace line's status: its ruleset is not in force on the date
@@ -22,22 +23,29 @@ def _value(v: Any) -> str:
     return "(absent)" if v is None else json.dumps(v, ensure_ascii=False)
 
 
+STATUS = {"fired": N_("fired"), "not fired": N_("not fired"), "missing facts": N_("missing facts"),
+          NOT_IN_FORCE: N_("not in force")}  # RuleStatus values, as shown
+
+
 def print_decision(d: DecisionView, trace: bool) -> None:
-    click.echo(f"client {d.client_id or '(no id)'} × course {d.course_code} as of {d.as_of.isoformat()}")
-    click.echo(f"outcome: {d.outcome.value}   priority: {d.priority}   ruleset version: {d.ruleset_version}")
-    click.echo("reasons:" if d.reasons else "reasons: none: no rule excluded the client or is waiting for a fact")
+    click.echo(_("client {client} × course {course} as of {date}", client=d.client_id or _("(no id)"),
+                 course=d.course_code, date=d.as_of.isoformat()))
+    click.echo(_("outcome: {outcome}   priority: {priority}   ruleset version: {version}", outcome=d.outcome.value,
+                 priority=d.priority, version=d.ruleset_version))
+    click.echo(_("reasons:") if d.reasons else _("reasons: none: no rule excluded the client or is waiting for a fact"))
     for r in d.reasons:
         click.echo(f"  {r.outcome.value:<10} {r.rule_id}: {r.message_id}")
         click.echo(f"  {'':<10} {'':<{len(r.rule_id)}}  {r.message_en}")
         if r.missing:
-            click.echo(f"  {'':<10} missing: {', '.join(r.missing)}")
-        click.echo(f"  {'':<10} source: {r.source}")
+            click.echo(f"  {'':<10} " + _("missing: {facts}", facts=", ".join(r.missing)))
+        click.echo(f"  {'':<10} " + _("source: {source}", source=r.source))
     if not trace:
         return
-    click.echo("trace (every rule):")
+    click.echo(_("trace (every rule):"))
     width = max(len(t.rule_id) for t in d.trace) if d.trace else 0
     for t in d.trace:
-        click.echo(f"  [{t.status.value:<13}] {t.rule_id:<{width}}  {t.effect:<12} {t.location}")
+        status = _(STATUS.get(t.status.value, t.status.value))
+        click.echo(f"  [{status:<13}] {t.rule_id:<{width}}  {t.effect:<12} {t.location}")
         if t.status.value != NOT_IN_FORCE:
             for f in t.facts:
                 click.echo(f"  {'':<15} {f.name} = {_value(f.value)}")

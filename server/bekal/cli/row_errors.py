@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bekal.cli.errors import FileProblems
+from bekal.i18n import _
 
 MAX_PROBLEMS = 50  # problems listed per file (the rest are counted)
 
@@ -48,7 +49,8 @@ class Rows:
         return f"{text}:{column}" if column else text
 
 
-_PATH = re.compile(r"^(clients|courses|rankings)\[(\d+)\](?:\.([a-z_]+)(?:\[(\d+)\])?)?$")
+_PATH = re.compile(r"^(clients|courses|rankings)\[(\d+)\](?:\.([a-z0-9_]+)(?:\[(\d+)\])?)?$")
+_DECLARED = re.compile(r"^((?:clients|courses)\[\d+\])\.declared\[([a-z0-9_]+)\]$")  # a declared fact's column
 
 
 def locate(field_path: str, clients: Rows, courses: Rows | None, rankings: Rows | None,
@@ -60,6 +62,9 @@ def locate(field_path: str, clients: Rows, courses: Rows | None, rankings: Rows 
     (``pref_columns``: the file has ``preference_1``, ``preference_2``, ... columns instead, and the
     column is named). None when the path names no file row.
     """
+    declared = _DECLARED.match(field_path)
+    if declared:  # clients[3].declared[dependants]: the column `dependants`
+        field_path = f"{declared.group(1)}.{declared.group(2)}"
     m = _PATH.match(field_path)
     if not m:
         return None
@@ -70,7 +75,7 @@ def locate(field_path: str, clients: Rows, courses: Rows | None, rankings: Rows 
             if pref_columns:
                 name = f"preference_{int(sub) + 1}"
             else:
-                prefix = f"preference {int(sub) + 1}: "
+                prefix = _("preference {n}: ", n=int(sub) + 1)
         return clients.where(index, name), prefix
     if kind == "courses":
         return (courses.where(index, name), "") if courses is not None else None
@@ -92,5 +97,5 @@ def located_lines(violations: Sequence[tuple[str, str]], clients: Rows, courses:
         where, prefix = found if found is not None else (OPTIONS.get(name, name), "")
         lines.append(f"{where}: {prefix}{message}")
     if more:
-        lines.append(f"... and {more} more problems")
+        lines.append(_("... and {n} more problems", n=more))
     return lines

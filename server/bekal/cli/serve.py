@@ -45,10 +45,12 @@ def serve(config_file: str | None, **flags: object) -> None:
     which wins over the file. SIGTERM drains in-flight calls and exits; SIGHUP
     reloads the rules (they are also reloaded whenever a rule file changes).
     """
+    from bekal.i18n import set_language
     from bekal.serve import serve as run
     from bekal.serve.config import resolve
     from bekal.serve.errors import ConfigError
 
+    set_language("en")  # the server speaks English: its log is for operators, its answers for other agencies
     try:
         config = resolve(flags, config_file=config_file)
     except ConfigError as exc:

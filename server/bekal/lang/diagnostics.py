@@ -38,8 +38,10 @@ class Diagnostic:
         return self.location.col
 
     def __str__(self) -> str:
+        from bekal.i18n import _
+
         text = f"{self.location}: {self.message}"
-        return f"{text}\n    hint: {self.hint}" if self.hint else text
+        return text + "\n" + _("    hint: {hint}", hint=self.hint) if self.hint else text
 
 
 class RuleError(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -11,19 +12,26 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from bekal.i18n import N_, _
 from bekal.lang import ast
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
 
 MAX_DEPTH = 24  # nesting of a condition (not, and/or, parentheses, arithmetic); real rules use 3 or 4
 
-# Friendly names for the grammar's terminals, for "expected ..." messages.
+# Friendly names for the grammar's terminals, for "expected ..." messages (shown through _()).
 _TERMINALS = {
-    "NAME": "a fact such as client.age", "SIGNED_NUMBER": "a number", "STRING": 'a "text"',
-    "DATE": "a date YYYY-MM-DD", "COMP_OP": "a comparison (< <= > >= == !=)", "ADD_OP": "+ or -",
+    "NAME": N_("a fact such as client.age"), "SIGNED_NUMBER": N_("a number"), "STRING": N_('a "text"'),
+    "DATE": N_("a date YYYY-MM-DD"), "COMP_OP": N_("a comparison (< <= > >= == !=)"), "ADD_OP": "+ or -",
     "MUL_OP": "* or /", "_OR": "or", "_AND": "and", "_NOT": "not", "_IN": "in", "_EXISTS": "exists",
     "_MATCHES": "matches", "_CONTAINS": "contains", "_TRUE": "true", "_FALSE": "false",
-    "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",", "DOT": ".", "$END": "end of condition",
+    "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",", "DOT": ".", "$END": N_("end of condition"),
 }
+KEYWORDS = ("or", "and", "not", "in", "exists", "matches", "contains", "true", "false")
+# Words authors write for the language's English keywords (Indonesian, or another case)
+SLIPS = {"dan": "and", "atau": "or", "tidak": "not", "bukan": "not", "tak": "not", "ada": "exists",
+         "benar": "true", "salah": "false", "ya": "true", "dalam": "in", "berisi": "contains"}
+_STRINGS = re.compile(r'"[^"\n]*"|\'[^\'\n]*\'|#[^\n]*')
+_BARE_WORD = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)(?![\w.])")
 
 
 @functools.cache
@@ -43,8 +51,11 @@ class _Build(Transformer[Token, Any]):
         return self.where(meta_or_token.line, meta_or_token.column)
 
     @v_args(meta=True)
-    def fact(self, meta: Any, names: Sequence[Any]) -> ast.FactRef:
-        return ast.FactRef(".".join(str(n) for n in names), self._loc(meta))
+    def fact(self, meta: Any, names: Sequence[Any]) -> ast.FactRef | ast.ParamRef:
+        name = ".".join(str(n) for n in names)
+        if str(names[0]) == "param":
+            return ast.ParamRef(name, self._loc(meta))
+        return ast.FactRef(name, self._loc(meta))
 
     @v_args(meta=True)
     def number(self, meta: Any, children: Sequence[Any]) -> Any:
@@ -61,7 +72,8 @@ class _Build(Transformer[Token, Any]):
         try:
             value = date.fromisoformat(str(children[0]))
         except ValueError:
-            raise RuleError([Diagnostic(self._loc(meta), f"not a real date: {children[0]}")]) from None
+            raise RuleError([Diagnostic(self._loc(meta), _("not a real date: {date}", date=children[0]),
+                                        _("check the month (01-12) and the day of the month"))]) from None
         return ast.Literal(value, self._loc(meta))
 
     @v_args(meta=True)
@@ -140,8 +152,43 @@ class _Where:
 
 
 def _describe(expected: set[str]) -> str:
-    names = sorted({_TERMINALS.get(e, e) for e in expected if not e.startswith("__")})
+    names = sorted({_(_TERMINALS[e]) if e in _TERMINALS else e for e in expected if not e.startswith("__")})
     return ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+
+
+def _bare_words(text: str, where: Callable[[int, int], Location]) -> list[Diagnostic]:
+    """Every word of ``text`` that is neither a keyword nor part of a fact (``client.x``): never valid,
+    so each says what went wrong better than the parser can (``dan`` for ``and``, ``bnn`` for ``"bnn"``)."""
+    out = []
+    blanked = _STRINGS.sub(lambda m: " " * len(m.group(0)), text)
+    for m in _BARE_WORD.finditer(blanked):
+        word = m.group(1)
+        if word in KEYWORDS or (word == "param" and blanked[m.end():m.end() + 1] == "."):
+            continue
+        line = text.count("\n", 0, m.start()) + 1
+        col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+        loc = where(line, col)
+        good = SLIPS.get(word.lower()) or (word.lower() if word.lower() in KEYWORDS else None)
+        if good is not None and word.lower() in SLIPS:
+            hint = _("conditions use the English words and, or, not, in, exists, true, false: write {good!r} "
+                     "instead of {bad!r}", good=good, bad=word)
+        elif good is not None:
+            hint = _("write {good!r} in lower case", good=good)
+        else:
+            hint = _("a text value is written in quotes: \"{word}\"; a fact is written client.NAME or "
+                     "course.NAME", word=word)
+        out.append(Diagnostic(loc, _("unexpected {word!r}", word=word), hint))
+    return out
+
+
+def _syntax_errors(exc: UnexpectedInput, text: str, where: Callable[[int, int], Location]) -> list[Diagnostic]:
+    """What went wrong: the slips an author makes (``dan``, a value without quotes) if there are any,
+    each where it is written; otherwise the parser's own finding."""
+    if not isinstance(exc, UnexpectedCharacters):
+        bare = _bare_words(text, where)
+        if bare:
+            return bare
+    return [_syntax_error(exc, text, where)]
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, where: Callable[[int, int], Location]) -> Diagnostic:
@@ -149,17 +196,26 @@ def _syntax_error(exc: UnexpectedInput, text: str, where: Callable[[int, int], L
     if isinstance(exc, UnexpectedCharacters):
         char = exc.char
         if char in "\"'":
-            return Diagnostic(loc, "unterminated string", f"close the text with {char} on the same line")
+            return Diagnostic(loc, _("unterminated string"), _("close the text with {char} on the same line",
+                                                                char=char))
         if char == "=":
-            return Diagnostic(loc, "unexpected '='", "compare with == (equal) or != (not equal)")
+            after = text.splitlines()[exc.line - 1][exc.column:] if exc.line > 0 else ""
+            if after.startswith((">", "<")):  # => or =<
+                return Diagnostic(loc, _("unexpected '='"), _("write {op} (the '=' comes second)",
+                                                              op=after[0] + "="))
+            return Diagnostic(loc, _("unexpected '='"), _("compare with == (equal) or != (not equal)"))
         if char == "&" or char == "|":
-            return Diagnostic(loc, f"unexpected {char!r}", "write 'and' / 'or' in words")
-        return Diagnostic(loc, f"unexpected character {char!r}", f"expected {_describe(set(exc.allowed or ()))}")
+            return Diagnostic(loc, _("unexpected {char!r}", char=char), _("write 'and' / 'or' in words"))
+        if char == "\t":
+            return Diagnostic(loc, _("a tab in the condition"), _("use spaces, not tabs"))
+        return Diagnostic(loc, _("unexpected character {char!r}", char=char),
+                          _("expected {what}", what=_describe(set(exc.allowed or ()))))
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         end = where(*_end_of(text))
-        return Diagnostic(end, "condition ends too early", f"expected {_describe(set(exc.expected))}")
+        return Diagnostic(end, _("condition ends too early"), _("expected {what}", what=_describe(set(exc.expected))))
     assert isinstance(exc, UnexpectedToken)
-    return Diagnostic(loc, f"unexpected {exc.token!s:.40}", f"expected {_describe(set(exc.expected))}")
+    return Diagnostic(loc, _("unexpected {token}", token=str(exc.token)[:40]),
+                      _("expected {what}", what=_describe(set(exc.expected))))
 
 
 def _end_of(text: str) -> tuple[int, int]:
@@ -179,8 +235,8 @@ def _check_depth(tree: Tree[Token], where: Callable[[int, int], Location], start
         if depth > MAX_DEPTH:
             meta = node.meta
             loc = where(meta.line, meta.column) if not meta.empty else start
-            raise RuleError([Diagnostic(loc, f"condition nested more than {MAX_DEPTH} levels deep",
-                                        "split it into several rules or simpler parts")])
+            raise RuleError([Diagnostic(loc, _("condition nested more than {n} levels deep", n=MAX_DEPTH),
+                                        _("split it into several rules or simpler parts"))])
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
@@ -195,11 +251,11 @@ def parse_condition(text: str, start: Location, absolute_cols: bool = False,
     """
     where = where or _Where(start, absolute_cols)
     if not text.strip():
-        raise RuleError([Diagnostic(start, "empty condition", "write a condition such as: client.age <= 18")])
+        raise RuleError([Diagnostic(start, _("empty condition"), _("write a condition such as: client.age <= 18"))])
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
-        raise RuleError([_syntax_error(exc, text, where)]) from None
+        raise RuleError(_syntax_errors(exc, text, where)) from None
     _check_depth(tree, where, start)
     try:
         result = _Build(where).transform(tree)
@@ -208,6 +264,6 @@ def parse_condition(text: str, start: Location, absolute_cols: bool = False,
             raise exc.orig_exc from None
         raise
     if isinstance(result, (Tree, Token)):  # pragma: no cover - grammar always builds ast nodes
-        raise RuleError([Diagnostic(start, "could not understand the condition")])
+        raise RuleError([Diagnostic(start, _("could not understand the condition"))])
     expr: ast.Expr = result
     return expr

@@ -8,6 +8,8 @@ The dialect (docs/json/reference.md, "Pattern Matching") is not Python's ``re``:
 
 from __future__ import annotations
 
+from bekal.i18n import _
+
 CLASSES = set("acdlpsuwx")
 SPECIAL = set(".[](){}|+*?%")
 
@@ -36,9 +38,9 @@ def pattern_error(pattern: str) -> tuple[int, str] | None:
     counted = 0
     i, n = 0, len(pattern)
     if n == 0:
-        return 0, "empty pattern"
+        return 0, _("empty pattern")
     if n > MAX_LENGTH:
-        return MAX_LENGTH, f"pattern longer than {MAX_LENGTH} characters"
+        return MAX_LENGTH, _("pattern longer than {n} characters", n=MAX_LENGTH)
     empty_here = True  # nothing since the start of the current alternative
     while i < n:
         ch = pattern[i]
@@ -49,10 +51,10 @@ def pattern_error(pattern: str) -> tuple[int, str] | None:
             empty_here = False if not quantifier else empty_here
         if ch == "%":
             if i + 1 >= n:
-                return i, "pattern ends with '%'; write %% for a percent sign"
+                return i, _("pattern ends with '%'; write %% for a percent sign")
             nxt = pattern[i + 1]
             if nxt.isalnum() and nxt not in CLASSES:
-                return i, f"unknown class '%{nxt}'; classes are %a %c %d %l %p %s %u %w %x"
+                return i, _("unknown class '%{c}'; classes are %a %c %d %l %p %s %u %w %x", c=nxt)
             i, can_repeat = i + 2, True
         elif ch == "[":
             end = i + 1
@@ -62,36 +64,37 @@ def pattern_error(pattern: str) -> tuple[int, str] | None:
             while end < n and pattern[end] != "]":
                 end += 2 if pattern[end] == "%" else 1
             if end >= n:
-                return i, "'[' is never closed with ']'"
+                return i, _("'[' is never closed with ']'")
             if end == start_body:
-                return i, "empty character range '[]'"
+                return i, _("empty character range '[]'")
             i, can_repeat = end + 1, True
         elif ch == "]":
-            return i, "']' without '['"
+            return i, _("']' without '['")
         elif ch == "(":
             depth.append(i)
             if len(depth) > MAX_GROUP_DEPTH:
-                return i, f"groups nested more than {MAX_GROUP_DEPTH} deep"
+                return i, _("groups nested more than {n} deep", n=MAX_GROUP_DEPTH)
             risky.append(False)
             i, can_repeat, empty_here = i + 1, False, True
         elif ch == ")":
             if not depth:
-                return i, "')' without '('"
+                return i, _("')' without '('")
             if empty_here:
-                return i, "empty alternative: nothing before ')'"
+                return i, _("empty alternative: nothing before ')'")
             depth.pop()
             last_group_risky = risky.pop()
             risky[-1] = risky[-1] or last_group_risky
             i, can_repeat, empty_here = i + 1, True, False
         elif ch == "|":
             if empty_here:
-                return i, "empty alternative: nothing before '|'"
+                return i, _("empty alternative: nothing before '|'")
             i, can_repeat, empty_here = i + 1, False, True
         elif ch in "+*?":
             if not can_repeat:
-                return i, f"'{ch}' has nothing to repeat"
+                return i, _("'{ch}' has nothing to repeat", ch=ch)
             if last_group_risky:
-                return i, f"'{ch}' repeats a group that already repeats something (nested repeats can hang the engine)"
+                return i, _("'{ch}' repeats a group that already repeats something (nested repeats can hang the "
+                            "engine)", ch=ch)
             risky[-1] = True
             i, can_repeat = i + 1, False
         elif ch == "{":
@@ -99,29 +102,29 @@ def pattern_error(pattern: str) -> tuple[int, str] | None:
             body = pattern[i + 1 : end] if end > 0 else ""
             parts = body.split(",")
             if end < 0 or not 1 <= len(parts) <= 2 or not all(p.isdigit() for p in parts):
-                return i, "a repeat is written {n} or {n,m} with whole numbers"
+                return i, _("a repeat is written {{n}} or {{n,m}} with whole numbers")
             if not can_repeat:
-                return i, "'{' has nothing to repeat"
+                return i, _("'{{' has nothing to repeat")
             if last_group_risky:
-                return i, "'{' repeats a group that already repeats something (nested repeats can hang the engine)"
+                return i, _("'{{' repeats a group that already repeats something (nested repeats can hang the engine)")
             low, high = int(parts[0]), int(parts[-1])
             if low > high:
-                return i, f"{{{body}}}: the first number is larger than the second"
+                return i, _("{{{body}}}: the first number is larger than the second", body=body)
             if high > MAX_COUNT:
-                return i, f"{{{body}}}: at most {MAX_COUNT} repeats"
+                return i, _("{{{body}}}: at most {n} repeats", body=body, n=MAX_COUNT)
             counted += 1
             if counted > MAX_COUNTED:
-                return i, f"at most {MAX_COUNTED} counted repeats {{n,m}} in one pattern"
+                return i, _("at most {n} counted repeats {{n,m}} in one pattern", n=MAX_COUNTED)
             risky[-1] = True
             i, can_repeat = end + 1, False
         elif ch == "}":
-            return i, "'}' without '{'"
+            return i, _("'}}' without '{{'")
         else:
             i, can_repeat = i + 1, True
     if depth:
-        return depth[-1], "'(' is never closed with ')'"
+        return depth[-1], _("'(' is never closed with ')'")
     if empty_here:
-        return n - 1, "empty alternative: nothing after '|'"
+        return n - 1, _("empty alternative: nothing after '|'")
     return None
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bekal.i18n import _
+
 TEMPLATE_RE = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
 _BRACED = re.compile(r"\{[^{}]*\}")
 
@@ -23,9 +25,9 @@ def brace_problems(text: str) -> list[tuple[int, str]]:
     out = []
     for m in _BRACED.finditer(text):
         if not TEMPLATE_RE.fullmatch(m.group(0)):
-            out.append((m.start(), f"{m.group(0)[:40]} is not a fact placeholder such as {{client.age}}"))
+            out.append((m.start(), _("{text} is not a fact placeholder such as {{client.age}}", text=m.group(0)[:40])))
     rest = _BRACED.sub(lambda m: " " * len(m.group(0)), text)
     for i, ch in enumerate(rest):
         if ch in "{}":
-            out.append((i, f"unbalanced '{ch}'"))
+            out.append((i, _("unbalanced '{ch}'", ch=ch)))
     return sorted(out)

@@ -63,13 +63,15 @@ def make_cohort(
     rankings: RankingEntries | None = None,
     reserve_order: ReserveOrder | str = ReserveOrder.OPEN_FIRST,
     parsed: bool = False,
+    declared: Mapping[str, schema.Fact] | None = None,
 ) -> Cohort:
     """Validate plain input (as read from a file or a message) into a :class:`Cohort`.
 
     ``clients``/``courses`` are mappings of ``bekal.v1.Client``/``Course`` field
     names to values (dates as ``YYYY-MM-DD`` or ``date``, enums in lower case);
     ``parsed=True`` skips :func:`bekal.facts.parse_facts` for input that already
-    went through it. ``rankings`` is a sequence of ``(course_code, client_ids)``
+    went through it; ``declared``: the facts the rules folder declares (facts.yaml), which
+    clients and courses may have as plain fields. ``rankings`` is a sequence of ``(course_code, client_ids)``
     entries (entries for the same course are concatenated) or a mapping.
 
     Raises :class:`CohortError` naming every bad field: ``clients[3].birth_date``,
@@ -78,9 +80,9 @@ def make_cohort(
     """
     problems = _Problems()
     day, order = _settings(as_of, seed, reserve_order, problems)
-    course_facts = _courses(courses, parsed, problems)
+    course_facts = _courses(courses, parsed, problems, declared)
     codes = {c["code"] for c in course_facts}
-    client_facts, ids = _clients(clients, codes, parsed, day, problems)
+    client_facts, ids = _clients(clients, codes, parsed, day, problems, declared)
     panel = _rankings(rankings, codes, ids, problems)
     if problems:
         raise CohortError(problems[:MAX_VIOLATIONS], more=max(0, len(problems) - MAX_VIOLATIONS))
@@ -115,7 +117,8 @@ def _settings(as_of: date | str, seed: object, reserve_order: ReserveOrder | str
     return day, order
 
 
-def _facts(kind: str, raw: object, where: str, parsed: bool, problems: _Problems) -> Facts | None:
+def _facts(kind: str, raw: object, where: str, parsed: bool, problems: _Problems,
+           declared: Mapping[str, schema.Fact] | None = None) -> Facts | None:
     """``raw`` as facts of ``kind``, or None with its problems added."""
     if not isinstance(raw, Mapping):
         problems.add(where, f"must be a mapping of {kind} fields")
@@ -123,20 +126,21 @@ def _facts(kind: str, raw: object, where: str, parsed: bool, problems: _Problems
     if parsed:
         return raw
     try:
-        return schema.parse_facts(kind, raw)
+        return schema.parse_facts(kind, raw, declared)
     except schema.FactError as exc:
         for name, message in exc.violations:
             problems.add(f"{where}.{name.split('.', 1)[1]}", message)
         return None
 
 
-def _courses(courses: Sequence[Mapping[str, Any]], parsed: bool, problems: _Problems) -> list[Facts]:
+def _courses(courses: Sequence[Mapping[str, Any]], parsed: bool, problems: _Problems,
+             declared: Mapping[str, schema.Fact] | None = None) -> list[Facts]:
     """The usable courses (unique codes); problems for the rest and for bad seat counts."""
     out: list[Facts] = []
     codes: set[str] = set()
     for k, raw in enumerate(courses):
         where = f"courses[{k}]"
-        facts = _facts("course", raw, where, parsed, problems)
+        facts = _facts("course", raw, where, parsed, problems, declared)
         if facts is None:
             continue
         code = facts.get("code")
@@ -166,7 +170,8 @@ def _check_seats(course: Facts, where: str, problems: _Problems) -> None:
 
 
 def _clients(clients: Sequence[Mapping[str, Any]], codes: set[str], parsed: bool, day: date,
-             problems: _Problems) -> tuple[list[Facts], set[str]]:
+             problems: _Problems, declared: Mapping[str, schema.Fact] | None = None
+             ) -> tuple[list[Facts], set[str]]:
     """The valid clients, and every usable client id (rankings may name them).
 
     A client whose facts are invalid is still checked for its id and preferences, to report every
@@ -176,7 +181,7 @@ def _clients(clients: Sequence[Mapping[str, Any]], codes: set[str], parsed: bool
     ids: set[str] = set()
     for i, raw in enumerate(clients):
         where = f"clients[{i}]"
-        facts = _facts("client", raw, where, parsed, problems)
+        facts = _facts("client", raw, where, parsed, problems, declared)
         if facts is not None:  # impossible on the cohort's date (a birth date after it, ...): said before any work
             for name, message in schema.check_on("client", facts, day):
                 problems.add(f"{where}.{name.split('.', 1)[1]}", message)

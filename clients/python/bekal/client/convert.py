@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -110,11 +111,34 @@ def _value(field: AnyFieldDescriptor, value: Any) -> Any:
     return value
 
 
+DECLARED = "declared"  # Client/Course: the facts a server's rules declare beyond the message's fields
+
+
+def _declared_value(out: Any, value: Any) -> None:
+    """A plain value into a ``DeclaredValue``: by its Python type (a date as ``YYYY-MM-DD``)."""
+    if isinstance(value, bool):
+        out.bool_value = value
+    elif isinstance(value, int):
+        out.int_value = value
+    elif isinstance(value, float):
+        out.double_value = value
+    elif isinstance(value, date):
+        out.string_value = value.isoformat()
+    elif isinstance(value, str):
+        out.string_value = value
+    else:
+        raise ValueError(f"expected a number, text, a date or true/false, got {type(value).__name__}")
+
+
 def message_from(cls: type[M], data: Mapping[str, Any] | M) -> M:
     """A ``Client``/``Course`` message from a mapping of field names (as in the JSON/YAML files).
 
     Dates may be ``datetime.date`` or ``YYYY-MM-DD``; enum values are written as
     in rule files (``"post_rehabilitation"``) or in full; None means not known.
+    A key that is not a field of the message is a fact the server's rules declare
+    (their facts file, e.g. ``"dependants": 2``) and goes into the ``declared`` map;
+    the server checks it (an undeclared key is INVALID_ARGUMENT naming
+    ``client.declared[KEY]``). ``"declared": {...}`` may also be given as it is.
     Raises :class:`InvalidInput` naming every field it cannot encode.
     """
     if isinstance(data, cls):
@@ -126,8 +150,20 @@ def message_from(cls: type[M], data: Mapping[str, Any] | M) -> M:
     problems: list[tuple[str, str]] = []
     for key, value in data.items():
         field = fields.get(key)
-        if field is None:
-            problems.append((key, f"unknown {cls.DESCRIPTOR.name} field {key!r}; known: {', '.join(fields)}"))
+        if field is None and key != DECLARED:
+            typo = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.8)
+            if typo:  # a misspelt field, not a declared fact
+                problems.append((key, f"unknown {cls.DESCRIPTOR.name} field {key!r} (did you mean {typo[0]!r}?)"))
+                continue
+        if field is None or key == DECLARED:
+            if value is None or value == "":
+                continue
+            declared = value.items() if key == DECLARED and isinstance(value, Mapping) else [(key, value)]
+            for name, item in declared:
+                try:
+                    _declared_value(getattr(msg, DECLARED)[str(name)], item)
+                except ValueError as exc:
+                    problems.append((f"{DECLARED}[{name}]", str(exc)))
             continue
         if value is None or value == "":
             continue

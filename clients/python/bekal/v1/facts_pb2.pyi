@@ -2,7 +2,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -52,8 +52,27 @@ EDUCATION_SMK: Education
 EDUCATION_DIPLOMA: Education
 EDUCATION_BACHELOR: Education
 
+class DeclaredValue(_message.Message):
+    __slots__ = ("string_value", "int_value", "double_value", "bool_value")
+    STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    INT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    DOUBLE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    string_value: str
+    int_value: int
+    double_value: float
+    bool_value: bool
+    def __init__(self, string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., double_value: _Optional[float] = ..., bool_value: _Optional[bool] = ...) -> None: ...
+
 class Client(_message.Message):
-    __slots__ = ("id", "birth_date", "rehab_stage", "rehab_completed_date", "referrer", "referring_office", "written_test_score", "interview_score", "education", "preferences", "consent_to_share", "domicile")
+    __slots__ = ("id", "birth_date", "rehab_stage", "rehab_completed_date", "referrer", "referring_office", "written_test_score", "interview_score", "education", "preferences", "consent_to_share", "domicile", "declared")
+    class DeclaredEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: DeclaredValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[DeclaredValue, _Mapping]] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     BIRTH_DATE_FIELD_NUMBER: _ClassVar[int]
     REHAB_STAGE_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +85,7 @@ class Client(_message.Message):
     PREFERENCES_FIELD_NUMBER: _ClassVar[int]
     CONSENT_TO_SHARE_FIELD_NUMBER: _ClassVar[int]
     DOMICILE_FIELD_NUMBER: _ClassVar[int]
+    DECLARED_FIELD_NUMBER: _ClassVar[int]
     id: str
     birth_date: str
     rehab_stage: RehabStage
@@ -78,10 +98,18 @@ class Client(_message.Message):
     preferences: _containers.RepeatedScalarFieldContainer[str]
     consent_to_share: bool
     domicile: str
-    def __init__(self, id: _Optional[str] = ..., birth_date: _Optional[str] = ..., rehab_stage: _Optional[_Union[RehabStage, str]] = ..., rehab_completed_date: _Optional[str] = ..., referrer: _Optional[_Union[Referrer, str]] = ..., referring_office: _Optional[str] = ..., written_test_score: _Optional[float] = ..., interview_score: _Optional[float] = ..., education: _Optional[_Union[Education, str]] = ..., preferences: _Optional[_Iterable[str]] = ..., consent_to_share: _Optional[bool] = ..., domicile: _Optional[str] = ...) -> None: ...
+    declared: _containers.MessageMap[str, DeclaredValue]
+    def __init__(self, id: _Optional[str] = ..., birth_date: _Optional[str] = ..., rehab_stage: _Optional[_Union[RehabStage, str]] = ..., rehab_completed_date: _Optional[str] = ..., referrer: _Optional[_Union[Referrer, str]] = ..., referring_office: _Optional[str] = ..., written_test_score: _Optional[float] = ..., interview_score: _Optional[float] = ..., education: _Optional[_Union[Education, str]] = ..., preferences: _Optional[_Iterable[str]] = ..., consent_to_share: _Optional[bool] = ..., domicile: _Optional[str] = ..., declared: _Optional[_Mapping[str, DeclaredValue]] = ...) -> None: ...
 
 class Course(_message.Message):
-    __slots__ = ("code", "title", "blk", "trade", "seats", "start_date", "min_written_score", "min_interview_score", "min_age", "max_age", "min_education", "reserved_bnn_seats")
+    __slots__ = ("code", "title", "blk", "trade", "seats", "start_date", "min_written_score", "min_interview_score", "min_age", "max_age", "min_education", "reserved_bnn_seats", "declared")
+    class DeclaredEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: DeclaredValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[DeclaredValue, _Mapping]] = ...) -> None: ...
     CODE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     BLK_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +122,7 @@ class Course(_message.Message):
     MAX_AGE_FIELD_NUMBER: _ClassVar[int]
     MIN_EDUCATION_FIELD_NUMBER: _ClassVar[int]
     RESERVED_BNN_SEATS_FIELD_NUMBER: _ClassVar[int]
+    DECLARED_FIELD_NUMBER: _ClassVar[int]
     code: str
     title: str
     blk: str
@@ -106,4 +135,5 @@ class Course(_message.Message):
     max_age: int
     min_education: Education
     reserved_bnn_seats: int
-    def __init__(self, code: _Optional[str] = ..., title: _Optional[str] = ..., blk: _Optional[str] = ..., trade: _Optional[str] = ..., seats: _Optional[int] = ..., start_date: _Optional[str] = ..., min_written_score: _Optional[float] = ..., min_interview_score: _Optional[float] = ..., min_age: _Optional[int] = ..., max_age: _Optional[int] = ..., min_education: _Optional[_Union[Education, str]] = ..., reserved_bnn_seats: _Optional[int] = ...) -> None: ...
+    declared: _containers.MessageMap[str, DeclaredValue]
+    def __init__(self, code: _Optional[str] = ..., title: _Optional[str] = ..., blk: _Optional[str] = ..., trade: _Optional[str] = ..., seats: _Optional[int] = ..., start_date: _Optional[str] = ..., min_written_score: _Optional[float] = ..., min_interview_score: _Optional[float] = ..., min_age: _Optional[int] = ..., max_age: _Optional[int] = ..., min_education: _Optional[_Union[Education, str]] = ..., reserved_bnn_seats: _Optional[int] = ..., declared: _Optional[_Mapping[str, DeclaredValue]] = ...) -> None: ...

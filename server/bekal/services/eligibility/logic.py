@@ -16,10 +16,12 @@ from bekal.access import ANONYMOUS, Denied, Principal, check_course, own_courses
 from bekal.audience import BLK, BNN, for_audience
 from bekal.decision import Decision, Refusal
 from bekal.engine import NoRulesLoaded, NotInForce
+from bekal.facts import DECLARED, Fact, FactError, resolve_declared
 from bekal.rulebook import offered_courses
 from bekal.services.errors import (
     ServiceError,
     internal,
+    invalid,
     not_found,
     not_in_force_error,
     refusal_error,
@@ -58,6 +60,17 @@ class CheckResult:
     as_of: date
     decisions: tuple[Decision, ...]
     replayed: bool = False  # a retry of a request already recorded
+
+
+def with_declared(check: Check, declared: Mapping[str, Fact]) -> Check:
+    """The check with the client's declared facts checked against the rules that decide it (their
+    facts file); INVALID_ARGUMENT naming ``client.declared[KEY]`` for an undeclared key or a bad value."""
+    if DECLARED not in check.client:
+        return check
+    try:
+        return replace(check, client=resolve_declared("client", check.client, declared))
+    except FactError as exc:
+        raise invalid(exc.violations) from None
 
 
 def summary_line(d: Decision) -> str:
@@ -123,6 +136,7 @@ class Eligibility:
                 if isinstance(check, ServiceError):
                     continue
                 try:
+                    check = with_declared(check, snap.rulebook.declared)
                     planned.append((i, check, self._plan(check, snap.rulebook.courses)))
                 except ServiceError as err:
                     results[i] = err

@@ -39,6 +39,7 @@ from typing import Protocol
 from bekal.access import provides
 from bekal.audience import BLK
 from bekal.engine import NotInForce
+from bekal.facts import DECLARED, Fact, FactError, resolve_declared
 from bekal.matching import ReserveOrder
 from bekal.placement import (
     ClientPlacement,
@@ -440,9 +441,13 @@ class Matching:
                        if request.provider is None or c.get("blk") == request.provider}
             courses, part = self.format.catalogue([offered[c] for c in offered_courses(offered, settings.as_of)])
             extra.append(part)
+        clients = [_declared("client", f"clients[{i}]", c, snap.rulebook.declared, violations)
+                   for i, c in enumerate(request.clients)]
+        courses = [_declared("course", f"courses[{k}]", c, snap.rulebook.declared, violations)
+                   for k, c in enumerate(courses)]
         try:
             cohort: Cohort | None = make_cohort(
-                request.clients, courses, as_of=settings.as_of, seed=settings.seed, rankings=request.rankings,
+                clients, courses, as_of=settings.as_of, seed=settings.seed, rankings=request.rankings,
                 reserve_order=settings.reserve_order, parsed=True)
         except CohortError as exc:
             violations += cohort_violations(exc)
@@ -450,6 +455,18 @@ class Matching:
         if violations or cohort is None:
             raise invalid(sorted(violations, key=_path_order)[:MAX_VIOLATIONS])
         return cohort, extra
+
+
+def _declared(kind: str, where: str, facts: Facts, declared: Mapping[str, Fact], violations: Violations) -> Facts:
+    """``facts`` with its declared facts checked against the rules' facts file (bad ones named as
+    ``clients[3].declared[KEY]`` in ``violations``)."""
+    if DECLARED not in facts:
+        return facts
+    try:
+        return resolve_declared(kind, facts, declared)
+    except FactError as exc:
+        violations.extend((f"{where}.{name.split('.', 1)[1]}", message) for name, message in exc.violations)
+        return {k: v for k, v in facts.items() if k != DECLARED}
 
 
 def _own_courses_only(request: CohortRequest, catalogue: Mapping[str, Facts], provider: str) -> None:
