@@ -19,6 +19,7 @@ from bekal.decision import Decision, Refusal, RuleStatus
 from bekal.engine import Engine
 from bekal.i18n import _, window
 from bekal.lang import ast
+from bekal.lang.checker import shareable
 from bekal.rulebook import Rulebook
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -84,7 +85,7 @@ def _rules(side: Side) -> Described:
                 "description": rule.description,
                 "reason.id": rule.reason_id.value,
                 "reason.en": rule.reason_en.value,
-                "shareable": "true" if rule.shareable else "false",
+                "shareable": "true" if shareable(rule, side.rulebook.facts) else "false",
                 "source": rule.source,
             }, str(rule.loc))
     return out

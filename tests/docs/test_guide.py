@@ -113,9 +113,12 @@ def wait_for(server: Server, text: str, timeout: float = 60) -> None:
 def walk_through(tmp: Path) -> list[tuple[Block, str]]:
     """Run the worked change, with a server watching the rules; each block with its output."""
     repo = fresh_copy(tmp / "clone")
-    server = Server(tmp, repo / "rules", reload_interval="0.2", grace="1")
+    run(".venv/bin/bekal certs dev certs", repo, "")  # as the guide's start says
+    # the guide's server: mutual TLS from certs/serve.toml (no TLS options of the test harness's own)
+    server = Server(tmp, repo / "rules", "--config", str(repo / "certs" / "serve.toml"), reload_interval="0.2",
+                    grace="1", security="plain")
     try:
-        server.wait_serving()
+        wait_for(server, "listening on")
         outputs = []
         for block in blocks(GUIDE.read_text(encoding="utf-8")):
             if "bekal check" in block.command:  # the server has gone live with the change by now

@@ -127,7 +127,7 @@ def test_through_a_server_from_the_command_line(rules_dir: Path, start_server, t
     client = tmp_path / "client.yaml"
     client.write_text("\n".join(f"{k}: {v}" for k, v in eligible_client(dependants=3).items()) + "\n")
     checked = bekal("check", "--client", str(client), "--course", "JHT-01", "--as-of", AS_OF, "--audience", "bnn",
-                    "--server", server.address)
+                    *server.cli_args())
     assert checked.code == 0, checked
     assert "priority: 15" in checked.out
     # the server's refusal points at the client file's line
@@ -137,19 +137,19 @@ def test_through_a_server_from_the_command_line(rules_dir: Path, start_server, t
                            f"{client}:3:13: client.declared[dependents]: the rules declare no fact "
                            "'client.dependents' (did you mean 'dependants'?)")):
         client.write_text(content)
-        refused = bekal("check", "--client", str(client), "--course", "JHT-01", "--as-of", AS_OF, "--server",
-                        server.address)
+        refused = bekal("check", "--client", str(client), "--course", "JHT-01", "--as-of", AS_OF,
+                        *server.cli_args())
         assert refused.code == 1 and refused.err.splitlines() == [line], refused.err
     head = "id,birth_date,rehab_stage,referrer,written_test_score,interview_score,education,consent_to_share"
     row = "A,1990-01-01,post_rehabilitation,bnn,80,80,sma,true"
     cohort = tmp_path / "cohort.csv"
     cohort.write_text(f"{head},preferences,dependants\n{row},JHT-01,2\n")
     out = tmp_path / "out.csv"
-    placed = bekal("match", "--clients", str(cohort), "--as-of", AS_OF, "--server", server.address, "--out", str(out),
+    placed = bekal("match", "--clients", str(cohort), "--as-of", AS_OF, *server.cli_args(), "--out", str(out),
                    "--no-progress")
     assert placed.code == 0, placed
     cohort.write_text(f"{head},preferences,dependents\n{row},JHT-01,2\n")
-    refused = bekal("match", "--clients", str(cohort), "--as-of", AS_OF, "--server", server.address, "--out", str(out),
+    refused = bekal("match", "--clients", str(cohort), "--as-of", AS_OF, *server.cli_args(), "--out", str(out),
                     "--no-progress")
     assert refused.code == 1
     assert (f"{cohort}:2:dependents: the rules declare no fact 'client.dependents' (did you mean 'dependants'?)"
