@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bekal.audience import may_see, visible_reasons
-from bekal.decision import Decision, Outcome, Reason
+from bekal.decision import Outcome, Reason
 from bekal.matching import MatchResult, Standing, Summary, WhyNot
 from bekal.matching import Reason as MatchReason
 from bekal.placement.cohort import Cohort, Facts, in_priority_group
@@ -24,6 +24,7 @@ from bekal.placement.results import (
     PlacementSummary,
     Progress,
 )
+from bekal.placement.verdicts import Judged
 
 REPORT_EVERY = 10_000  # clients between progress reports
 
@@ -40,10 +41,9 @@ class _Tally:
     not_ranked_pairs: int = 0
     first_choice: int = 0
 
-    def count(self, cid: str, decided: Sequence[Decision], rank_pos: RankPositions) -> None:
+    def count(self, cid: str, codes: Sequence[str], decided: Sequence[Judged], rank_pos: RankPositions) -> None:
         outcomes, applicants, eligible = self.outcomes, self.applicants, self.eligible
-        for d in decided:
-            code = d.course_code
+        for code, d in zip(codes, decided):
             outcomes[d.outcome] += 1
             applicants[code] = applicants.get(code, 0) + 1
             if d.outcome is Outcome.ELIGIBLE:
@@ -53,9 +53,12 @@ class _Tally:
                     self.not_ranked_pairs += 1
 
 
-def explain(cohort: Cohort, decisions: list[list[Decision]], match: MatchResult, audience: str, report: Progress
-            ) -> tuple[tuple[ClientPlacement, ...], tuple[CourseFill, ...], PlacementSummary]:
-    """Per client (input order) their placement and why-nots; per course (code order) its fill; the summary."""
+def explain(cohort: Cohort, decisions: Sequence[Sequence[Judged]], version: str, match: MatchResult, audience: str,
+            report: Progress) -> tuple[tuple[ClientPlacement, ...], tuple[CourseFill, ...], PlacementSummary]:
+    """Per client (input order) their placement and why-nots; per course (code order) its fill; the summary.
+
+    ``decisions[i][j]``: client ``i`` against their ``j``-th preference, all under ruleset ``version``.
+    """
     n = len(cohort.clients)
     report("explaining", 0, n)
     rank_pos = {code: {cid: r for r, cid in enumerate(ids)} for code, ids in cohort.rankings.items()}
@@ -65,43 +68,45 @@ def explain(cohort: Cohort, decisions: list[list[Decision]], match: MatchResult,
     out: list[ClientPlacement] = []
     for i, (client, decided) in enumerate(zip(cohort.clients, decisions)):
         cid = client["id"]
-        count(cid, decided, rank_pos)
+        codes = client["preferences"]
+        count(cid, codes, decided, rank_pos)
         placed = placements[cid]
         lot = lottery[cid]
-        choice = client["preferences"].index(placed) + 1 if placed is not None else None
+        choice = codes.index(placed) + 1 if placed is not None else None
         if choice == 1:
             tally.first_choice += 1
-        standing = _standing(decided[choice - 1], cid, lot, rank_pos) if choice else None
-        why = tuple([why_not(client, decided[j], lib, lot) for j, lib in enumerate(whys[cid])])
+        standing = _standing(codes[choice - 1], decided[choice - 1], cid, lot, rank_pos) if choice else None
+        why = tuple([why_not(client, codes[j], decided[j], lib, lot) for j, lib in enumerate(whys[cid])])
         out.append(ClientPlacement(cid, placed, choice, standing, in_priority_group(client), lot, why))
         if (i + 1) % REPORT_EVERY == 0:
             report("explaining", i + 1, n)
     report("explaining", n, n)
-    return tuple(out), _fills(match, tally, cohort), _summary(match, tally, cohort, decisions)
+    return tuple(out), _fills(match, tally, cohort), _summary(match, tally, cohort, version)
 
 
-def _why_not_builder(audience: str, rank_pos: RankPositions) -> Callable[[Facts, Decision, WhyNot, int], NotPlaced]:
-    """``why_not(client, decision, matching's why-not, lottery)`` -> :class:`NotPlaced`.
+def _why_not_builder(audience: str, rank_pos: RankPositions
+                     ) -> Callable[[Facts, str, Judged, WhyNot, int], NotPlaced]:
+    """``why_not(client, course code, decision, matching's why-not, lottery)`` -> :class:`NotPlaced`.
 
     The item for a refused decision is shared by every client with the same reasons (a cohort
     repeats them a lot). A closure, not a class: it runs once per course a client did not get.
     """
     refused: dict[tuple[Any, ...], NotPlaced] = {}
 
-    def why_not(client: Facts, d: Decision, lib: WhyNot, lottery: int) -> NotPlaced:
+    def why_not(client: Facts, code: str, d: Judged, lib: WhyNot, lottery: int) -> NotPlaced:
         if lib.reason is MatchReason.FULL:
-            return NotPlaced(d.course_code, Because.FULL, cutoff=lib.cutoff,
-                             standing=_standing(d, client["id"], lottery, rank_pos))
+            return NotPlaced(code, Because.FULL, cutoff=lib.cutoff,
+                             standing=_standing(code, d, client["id"], lottery, rank_pos))
         if d.outcome is Outcome.ELIGIBLE:
-            return NotPlaced(d.course_code, Because.NOT_RANKED)
+            return NotPlaced(code, Because.NOT_RANKED)
         # a training centre sees no reasons at all for a client who has not consented to sharing
         hidden = not may_see(client, audience)
-        key = (d.course_code, d.outcome, hidden, *map(id, d.reasons))
+        key = (code, d.outcome, hidden, *map(id, d.reasons))
         hit = refused.get(key)
         if hit is None:
             shown = () if hidden else _visible(d.reasons, d.outcome, audience)
             because = Because.INELIGIBLE if d.outcome is Outcome.INELIGIBLE else Because.PENDING
-            hit = NotPlaced(d.course_code, because, shown, _missing(shown) if because is Because.PENDING else ())
+            hit = NotPlaced(code, because, shown, _missing(shown) if because is Because.PENDING else ())
             refused[key] = hit
         return hit
 
@@ -116,8 +121,8 @@ def _missing(reasons: Iterable[Reason]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for r in reasons for name in r.missing))
 
 
-def _standing(d: Decision, cid: str, lottery: int, rank_pos: RankPositions) -> Standing:
-    ranks = rank_pos.get(d.course_code)
+def _standing(code: str, d: Judged, cid: str, lottery: int, rank_pos: RankPositions) -> Standing:
+    ranks = rank_pos.get(code)
     if ranks is not None:
         return Standing(priority=None, rank=ranks.get(cid), lottery=lottery)
     return Standing(priority=int(d.priority), rank=None, lottery=lottery)
@@ -136,10 +141,9 @@ def _fills(match: MatchResult, tally: _Tally, cohort: Cohort) -> tuple[CourseFil
     return tuple(fills)
 
 
-def _summary(match: MatchResult, tally: _Tally, cohort: Cohort, decisions: list[list[Decision]]) -> PlacementSummary:
+def _summary(match: MatchResult, tally: _Tally, cohort: Cohort, version: str) -> PlacementSummary:
     s = match.summary
     counts = tally.outcomes
-    version = next((ds[0].ruleset_version for ds in decisions if ds), "")
     return PlacementSummary(
         **{f.name: getattr(s, f.name) for f in fields(Summary)},
         first_choice=tally.first_choice, pairs=sum(counts.values()), eligible_pairs=counts[Outcome.ELIGIBLE],
