@@ -16,8 +16,7 @@ from datetime import date
 import pytest
 
 from bekal.engine import Engine, NotInForce
-from bekal.placement import CohortError, Unjudged, make_cohort, place
-from bekal.placement import parallel
+from bekal.placement import CohortError, Unjudged, make_cohort, parallel, place
 from bekal.placement.errors import WorkersFailed
 from bekal.placement.results import Because
 from bekal.rulebook import load_rulebook_from_texts, read_files

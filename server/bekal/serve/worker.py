@@ -23,6 +23,7 @@ from bekal.serve.watcher import RulesWatcher, reload_and_log
 from bekal.services.eligibility import servicer as eligibility_servicer
 from bekal.services.eligibility.logic import Eligibility
 from bekal.services.matching import servicer as matching_servicer
+from bekal.services.matching.logic import JobSettings
 from bekal.services.rules import servicer as rules_servicer
 from bekal.services.snapshots import ServedRules, Snapshot
 from bekal.store import DecisionLog, open_decision_log, open_job_store
@@ -57,7 +58,8 @@ class Worker:
             futures.ThreadPoolExecutor(max_workers=cfg.threads, thread_name_prefix="bekal-rpc"),
             options=self._options(),
         )
-        self.matching = matching_servicer.add_to(self.server, self.rules, open_job_store(cfg.db))
+        self.matching = matching_servicer.add_to(self.server, self.rules, open_job_store(cfg.db),
+                                                 settings=JobSettings(placement_processes=cfg.placement_processes))
         served = (
             matching_servicer.SERVICE.full_name,
             eligibility_servicer.add_to(self.server, Eligibility(self.rules, self.store), self.draining),
