@@ -58,7 +58,8 @@ class _Checker:
             else:
                 close = schema.suggest(ref.name, list(self.facts))
                 self.error(ref.loc, f"unknown fact {ref.name!r}",
-                           f"did you mean {close!r}?" if close else "the facts are listed in docs/rules.md, section Facts")
+                           f"did you mean {close!r}?" if close
+                           else "the facts are listed in docs/rules.md, section Facts")
         return fact
 
     def value_type(self, node: ast.Value) -> str | None:
