@@ -219,3 +219,19 @@ def test_processes_are_checked_and_chosen(default_engine, default_rulebook):
     assert resolve_processes(None, PARALLEL_MIN_PAIRS - 1) == 1
     assert resolve_processes(None, PARALLEL_MIN_PAIRS) == (os.cpu_count() or 1)
     assert resolve_processes(4, 10) == 4
+
+
+def test_garbage_collection_is_paused_only_while_a_job_runs(default_engine, default_rulebook):
+    import gc
+
+    cohort = seeded_cohort(default_rulebook, n=30)
+    seen = []
+    assert gc.isenabled()
+    place(default_engine, cohort, progress=lambda *p: seen.append(gc.isenabled()))
+    assert gc.isenabled() and seen and not any(seen)
+    gc.disable()
+    try:
+        place(default_engine, cohort)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
