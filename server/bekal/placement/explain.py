@@ -41,16 +41,37 @@ class _Tally:
     not_ranked_pairs: int = 0
     first_choice: int = 0
 
-    def count(self, cid: str, codes: Sequence[str], decided: Sequence[Judged], rank_pos: RankPositions) -> None:
-        outcomes, applicants, eligible = self.outcomes, self.applicants, self.eligible
-        for code, d in zip(codes, decided):
-            outcomes[d.outcome] += 1
-            applicants[code] = applicants.get(code, 0) + 1
-            if d.outcome is Outcome.ELIGIBLE:
-                eligible[code] = eligible.get(code, 0) + 1
-                ranks = rank_pos.get(code)
-                if ranks is not None and cid not in ranks:
-                    self.not_ranked_pairs += 1
+    def counter(self, rank_pos: RankPositions) -> Callable[[str, Sequence[str], Sequence[Judged]], None]:
+        """``count(client id, preferences, decisions)``, bound once: it runs per client. Outcomes are
+        compared by identity and counted in plain integers (an enum member hashes in Python)."""
+        applicants, eligible = self.applicants, self.eligible
+        ok, no = Outcome.ELIGIBLE, Outcome.INELIGIBLE
+        tallies = [0, 0, 0]  # eligible, ineligible, pending pairs
+
+        def count(cid: str, codes: Sequence[str], decided: Sequence[Judged]) -> None:
+            for code, d in zip(codes, decided):
+                applicants[code] = applicants.get(code, 0) + 1
+                outcome = d.outcome
+                if outcome is ok:
+                    tallies[0] += 1
+                    eligible[code] = eligible.get(code, 0) + 1
+                    if rank_pos:
+                        ranks = rank_pos.get(code)
+                        if ranks is not None and cid not in ranks:
+                            self.not_ranked_pairs += 1
+                elif outcome is no:
+                    tallies[1] += 1
+                else:
+                    tallies[2] += 1
+
+        self._tallies = tallies
+        return count
+
+    def close(self) -> None:
+        """Fold the counter's integers into :attr:`outcomes`."""
+        tallies = getattr(self, "_tallies", [0, 0, 0])
+        for outcome, n in zip((Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING), tallies):
+            self.outcomes[outcome] += n
 
 
 def explain(cohort: Cohort, decisions: Sequence[Sequence[Judged]], version: str, match: MatchResult, audience: str,
@@ -63,13 +84,13 @@ def explain(cohort: Cohort, decisions: Sequence[Sequence[Judged]], version: str,
     report("explaining", 0, n)
     rank_pos = {code: {cid: r for r, cid in enumerate(ids)} for code, ids in cohort.rankings.items()}
     tally = _Tally()
-    count, why_not = tally.count, _why_not_builder(audience, rank_pos)  # bound once: this loop runs per client
+    count, why_not = tally.counter(rank_pos), _why_not_builder(audience, rank_pos)  # bound once: runs per client
     placements, whys, lottery = match.placements, match.why_not, match.lottery
     out: list[ClientPlacement] = []
     for i, (client, decided) in enumerate(zip(cohort.clients, decisions)):
         cid = client["id"]
         codes = client["preferences"]
-        count(cid, codes, decided, rank_pos)
+        count(cid, codes, decided)
         placed = placements[cid]
         lot = lottery[cid]
         choice = codes.index(placed) + 1 if placed is not None else None
@@ -80,6 +101,7 @@ def explain(cohort: Cohort, decisions: Sequence[Sequence[Judged]], version: str,
         out.append(ClientPlacement(cid, placed, choice, standing, in_priority_group(client), lot, why))
         if (i + 1) % REPORT_EVERY == 0:
             report("explaining", i + 1, n)
+    tally.close()
     report("explaining", n, n)
     return tuple(out), _fills(match, tally, cohort), _summary(match, tally, cohort, version)
 
@@ -101,7 +123,7 @@ def _why_not_builder(audience: str, rank_pos: RankPositions
             return NotPlaced(code, Because.NOT_RANKED)
         # a training centre sees no reasons at all for a client who has not consented to sharing
         hidden = not may_see(client, audience)
-        key = (code, d.outcome, hidden, *map(id, d.reasons))
+        key = (code, id(d.outcome), hidden, *map(id, d.reasons))  # ids: an enum member hashes in Python
         hit = refused.get(key)
         if hit is None:
             shown = () if hidden else _visible(d.reasons, d.outcome, audience)
