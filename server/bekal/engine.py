@@ -119,10 +119,15 @@ class _Loaded:
 class _Reads:
     """The facts of one kind the rules read, and how each goes into an event."""
 
+    LIMIT = 100_000  # encoded values kept (then forgotten all at once)
+
     def __init__(self, kind: str, names: Sequence[str]):
         self.kind = kind
         # (field, '"event_key":', schema fact) for every fact the rules read
         self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", schema.SCHEMA[n]) for n in names)
+        # (field, text) -> '"event_key":"text"' for text that checked out: a cohort repeats its stages,
+        # education levels and referrers (JSON-quoting is the dear part); a value that fails is never kept
+        self._encoded: dict[tuple[str, str], str] = {}
 
     def prepare(self, facts: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
         """``(facts with derived ones, event JSON fragment, problems)``: the one gate into durable_rules.
@@ -134,10 +139,18 @@ class _Reads:
         problems = schema.check_on(self.kind, facts, as_of)
         full = schema.derive(self.kind, facts, as_of) if not problems else dict(facts)
         parts = []
+        encoded = self._encoded
         for field, key, fact in self.items:
             value = full.get(field)
             if value is None:
                 continue
+            text_key: tuple[str, str] | None = None
+            if value.__class__ is str:
+                text_key = (field, value)
+                hit = encoded.get(text_key)
+                if hit is not None:
+                    parts.append(hit)
+                    continue
             try:
                 if fact.type == schema.NUMBER:
                     text = schema.json_number(schema.check_number(fact, value))
@@ -154,7 +167,12 @@ class _Reads:
             except (TypeError, ValueError) as exc:
                 problems.append((fact.name, str(exc)))
                 continue
-            parts.append(key + text)
+            part = key + text
+            if text_key is not None:
+                if len(encoded) >= self.LIMIT:
+                    encoded.clear()
+                encoded[text_key] = part
+            parts.append(part)
         return full, ",".join(parts), problems
 
 
@@ -344,6 +362,9 @@ class Engine:
 _ACTION = re.compile(r'\{"([^"]+)":\{"m":\{"' + INDEX + r'":(\d+)[,}]')
 
 
+_SENTINEL = '{"' + SESSION + '":{"m":{"' + SESSION + '":1,'  # the sentinel rule's action message
+
+
 def dispatch(handle: int, state: int, on_action: Callable[[str, int], None]) -> None:
     """Run the actions durable_rules queued for a session, calling ``on_action(rule name, event index)``.
 
@@ -361,6 +382,8 @@ def dispatch(handle: int, state: int, on_action: Callable[[str, int], None]) -> 
         found = match(message)
         if found is not None:
             on_action(found.group(1), int(found.group(2)))
+        elif message.startswith(_SENTINEL):
+            pass  # the session sentinel's rule: nothing to record (one per batch; one per unary call)
         else:
             for name, payload in json.loads(message).items():
                 event = payload.get("m") if isinstance(payload, dict) else None
