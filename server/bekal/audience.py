@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
-from bekal.decision import Decision, Outcome
+from bekal.decision import Decision, Outcome, Reason
 
 BNN = "bnn"  # BNN case management: everything
 BLK = "blk"  # a training centre: only what reveals nothing hidden
@@ -38,7 +38,14 @@ def consented(client: Mapping[str, Any]) -> bool:
     return client.get("consent_to_share") is True
 
 
-def withheld(decision: Decision, client: Mapping[str, Any]) -> bool:
+class Judged(Protocol):
+    """What :func:`withheld` reads of a decision (a :class:`Decision`, or a placement's verdict)."""
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]: ...
+
+
+def withheld(decision: Judged, client: Mapping[str, Any]) -> bool:
     """Does a training centre see only WITHHELD for this decision?"""
     return not consented(client) or any(not r.shareable and r.outcome in _HOLDS for r in decision.reasons)
 

@@ -64,6 +64,11 @@ BATCH = 500  # facts per durable_rules call: large enough to amortise the call, 
 # (SIGSEGV / "free(): invalid pointer", seen for an ELIGIBLE client of a small ruleset). So every batch
 # also asserts one SESSION fact that a no-op rule always fires on, which leaves the context NULL.
 SESSION = "_s"
+# A call of at most this many events asserts them into a session kept for it (and retracts them after):
+# making a session costs ~10x asserting one event into a kept one (measured: ~110-150 us against ~6 us,
+# loaded machine), which was most of a single check's time in the engine. Bigger calls get a session
+# each, deleted after, as before: there the making is shared by up to BATCH events.
+KEPT_MAX = 32
 
 
 class EngineError(RuntimeError):
@@ -120,10 +125,15 @@ class _Loaded:
 class _Reads:
     """The facts of one kind the rules read, and how each goes into an event."""
 
+    LIMIT = 100_000  # encoded values kept (then forgotten all at once)
+
     def __init__(self, kind: str, names: Sequence[str], facts: Mapping[str, schema.Fact] = schema.SCHEMA):
         self.kind = kind
         # (field, '"event_key":', schema fact) for every fact the rules read (the API's, derived or declared)
         self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", facts[n]) for n in names)
+        # (field, text) -> '"event_key":"text"' for text that checked out: a cohort repeats its stages,
+        # education levels and referrers (JSON-quoting is the dear part); a value that fails is never kept
+        self._encoded: dict[tuple[str, str], str] = {}
 
     def prepare(self, facts: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
         """``(facts with derived ones, event JSON fragment, problems)``: the one gate into durable_rules.
@@ -135,10 +145,18 @@ class _Reads:
         problems = schema.check_on(self.kind, facts, as_of)
         full = schema.derive(self.kind, facts, as_of) if not problems else dict(facts)
         parts = []
+        encoded = self._encoded
         for field, key, fact in self.items:
             value = full.get(field)
             if value is None:
                 continue
+            text_key: tuple[str, str] | None = None
+            if value.__class__ is str:
+                text_key = (field, value)
+                hit = encoded.get(text_key)
+                if hit is not None:
+                    parts.append(hit)
+                    continue
             try:
                 if fact.type == schema.NUMBER:
                     text = schema.json_number(schema.check_number(fact, value))
@@ -155,7 +173,12 @@ class _Reads:
             except (TypeError, ValueError) as exc:
                 problems.append((fact.name, str(exc)))
                 continue
-            parts.append(key + text)
+            part = key + text
+            if text_key is not None:
+                if len(encoded) >= self.LIMIT:
+                    encoded.clear()
+                encoded[text_key] = part
+            parts.append(part)
         return full, ",".join(parts), problems
 
 
@@ -167,6 +190,8 @@ class Engine:
         self._host = _QuietHost()
         self._active: _Loaded | None = None
         self._sessions = itertools.count(1)
+        self._calls = itertools.count(1)
+        self._kept: dict[int, tuple[str, str]] = {}  # ruleset handle -> (kept session id, its facts when empty)
         if rulebook is not None:
             self.load(rulebook)
 
@@ -193,6 +218,7 @@ class Engine:
             loaded = self._register(rulebook, compiled)
             old, self._active = self._active, loaded
             if old is not None:
+                self._forget_kept(old)
                 self._host.unregister(old.compiled.name)
 
     def _register(self, rulebook: Any, compiled: CompiledRules) -> _Loaded:
@@ -212,6 +238,7 @@ class Engine:
     def close(self) -> None:
         with self._lock:
             if self._active is not None:
+                self._forget_kept(self._active)
                 self._host.unregister(self._active.compiled.name)
                 self._active = None
 
@@ -265,6 +292,7 @@ class Engine:
         base = f'"{TAG}":1,"{AS_OF}":{day_number(as_of)}' if compiled.dated else f'"{TAG}":1'
         params = compiled.param_values(as_of)
         base += "".join(f',"{event_key(n)}":{_event_value(params[n])}' for n in compiled.param_reads if n in params)
+        call = next(self._calls)
         events: list[str] = []
         views: list[tuple[dict[str, Any], dict[str, Any]]] = []
         refused: dict[int, Refusal] = {}
@@ -276,8 +304,12 @@ class Engine:
                 refused[i] = Refusal(str(client.get("id", "")), str(course.get("code", "")),
                                      tuple(cproblems + kproblems))
                 continue
-            # INDEX first: dispatch reads it at a fixed place of each action message
-            events.append("".join(("{", f'"{INDEX}":{i},', cfrag, "," if cfrag else "", kfrag,
+            # INDEX first: dispatch reads it at a fixed place of each action message. An "id" of its own:
+            # durable_rules identifies a fact without one by a hash of its text and keeps one fact per id,
+            # so two events of a batch whose texts collide lost the second (measured: one 500-event batch
+            # in ~3,000; that pair had no proof and its whole placement job failed). Unique per call, too:
+            # a small call's events go into a session kept across calls.
+            events.append("".join(("{", f'"{INDEX}":{i},"id":"{call}.{i}",', cfrag, "," if cfrag else "", kfrag,
                                    "," if kfrag else "", base)))
         ran = self._run(events, active)
         if ran is None:  # a new version was loaded while the events were prepared for this one
@@ -326,11 +358,14 @@ class Engine:
                 else:
                     targets[kind].setdefault(index, []).append(target)
 
+            if 0 < len(events) <= KEPT_MAX:
+                self._run_kept(handle, events, record)
+                return fired, missing, judged
             for start in range(0, len(events), BATCH):
                 sid = f"b{next(self._sessions)}"
                 tail = f',"sid":"{sid}"}}'
-                chunk = "".join(("[{", f'"{SESSION}":1', tail, *["," + e + tail for e in events[start:start + BATCH]],
-                                 "]"))
+                chunk = "".join(("[{", f'"{SESSION}":1,"id":"s"', tail,
+                                 *["," + e + tail for e in events[start:start + BATCH]], "]"))
                 try:
                     result = dre.assert_facts(handle, chunk)
                     # result[0] is 1 when some fact matched no rule: normal for the session sentinel.
@@ -339,10 +374,51 @@ class Engine:
                     dre.delete_state(handle, sid)
         return fired, missing, judged
 
+    def _run_kept(self, handle: int, events: list[str], record: Callable[[str, int], None]) -> None:
+        """Assert ``events`` into the session kept for ``handle``, dispatch, retract them (under the lock).
+
+        The session must be as empty after as before: no action queued by the retraction and only its
+        sentinel left. Anything else (an error included) deletes it; the next call makes a new one.
+        """
+        kept = self._kept.get(handle)
+        if kept is None:
+            sid = f"k{next(self._sessions)}"
+            result = dre.assert_facts(handle, f'[{{"{SESSION}":1,"id":"s","sid":"{sid}"}}]')
+            dispatch(handle, result[1], _ignore)  # runs the sentinel's action: the session is safe to delete
+            kept = self._kept[handle] = (sid, dre.get_facts(handle, sid))
+        sid, empty = kept
+        tail = f',"sid":"{sid}"}}'
+        # a sentinel of the call's own first, as in a fresh session: durable_rules crashed (SIGSEGV in
+        # start_action_for_state) on a batch with an event it cannot read asserted into a kept session
+        # without one
+        chunk = "".join(("[{", f'"{SESSION}":1,"id":"s{next(self._calls)}"', tail,
+                         *["," + e + tail for e in events], "]"))
+        clean = False
+        try:
+            result = dre.assert_facts(handle, chunk)
+            dispatch(handle, result[1], record)
+            retracted = dre.retract_facts(handle, chunk)
+            clean = dre.start_action_for_state(handle, retracted[1]) is None and dre.get_facts(handle, sid) == empty
+        finally:
+            if not clean:
+                del self._kept[handle]
+                dre.delete_state(handle, sid)
+
+    def _forget_kept(self, loaded: _Loaded) -> None:
+        """The ruleset's kept session goes with it (deleting a ruleset frees its sessions)."""
+        self._kept.pop(loaded.ruleset._handle, None)
+
+
+def _ignore(name: str, index: int) -> None:
+    pass
+
 
 # One action message of a rule with one condition, for an event whose first property is INDEX:
 # {"r3":{"m":{"_i":17,...}}} -- durable_rules echoes the event's JSON text as it was asserted.
 _ACTION = re.compile(r'\{"([^"]+)":\{"m":\{"' + INDEX + r'":(\d+)[,}]')
+
+
+_SENTINEL = '{"' + SESSION + '":{"m":{"' + SESSION + '":1,'  # the sentinel rule's action message
 
 
 def dispatch(handle: int, state: int, on_action: Callable[[str, int], None]) -> None:
@@ -362,6 +438,8 @@ def dispatch(handle: int, state: int, on_action: Callable[[str, int], None]) -> 
         found = match(message)
         if found is not None:
             on_action(found.group(1), int(found.group(2)))
+        elif message.startswith(_SENTINEL):
+            pass  # the session sentinel's rule: nothing to record (one per batch; one per unary call)
         else:
             for name, payload in json.loads(message).items():
                 event = payload.get("m") if isinstance(payload, dict) else None

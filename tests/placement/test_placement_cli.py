@@ -213,3 +213,15 @@ def test_a_date_the_rules_do_not_cover_places_nobody(tmp_path):
                  "--out", str(tmp_path / "out.csv"), "--rules", str(RULES))
     assert done.code == 5 and not (tmp_path / "out.csv").exists()
     assert "are not in force on 2015-06-01 (not in force: eligibility, priority); nothing is placed" in done.err
+
+
+def test_processes_is_a_local_setting_that_changes_nothing_placed(example_run, tmp_path):
+    done, out, _courses_out, _summary = example_run
+    again = tmp_path / "placements.csv"
+    two = match("--local", "--processes", "2", "--clients", COHORT, "--courses", COURSES, "--rankings", RANKINGS,
+                "--seed", "2019", "--audience", "bnn", "--out", str(again))
+    assert two.code == 0, two.err
+    assert again.read_text() == out.read_text()
+    refused = match("--server", "127.0.0.1:1", "--processes", "2", "--clients", COHORT, "--out", str(again))
+    assert refused.code == 2 and "--processes is for --local" in refused.err
+    assert match("--local", "--processes", "0", "--clients", COHORT, "--out", str(again)).code == 2

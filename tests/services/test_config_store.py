@@ -44,6 +44,14 @@ def test_bad_settings_name_their_source(flags, env, message):
         resolve(flags, env=env)
 
 
+def test_placement_processes_default_to_every_core():
+    assert resolve({}, env={}).placement_processes == 0
+    assert resolve({"placement_processes": 2}, env={}).placement_processes == 2
+    assert resolve({}, env={"BEKAL_PLACEMENT_PROCESSES": "1"}).placement_processes == 1
+    with pytest.raises(ConfigError, match="placement_processes"):
+        resolve({"placement_processes": -1}, env={})
+
+
 def test_unknown_key_in_config_file(tmp_path: Path):
     conf = tmp_path / "c.toml"
     conf.write_text("listn = 'x:1'\n")

@@ -110,13 +110,15 @@ def _as_of(value: str | None) -> date:
 @click.option("--local", "local", is_flag=True, help="place in this process with the rules in --rules (the default)")
 @click.option("--server", metavar="HOST:PORT", help="place on a running server through its job API")
 @click.option("--rules", "rules_dir", metavar="DIR", help="rules folder for --local  [default: rules]")
+@click.option("--processes", type=click.IntRange(min=1), metavar="N",
+              help="--local: processes deciding eligibility  [default: every core for a big cohort]")
 @click.option("--timeout", type=float, default=3600.0, show_default=True, help="--server: give up after SECONDS")
 @connection_options
 @click.option("--progress/--no-progress", default=None, help="progress bars on stderr  [default: when a terminal]")
 def match(clients_file: str, courses_file: str | None, rankings_file: str | None, seed: int, as_of: str | None,
           reserve_order: str, audience: str, out_file: str, courses_out: str | None, summary_out: str | None,
-          local: bool, server: str | None, rules_dir: str | None, timeout: float, tls: bool, ca: str | None,
-          cert: str | None, key: str | None, progress: bool | None) -> None:
+          local: bool, server: str | None, rules_dir: str | None, processes: int | None, timeout: float,
+          tls: bool, ca: str | None, cert: str | None, key: str | None, progress: bool | None) -> None:
     """Place a cohort of clients into course seats, stable and explained.
 
     The rules decide every client x preferred course pair; only ELIGIBLE pairs
@@ -133,6 +135,8 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
         raise click.UsageError(_("use either --local or --server, not both"))
     if server and rules_dir:
         raise click.UsageError(_("--rules is for --local; a server uses its own rules"))
+    if server and processes is not None:
+        raise click.UsageError(_("--processes is for --local; a server has its own setting (--placement-processes)"))
     for option, path in (("--clients", clients_file), ("--courses", courses_file), ("--rankings", rankings_file),
                          ("--out", out_file), ("--courses-out", courses_out)):
         if path is not None:
@@ -150,7 +154,8 @@ def match(clients_file: str, courses_file: str | None, rankings_file: str | None
         else:
             rulebook = _rulebook(rules_dir or "rules")
             inputs = _read_inputs(clients_file, courses_file, rankings_file, rulebook.declared)
-            outcome = _in_process(rulebook, rules_dir or "rules", inputs, day, seed, reserve_order, audience, bars)
+            outcome = _in_process(rulebook, rules_dir or "rules", inputs, day, seed, reserve_order, audience, bars,
+                                  processes)
         bars.close()
         _write(outcome, out_file, courses_out, summary_out)
     except Failure as failure:
@@ -215,10 +220,12 @@ def _rulebook(rules_dir: str) -> Rulebook:
 
 
 def _in_process(rulebook: Rulebook, rules_dir: str, inputs: Inputs, day: date, seed: int, reserve_order: str,
-                audience: str, bars: Bars) -> Outcome:
-    """Place with the rules in ``rules_dir`` in this process (the server's libraries, no server)."""
+                audience: str, bars: Bars, processes: int | None = None) -> Outcome:
+    """Place with the rules in ``rules_dir`` in this process and ``processes`` - 1 helpers (None: every core
+    for a big cohort), with the server's libraries and no server."""
     from bekal.engine import Engine
     from bekal.placement import CohortError, Unjudged, make_cohort, place
+    from bekal.placement.errors import WorkersFailed
     from bekal.rulebook import offered_courses
 
     gaps = rulebook.compiled.not_in_force(day)
@@ -238,10 +245,10 @@ def _in_process(rulebook: Rulebook, rules_dir: str, inputs: Inputs, day: date, s
         raise inputs.located(exc.violations, exc.more) from None
     engine = Engine(rulebook)
     try:
-        result = place(engine, cohort, progress=bars, audience=audience)
+        result = place(engine, cohort, progress=bars, audience=audience, processes=processes)
     except CohortError as exc:
         raise inputs.located(exc.violations, exc.more) from None
-    except Unjudged as exc:
+    except (Unjudged, WorkersFailed) as exc:
         raise Failure(EXIT_FAILED, [f"bekal match: {exc}"]) from None
     finally:
         engine.close()

@@ -19,6 +19,9 @@ import click
 @click.option("--workers", type=int, metavar="N",
               help="server processes sharing the port  [default: 1; env BEKAL_WORKERS]")
 @click.option("--threads", type=int, metavar="N", help="handler threads per process  [default: 16]")
+@click.option("--placement-processes", type=int, metavar="N",
+              help="processes deciding a big match job's eligibility (the worker and N-1 helpers); "
+                   "0 = every core  [default: 0]")
 @click.option("--grace", type=float, metavar="SECONDS", help="time in-flight calls get on SIGTERM  [default: 10]")
 @click.option("--max-message-bytes", type=int, metavar="BYTES", help="largest request accepted  [default: 4 MiB]")
 @click.option("--reload-interval", type=float, metavar="SECONDS",

@@ -26,3 +26,7 @@ class RulesKeptChanging(RuntimeError):
 
 class VersionChanged(Exception):
     """Raised inside a run when a decision batch comes from a newer ruleset version than the first."""
+
+
+class WorkersFailed(RuntimeError):
+    """A worker process deciding part of the cohort died or failed (a fault, never bad input): nothing is placed."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bekal.audience import BNN, withheld
-from bekal.decision import Decision, Outcome, Reason
+from bekal.decision import Outcome, Reason
 from bekal.matching import MatchResult, Standing, Summary, WhyNot
 from bekal.matching import Reason as MatchReason
 from bekal.placement.cohort import Cohort, Facts, in_priority_group
@@ -24,6 +24,7 @@ from bekal.placement.results import (
     PlacementSummary,
     Progress,
 )
+from bekal.placement.verdicts import Judged
 
 REPORT_EVERY = 10_000  # clients between progress reports
 
@@ -40,73 +41,103 @@ class _Tally:
     not_ranked_pairs: int = 0
     first_choice: int = 0
 
-    def count(self, client: Facts, decided: Sequence[Decision], rank_pos: RankPositions, audience: str) -> None:
-        """Count the decisions as ``audience`` sees them: a training centre's figures count what it
-        may not see as WITHHELD, so they reveal nothing its placements do not (:mod:`bekal.audience`)."""
-        outcomes, applicants, eligible = self.outcomes, self.applicants, self.eligible
-        cid = client["id"]
-        for d in decided:
-            code = d.course_code
-            outcome = Outcome.WITHHELD if audience != BNN and withheld(d, client) else d.outcome
-            outcomes[outcome] += 1
-            applicants[code] = applicants.get(code, 0) + 1
-            if outcome is Outcome.ELIGIBLE:
-                eligible[code] = eligible.get(code, 0) + 1
-                ranks = rank_pos.get(code)
-                if ranks is not None and cid not in ranks:
-                    self.not_ranked_pairs += 1
+    def counter(self, rank_pos: RankPositions, audience: str
+                ) -> Callable[[Facts, Sequence[str], Sequence[Judged]], None]:
+        """``count(client, preferences, decisions)``, bound once: it runs per client. Outcomes are
+        compared by identity and counted in plain integers (an enum member hashes in Python). A
+        training centre's figures count what it may not see as WITHHELD, so they reveal nothing its
+        placements do not (:mod:`bekal.audience`)."""
+        applicants, eligible = self.applicants, self.eligible
+        ok, no = Outcome.ELIGIBLE, Outcome.INELIGIBLE
+        hide = audience != BNN
+        tallies = [0, 0, 0, 0]  # eligible, ineligible, pending, withheld pairs
+
+        def count(client: Facts, codes: Sequence[str], decided: Sequence[Judged]) -> None:
+            cid = client["id"]
+            for code, d in zip(codes, decided):
+                applicants[code] = applicants.get(code, 0) + 1
+                outcome = d.outcome
+                if hide and withheld(d, client):
+                    tallies[3] += 1
+                elif outcome is ok:
+                    tallies[0] += 1
+                    eligible[code] = eligible.get(code, 0) + 1
+                    if rank_pos:
+                        ranks = rank_pos.get(code)
+                        if ranks is not None and cid not in ranks:
+                            self.not_ranked_pairs += 1
+                elif outcome is no:
+                    tallies[1] += 1
+                else:
+                    tallies[2] += 1
+
+        self._tallies = tallies
+        return count
+
+    def close(self) -> None:
+        """Fold the counter's integers into :attr:`outcomes`."""
+        tallies = getattr(self, "_tallies", [0, 0, 0, 0])
+        for outcome, n in zip((Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING, Outcome.WITHHELD), tallies):
+            self.outcomes[outcome] += n
 
 
-def explain(cohort: Cohort, decisions: list[list[Decision]], match: MatchResult, audience: str, report: Progress
-            ) -> tuple[tuple[ClientPlacement, ...], tuple[CourseFill, ...], PlacementSummary]:
-    """Per client (input order) their placement and why-nots; per course (code order) its fill; the summary."""
+def explain(cohort: Cohort, decisions: Sequence[Sequence[Judged]], version: str, match: MatchResult, audience: str,
+            report: Progress) -> tuple[tuple[ClientPlacement, ...], tuple[CourseFill, ...], PlacementSummary]:
+    """Per client (input order) their placement and why-nots; per course (code order) its fill; the summary.
+
+    ``decisions[i][j]``: client ``i`` against their ``j``-th preference, all under ruleset ``version``.
+    """
     n = len(cohort.clients)
     report("explaining", 0, n)
     rank_pos = {code: {cid: r for r, cid in enumerate(ids)} for code, ids in cohort.rankings.items()}
     tally = _Tally()
-    count, why_not = tally.count, _why_not_builder(audience, rank_pos)  # bound once: this loop runs per client
+    # bound once: they run per client
+    count, why_not = tally.counter(rank_pos, audience), _why_not_builder(audience, rank_pos)
     placements, whys, lottery = match.placements, match.why_not, match.lottery
     out: list[ClientPlacement] = []
     for i, (client, decided) in enumerate(zip(cohort.clients, decisions)):
         cid = client["id"]
-        count(client, decided, rank_pos, audience)
+        codes = client["preferences"]
+        count(client, codes, decided)
         placed = placements[cid]
         lot = lottery[cid]
-        choice = client["preferences"].index(placed) + 1 if placed is not None else None
+        choice = codes.index(placed) + 1 if placed is not None else None
         if choice == 1:
             tally.first_choice += 1
-        standing = _standing(decided[choice - 1], cid, lot, rank_pos) if choice else None
-        why = tuple([why_not(client, decided[j], lib, lot) for j, lib in enumerate(whys[cid])])
+        standing = _standing(codes[choice - 1], decided[choice - 1], cid, lot, rank_pos) if choice else None
+        why = tuple([why_not(client, codes[j], decided[j], lib, lot) for j, lib in enumerate(whys[cid])])
         out.append(ClientPlacement(cid, placed, choice, standing, in_priority_group(client), lot, why))
         if (i + 1) % REPORT_EVERY == 0:
             report("explaining", i + 1, n)
+    tally.close()
     report("explaining", n, n)
-    return tuple(out), _fills(match, tally, cohort), _summary(match, tally, cohort, decisions)
+    return tuple(out), _fills(match, tally, cohort), _summary(match, tally, cohort, version)
 
 
-def _why_not_builder(audience: str, rank_pos: RankPositions) -> Callable[[Facts, Decision, WhyNot, int], NotPlaced]:
-    """``why_not(client, decision, matching's why-not, lottery)`` -> :class:`NotPlaced`.
+def _why_not_builder(audience: str, rank_pos: RankPositions
+                     ) -> Callable[[Facts, str, Judged, WhyNot, int], NotPlaced]:
+    """``why_not(client, course code, decision, matching's why-not, lottery)`` -> :class:`NotPlaced`.
 
     The item for a refused decision is shared by every client with the same reasons (a cohort
     repeats them a lot). A closure, not a class: it runs once per course a client did not get.
     """
     refused: dict[tuple[Any, ...], NotPlaced] = {}
 
-    def why_not(client: Facts, d: Decision, lib: WhyNot, lottery: int) -> NotPlaced:
+    def why_not(client: Facts, code: str, d: Judged, lib: WhyNot, lottery: int) -> NotPlaced:
         if lib.reason is MatchReason.FULL:
-            return NotPlaced(d.course_code, Because.FULL, cutoff=lib.cutoff,
-                             standing=_standing(d, client["id"], lottery, rank_pos))
+            return NotPlaced(code, Because.FULL, cutoff=lib.cutoff,
+                             standing=_standing(code, d, client["id"], lottery, rank_pos))
         if d.outcome is Outcome.ELIGIBLE:
-            return NotPlaced(d.course_code, Because.NOT_RANKED)
+            return NotPlaced(code, Because.NOT_RANKED)
         # a training centre sees the same WITHHELD for every hidden reason (bekal.audience)
         if audience != BNN and withheld(d, client):
-            return NotPlaced(d.course_code, Because.WITHHELD)
-        key = (d.course_code, d.outcome, *map(id, d.reasons))
+            return NotPlaced(code, Because.WITHHELD)
+        key = (code, id(d.outcome), *map(id, d.reasons))  # ids: an enum member hashes in Python
         hit = refused.get(key)
         if hit is None:
             shown = tuple(r for r in d.reasons if r.outcome is d.outcome and (audience == BNN or r.shareable))
             because = Because.INELIGIBLE if d.outcome is Outcome.INELIGIBLE else Because.PENDING
-            hit = NotPlaced(d.course_code, because, shown, _missing(shown) if because is Because.PENDING else ())
+            hit = NotPlaced(code, because, shown, _missing(shown) if because is Because.PENDING else ())
             refused[key] = hit
         return hit
 
@@ -117,8 +148,8 @@ def _missing(reasons: Iterable[Reason]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for r in reasons for name in r.missing))
 
 
-def _standing(d: Decision, cid: str, lottery: int, rank_pos: RankPositions) -> Standing:
-    ranks = rank_pos.get(d.course_code)
+def _standing(code: str, d: Judged, cid: str, lottery: int, rank_pos: RankPositions) -> Standing:
+    ranks = rank_pos.get(code)
     if ranks is not None:
         return Standing(priority=None, rank=ranks.get(cid), lottery=lottery)
     return Standing(priority=int(d.priority), rank=None, lottery=lottery)
@@ -137,10 +168,9 @@ def _fills(match: MatchResult, tally: _Tally, cohort: Cohort) -> tuple[CourseFil
     return tuple(fills)
 
 
-def _summary(match: MatchResult, tally: _Tally, cohort: Cohort, decisions: list[list[Decision]]) -> PlacementSummary:
+def _summary(match: MatchResult, tally: _Tally, cohort: Cohort, version: str) -> PlacementSummary:
     s = match.summary
     counts = tally.outcomes
-    version = next((ds[0].ruleset_version for ds in decisions if ds), "")
     return PlacementSummary(
         **{f.name: getattr(s, f.name) for f in fields(Summary)},
         first_choice=tally.first_choice, pairs=sum(counts.values()), eligible_pairs=counts[Outcome.ELIGIBLE],

@@ -36,6 +36,7 @@ class ServeConfig:
     secret_file: Path | None = None  # key of the stored digests; None: bekal.key next to db (see bekal.store.secrets)
     workers: int = 1  # server processes sharing the port (SO_REUSEPORT)
     threads: int = 16  # gRPC handler threads per worker
+    placement_processes: int = 0  # processes deciding a big placement job's eligibility; 0 = every core
     grace: float = 10.0  # seconds in-flight calls get to finish on SIGTERM
     max_message_bytes: int = 4 * MiB  # largest request message accepted
     reload_interval: float = 1.0  # seconds between checks of the rules folder; 0 turns watching off
@@ -99,7 +100,7 @@ def _convert(name: str, value: Any, origin: str, base: Path | None) -> Any:
             if isinstance(value, bool):
                 raise ValueError("expected a whole number")
             whole = int(value)
-            if whole < (0 if name == "max_message_bytes" else 1):
+            if whole < (0 if name in ("max_message_bytes", "placement_processes") else 1):
                 raise ValueError("must be at least 1")
             return whole
         if kind == "float":

@@ -37,6 +37,7 @@ from bekal.services.audit.logic import Audit
 from bekal.services.eligibility import servicer as eligibility_servicer
 from bekal.services.eligibility.logic import Eligibility
 from bekal.services.matching import servicer as matching_servicer
+from bekal.services.matching.logic import JobSettings
 from bekal.services.registration import Gate, Limits
 from bekal.services.rules import servicer as rules_servicer
 from bekal.services.snapshots import ServedRules, Snapshot
@@ -73,7 +74,9 @@ class Worker:
                                                            cfg.idle_timeout), audit=self.stores.audit)
         self.health = HealthServicer()
         self.server = grpc.aio.server(options=self._options())
-        self.matching = matching_servicer.add_to(self.server, self.gate, self.rules, self.stores.jobs)
+        self.matching = matching_servicer.add_to(
+            self.server, self.gate, self.rules, self.stores.jobs,
+            settings=JobSettings(placement_processes=cfg.placement_processes))
         served = (
             matching_servicer.SERVICE.full_name,
             eligibility_servicer.add_to(self.server, self.gate, Eligibility(self.rules, self.stores.decisions),

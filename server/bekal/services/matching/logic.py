@@ -52,6 +52,7 @@ from bekal.placement import (
     place,
 )
 from bekal.placement.cohort import Facts
+from bekal.placement.errors import WorkersFailed
 from bekal.rulebook import offered_courses
 from bekal.services.errors import (
     JobTakenOver,
@@ -121,6 +122,7 @@ class JobSettings:
     tick_s: float = 2.0
     recover_every_s: float = 5.0
     max_attempts: int = 3
+    placement_processes: int = 0  # processes deciding a big job's eligibility (bekal.placement.place); 0 = auto
 
 
 class JobFormat(Protocol):
@@ -408,7 +410,8 @@ class Matching:
         request = self.format.read_job(parts, job.settings)
         with self.rules.lease() as snap:
             cohort = self._cohort(snap, request, catalogue=False)[0]
-            return _place(snap, cohort, request.settings.audience, self._progress(job))
+            return _place(snap, cohort, request.settings.audience, self._progress(job),
+                          self.settings.placement_processes or None)
 
     def _save(self, job: JobRecord, placement: Placement) -> None:
         report = self._progress(job, stoppable=False)  # the results are computed: keep them
@@ -540,13 +543,14 @@ def _path_order(violation: tuple[str, str]) -> tuple[tuple[int, int | str], ...]
     return tuple((0, int(p)) if i % 2 else (1, p) for i, p in enumerate(parts))
 
 
-def _place(snap: Snapshot, cohort: Cohort, audience: str, progress: Progress | None = None) -> Placement:
+def _place(snap: Snapshot, cohort: Cohort, audience: str, progress: Progress | None = None,
+           processes: int | None = None) -> Placement:
     try:
-        return place(snap.engine, cohort, progress=progress, audience=audience)
+        return place(snap.engine, cohort, progress=progress, audience=audience, processes=processes)
     except CohortError as exc:
         raise invalid(cohort_violations(exc)) from None
     except NotInForce as exc:
         raise not_in_force_error(exc, "settings.as_of_date") from None
-    except Unjudged as exc:
+    except (Unjudged, WorkersFailed) as exc:
         log.error("match: %s", exc)
         raise ServiceError("INTERNAL", str(exc)) from None
