@@ -44,3 +44,17 @@ def parameters_text(**series: dict[str, object]) -> str:
         out += (f"  {name}:\n    description: {{id: d, en: d}}\n    source: {{interpretation: s, of: t}}\n"
                 "    values:\n" + "".join(f"      {day}: {value}\n" for day, value in values.items()))
     return out
+
+
+# a facts file declaring one BNN-only client fact (the default) and one shareable
+DECLARED_FACTS = """\
+facts:
+  client.dependants:
+    type: integer
+    range: [0, 20]
+    description: {id: Jumlah tanggungan, en: Number of dependants}
+  client.driving_licence:
+    type: bool
+    description: {id: Klien memiliki SIM, en: The client holds a driving licence}
+    sensitivity: shareable
+"""

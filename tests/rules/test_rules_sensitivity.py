@@ -9,19 +9,8 @@ import pytest
 from bekal.facts import BNN_ONLY_FACTS, SCHEMA, bnn_only
 from bekal.lang.diagnostics import RuleError
 from bekal.rulebook import load_rulebook_from_texts
+from tests.rules.rulefiles import DECLARED_FACTS as FACTS
 from tests.rules.rulefiles import ruleset_text
-
-FACTS = """\
-facts:
-  client.dependants:
-    type: integer
-    range: [0, 20]
-    description: {id: Jumlah tanggungan, en: Number of dependants}
-  client.driving_licence:
-    type: bool
-    description: {id: Klien memiliki SIM, en: The client holds a driving licence}
-    sensitivity: shareable
-"""
 
 
 def shared(*rules: tuple, facts: str | None = None) -> dict[str, bool]:

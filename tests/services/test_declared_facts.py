@@ -20,21 +20,11 @@ from bekal.services.matching import codec as matching_codec
 from bekal.services.matching.logic import Matching, MatchSettings
 from bekal.services.snapshots import ServedRules
 from bekal.v1 import eligibility_pb2, facts_pb2, matching_pb2
+from tests.rules.rulefiles import DECLARED_FACTS as FACTS
 from tests.support.cli import bekal
 from tests.support.people import applicant, eligible_client
 
 AS_OF = "2019-06-01"
-FACTS = """\
-facts:
-  client.dependants:
-    type: integer
-    range: [0, 20]
-    description: {id: Jumlah tanggungan, en: Number of dependants}
-  client.driving_licence:
-    type: bool
-    description: {id: Klien memiliki SIM, en: The client holds a driving licence}
-    sensitivity: shareable
-"""
 PRIORITY = """
   - id: dependants
     description: Klien yang menanggung keluarga diprioritaskan.
