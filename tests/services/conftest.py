@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.paths import TEST_RULES, copy_of
+from bekal.services.snapshots import ServedRules
+from tests.support.paths import RULES, TEST_RULES, copy_of
 from tests.support.servers import Server
 
 
@@ -15,6 +16,16 @@ from tests.support.servers import Server
 def rules_dir(tmp_path: Path) -> Path:
     """A private copy of the test rules, free to edit."""
     return copy_of(TEST_RULES, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def rules() -> Iterator[ServedRules]:
+    """The programme's rules (the tests' copy) served in-process once per module, for logic tests
+    that read them and change nothing; a module that edits its rules defines its own ``rules``."""
+    served = ServedRules(RULES)
+    served.reload()
+    yield served
+    served.close()
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ from bekal.services.matching.logic import Matching, MatchSettings
 from bekal.services.snapshots import ServedRules
 from bekal.store import SQLiteJobStore, open_decision_log
 from bekal.v1 import matching_pb2
-from tests.support.paths import RULES
 from tests.support.people import eligible_client
 
 AS_OF = date(2019, 6, 1)
@@ -59,14 +58,6 @@ shareable = st.fixed_dictionaries({
     "referrer": st.sampled_from(["bnn", "self", "other_agency"]),
     "domicile": st.sampled_from(["Banjarbaru", "Banjarmasin", "Martapura"]),
 })
-
-
-@pytest.fixture(scope="module")
-def rules() -> Iterator[ServedRules]:
-    served = ServedRules(RULES)
-    served.reload()
-    yield served
-    served.close()
 
 
 @pytest.fixture(scope="module")

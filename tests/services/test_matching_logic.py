@@ -17,19 +17,10 @@ from bekal.services.snapshots import ServedRules
 from bekal.store import SQLiteJobStore
 from bekal.store.jobs import JobStatus
 from bekal.v1 import facts_pb2, matching_pb2
-from tests.support.paths import RULES
 from tests.support.people import applicant
 
 AS_OF = date(2019, 6, 1)
 SETTINGS = MatchSettings(AS_OF, seed=7, audience=BNN)
-
-
-@pytest.fixture(scope="module")
-def rules() -> Iterator[ServedRules]:
-    served = ServedRules(RULES)
-    served.reload()
-    yield served
-    served.close()
 
 
 @pytest.fixture

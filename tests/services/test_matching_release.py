@@ -5,7 +5,6 @@ disk is UNAVAILABLE with a retry hint; the uploading agency is kept as the job's
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,24 +15,14 @@ from bekal.client.convert import client_message
 from bekal.services.errors import ServiceError
 from bekal.services.matching import codec
 from bekal.services.matching.logic import JobSettings, Matching, MatchSettings, Upload
-from bekal.services.snapshots import ServedRules
 from bekal.store import StoreUnavailable
 from bekal.store.jobs import JobStatus, SQLiteJobStore
 from bekal.v1 import matching_pb2
-from tests.support.paths import RULES
 from tests.support.people import applicant
 from tests.support.storage import fill_disk
 
 AS_OF = date(2019, 6, 1)
 KEY = bytes(range(32))
-
-
-@pytest.fixture(scope="module")
-def rules() -> Iterator[ServedRules]:
-    served = ServedRules(RULES)
-    served.reload()
-    yield served
-    served.close()
 
 
 def upload(request_id: str, n: int = 40) -> Upload:
