@@ -42,8 +42,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from bekal.store.errors import SchemaTooNew, StoreUnavailable
-from bekal.store.sqlite import Database, Transaction, transaction, unavailable
+from bekal.store.errors import StoreUnavailable
+from bekal.store.sqlite import (
+    Database,
+    Transaction,
+    set_table_schema_version,
+    table_schema_version,
+    transaction,
+    unavailable,
+)
 
 __all__ = ["ANONYMOUS", "AuditEvent", "AuditLog", "SQLiteAuditLog"]
 
@@ -142,20 +149,10 @@ class SQLiteAuditLog(Database):
         self._writer.start()
 
     def _migrate(self, cur: Transaction) -> None:
-        exists = cur.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_schema'").fetchone()
-        version = 0
-        if exists:
-            row = cur.execute("SELECT max(version) FROM audit_schema").fetchone()
-            version = row[0] if row and row[0] is not None else 0
-        if version > SCHEMA_VERSION:
-            raise SchemaTooNew(f"{self.path}: audit trail schema {version} is newer than this bekal "
-                               f"({SCHEMA_VERSION})")
+        table_schema_version(cur, "audit_schema", SCHEMA_VERSION, "audit trail", self.path)
         for statement in _SCHEMA:
             cur.execute(statement)
-        # written even when unchanged: a read-only database fails here, at open
-        cur.execute("DELETE FROM audit_schema")
-        cur.execute("INSERT INTO audit_schema VALUES (?)", (SCHEMA_VERSION,))
+        set_table_schema_version(cur, "audit_schema", SCHEMA_VERSION)
 
     # ------------------------------------------------------------------------------------------ writing
 

@@ -49,10 +49,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bekal.store.errors import JobConflict, SchemaTooNew
+from bekal.store.errors import JobConflict
 from bekal.store.owners import owner_alive
 from bekal.store.secrets import check_key, keyed, secret_for
-from bekal.store.sqlite import Database, Transaction, utc_now
+from bekal.store.sqlite import Database, Transaction, set_table_schema_version, table_schema_version, utc_now
 
 __all__ = ["JobRecord", "JobStatus", "JobStore", "NewJob", "ResultChunk", "SQLiteJobStore"]
 
@@ -251,15 +251,7 @@ class SQLiteJobStore(Database, JobStore):
 
     def _migrate(self, cur: Transaction) -> None:
         # the decision log owns PRAGMA user_version; these tables keep their own version
-        exists = cur.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'match_schema'").fetchone()
-        version = 0
-        if exists:
-            row = cur.execute("SELECT max(version) FROM match_schema").fetchone()
-            version = row[0] if row and row[0] is not None else 0
-        if version > SCHEMA_VERSION:
-            raise SchemaTooNew(f"{self.path}: matching job schema {version} is newer than this bekal "
-                               f"({SCHEMA_VERSION})")
+        version = table_schema_version(cur, "match_schema", SCHEMA_VERSION, "matching job", self.path)
         if self._secret is None:
             self._secret = secret_for(self.path)
         secret = self._secret
@@ -272,9 +264,7 @@ class SQLiteJobStore(Database, JobStore):
             self._db.create_function("bekal_keyed", 1, lambda fp: keyed(secret, str(fp)), deterministic=True)
             cur.execute("UPDATE match_job SET fingerprint = bekal_keyed(fingerprint)")
             log.info("job store %s: %d fingerprints keyed, creator added (schema 1 -> 2)", self.path, cur.rowcount)
-        # written even when unchanged: a read-only database fails here, at open
-        cur.execute("DELETE FROM match_schema")
-        cur.execute("INSERT INTO match_schema VALUES (?)", (SCHEMA_VERSION,))
+        set_table_schema_version(cur, "match_schema", SCHEMA_VERSION)
 
     # ------------------------------------------------------------------------------------------ writes
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bekal.store.errors import StoreError, StoreUnavailable
+from bekal.store.errors import SchemaTooNew, StoreError, StoreUnavailable
 
 MEMORY = ":memory:"
 
@@ -167,6 +167,30 @@ class Transaction:
     @property
     def rowcount(self) -> int:
         return self._cur.rowcount
+
+
+def table_schema_version(cur: Transaction, table: str, newest: int, what: str, path: str) -> int:
+    """The schema version a store keeps in its own one-row ``table`` (0: a new database).
+
+    Several stores share one file, so each keeps its version in a table of its own (the decision log
+    has ``PRAGMA user_version``). Raises :class:`SchemaTooNew` for a database a newer bekal wrote:
+    migrating it down would lose what this version does not know.
+    """
+    exists = cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    version = 0
+    if exists:
+        row = cur.execute(f"SELECT max(version) FROM {table}").fetchone()
+        version = row[0] if row and row[0] is not None else 0
+    if version > newest:
+        raise SchemaTooNew(f"{path}: {what} schema {version} is newer than this bekal ({newest})")
+    return int(version)
+
+
+def set_table_schema_version(cur: Transaction, table: str, version: int) -> None:
+    """Record ``version`` in ``table``; written even when unchanged, so a read-only database fails at open."""
+    cur.execute(f"CREATE TABLE IF NOT EXISTS {table} (version INTEGER NOT NULL)")
+    cur.execute(f"DELETE FROM {table}")
+    cur.execute(f"INSERT INTO {table} VALUES (?)", (version,))
 
 
 @contextmanager
