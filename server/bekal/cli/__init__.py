@@ -30,6 +30,7 @@ def _register() -> None:
     from bekal.cli import log as log_cmd
     from bekal.cli import match as match_cmd
     from bekal.cli import replay as replay_cmd
+    from bekal.cli import report as report_cmd
     from bekal.cli import rules as rules_cmd
     from bekal.cli import rules_diff  # noqa: F401  (adds `bekal rules diff` to the rules group)
     from bekal.cli import serve as serve_cmd
@@ -42,6 +43,7 @@ def _register() -> None:
     main.add_command(audit_cmd.audit)
     main.add_command(replay_cmd.replay)
     main.add_command(log_cmd.log)
+    main.add_command(report_cmd.report)
 
 
 _register()

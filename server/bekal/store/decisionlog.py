@@ -119,6 +119,13 @@ _COLUMNS = ("request_id, fingerprint, client_id, audience, ruleset_version, as_o
 MAX_PAGE = 1000  # most entries one list() call returns
 
 
+def _adds_existing_column(statement: str, columns: set[str]) -> bool:
+    """Is ``statement`` an ``ALTER TABLE ... ADD COLUMN`` of a column the table has already? (A migration
+    that stopped half-way, or a database moved back a version by hand, is migrated again cleanly.)"""
+    words = statement.split()
+    return words[:2] == ["ALTER", "TABLE"] and words[3:5] == ["ADD", "COLUMN"] and words[5] in columns
+
+
 class Recorded(str, enum.Enum):
     """What happened to one request handed to :meth:`DecisionLog.record`."""
 
@@ -295,12 +302,15 @@ class SQLiteDecisionLog(Database, DecisionLog):
         secret = self._secret
         check_key(cur, secret, self.path)
         cur.execute(_SCHEMA)
+        columns = {row[1] for row in cur.execute("PRAGMA table_info(request)").fetchall()}
         if version < 3:
             for statement in _SCHEMA_3:
-                cur.execute(statement)
+                if not _adds_existing_column(statement, columns):
+                    cur.execute(statement)
         if version < 4:
             for statement in _SCHEMA_4:
-                cur.execute(statement)
+                if not _adds_existing_column(statement, columns):
+                    cur.execute(statement)
         self._check_facts_key(cur)
         if version == 1:  # unsalted digests -> HMACs of themselves (see the module's doc)
             self._db.create_function("bekal_keyed", 1, lambda fp: keyed(secret, str(fp)), deterministic=True)
