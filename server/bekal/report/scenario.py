@@ -158,12 +158,22 @@ def _one_of(choices: Sequence[str]) -> Callable[[Any], str]:
     return convert
 
 
+class _TextDates(yaml.SafeLoader):
+    """YAML with dates left as text: an impossible date is then a problem of its field, not of the file."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_scenario(path: str | Path) -> ScenarioData:
     """Read a scenario file; raises :class:`ScenarioError` naming every problem."""
     path = Path(path)
     r = _Reader(str(path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDates)  # noqa: S506 (a safe loader)
     except OSError as exc:
         raise ScenarioError([f"{path}: cannot read it ({exc.strerror or exc})"]) from None
     except yaml.YAMLError as exc:
