@@ -258,3 +258,35 @@ def test_a_missing_facts_key_is_refused_not_replaced(rules, log, db):
         assert reopened.facts("r-1") is not None
     finally:
         reopened.close()
+
+
+def test_nothing_is_decided_when_the_rules_version_cannot_be_kept(rules):
+    from bekal.store import StoreUnavailable
+
+    class Full:
+        recorded: list = []
+
+        def keep_ruleset(self, version, files):
+            raise StoreUnavailable("disk full", 30)
+
+        def record(self, requests):
+            self.recorded.extend(requests)
+            return []
+
+    store = Full()
+    with pytest.raises(ServiceError) as err:
+        Eligibility(rules, store).check(check("r-1", "C-1"))
+    assert err.value.code == "UNAVAILABLE"
+    assert store.recorded == []  # a decision whose rules could not be kept is neither answered nor logged
+
+
+def test_a_kept_version_that_does_not_hash_to_its_name_is_refused(rules, log, replayer, db):
+    Eligibility(rules, log).check(check("r-1", "C-1"))
+    raw = sqlite3.connect(db)
+    with raw:  # the kept text changed behind bekal's back: replaying it would be replaying other rules
+        raw.execute("UPDATE ruleset_version SET files = replace(files, 'min_written_score: 60', "
+                    "'min_written_score: 99')")
+    raw.close()
+    with pytest.raises(ServiceError) as err:
+        replayer.replay("r-1", AUDITOR)
+    assert err.value.code == "FAILED_PRECONDITION" and "hashes to" in err.value.message
