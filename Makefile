@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/placement_bench.py
 	$(BIN)/python bench/zen_bench.py
 	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/replay_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -85,15 +85,15 @@ def open_facts(data_key: bytes, request_id: str, sealed: bytes) -> dict[str, Any
                                   f"the facts of request {request_id}"))
 
 
-def _plain(value: Any) -> Any:
+def _tagged(value: Any) -> Any:
+    """What JSON cannot hold as it is (called by the C encoder only for those): dates tagged, mappings
+    and sets as plain containers."""
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
+        return dict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
     raise TypeError(f"a fact value of type {type(value).__name__} cannot be kept")
 
 
@@ -109,7 +109,8 @@ def _typed(value: Any) -> Any:
 
 def facts_to_bytes(facts: Mapping[str, Any]) -> bytes:
     """Facts as canonical JSON (sorted keys), dates tagged."""
-    return json.dumps(_plain(facts), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(dict(facts), default=_tagged, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
 
 
 def facts_from_bytes(data: bytes) -> dict[str, Any]:
