@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bekal.access import Principal, Role
 from bekal.audience import BNN
@@ -114,3 +116,21 @@ def test_the_command_writes_the_page_and_csv_in_indonesian(tmp_path: Path):
                 "--out", str(out))
     assert bad.code == 2 and "--from" in bad.err
     assert isinstance(Cell(1.0).text, str)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=1, max_size=6))
+def test_no_small_cell_is_shown_and_no_lone_suppressed_cell_stands(counts):
+    rows = secondary([[people(n) for n in row] for row in counts])
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            n = counts[r][c]
+            if 0 < n < 3:
+                assert cell.suppressed and cell.text == "<3" and cell.csv == "<3" and cell.shown is None
+            if not cell.suppressed:
+                assert cell.text == str(n)
+    for c in range(3):
+        column = [row[c] for row in rows]
+        lone = sum(1 for cell in column if cell.suppressed) == 1
+        # a lone suppressed cell is left only when nothing else in its column could be suppressed with it
+        assert not lone or all(not cell.value for cell in column if not cell.suppressed)
