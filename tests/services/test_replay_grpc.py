@@ -86,3 +86,28 @@ def test_replay_after_a_rule_change_and_erasure(start_server, rules_dir: Path, t
         trail = list(auditor.audit_trail(subject="CLIENT-A"))
         assert any(e.method.endswith("/EraseClientFacts") and e.principal == "bnnk-banjarbaru" and e.code == "OK"
                    for e in trail)
+
+
+def test_the_server_purges_facts_past_retention_at_start(start_server, rules_dir: Path, tmp_path: Path):
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    server = start_server(rules_dir)
+    with server.connect(timeout=20) as bnn:
+        for rid in ("old", "new"):
+            bnn.check(eligible_client(id=f"CLIENT-{rid}"), "LAS-01", as_of=INTAKE_DATE, request_id=rid)
+    assert server.stop() == 0
+    long_ago = (datetime.now(UTC) - timedelta(days=45)).isoformat(timespec="milliseconds")
+    with sqlite3.connect(server.db) as raw:
+        raw.execute("UPDATE request_facts SET created_at = ? WHERE request_id = 'old'", (long_ago,))
+    raw.close()
+    server = start_server(rules_dir, "--db", str(server.db), "--retention-days", "30")
+    assert "facts of 1 check(s) older than 30 days deleted" in server.log()
+    with server.connect("auditor", timeout=20) as auditor:
+        assert auditor.replay_decision("new").identical
+        try:
+            auditor.replay_decision("old")
+            raise AssertionError("facts past retention replayed")
+        except BekalError as exc:
+            assert exc.code == "FAILED_PRECONDITION" and "retention" in exc.message
+        assert {e.request_id for e in auditor.decision_log()} == {"old", "new"}  # the outcomes stay
