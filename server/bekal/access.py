@@ -80,6 +80,8 @@ POLICY: Mapping[str, frozenset[Role]] = {
     # a BNN office: its own checks only (bekal.services.replay.logic), the client's facts it sent itself
     "/bekal.v1.ReplayService/ReplayDecision": frozenset({Role.AUDITOR, Role.REFERRER}),
     "/bekal.v1.ReplayService/EraseClientFacts": frozenset({Role.AUDITOR, Role.REFERRER}),
+    # a job's creator (a BNN office or a training centre) or an auditor: bekal.services.replay.logic
+    "/bekal.v1.ReplayService/ReplayMatchJob": frozenset({Role.AUDITOR, Role.REFERRER, Role.TRAINING_PROVIDER}),
 }
 RATE_LIMITED = frozenset({"/bekal.v1.RulesService/ValidateRules", "/bekal.v1.RulesService/ReloadRules"})
 

@@ -52,6 +52,7 @@ MATRIX = {
     "/bekal.v1.AuditService/ListAuditEvents": "U",
     "/bekal.v1.ReplayService/ReplayDecision": "RU",  # a BNN office: its own checks
     "/bekal.v1.ReplayService/EraseClientFacts": "RU",  # a BNN office: the facts of its own checks
+    "/bekal.v1.ReplayService/ReplayMatchJob": "RTU",  # a job's creator, or an auditor
 }
 
 

@@ -27,7 +27,7 @@ SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
             replay_pb2.DESCRIPTOR.services_by_name["ReplayService"]]
 METHODS = {f"/{s.full_name}/{m.name}": m for s in SERVICES for m in s.methods}
 AGENCY = {"ValidateRules": "rule-author", "ReloadRules": "rule-author", "ListAuditEvents": "auditor",
-          "ListDecisions": "auditor", "ReplayDecision": "auditor",
+          "ListDecisions": "auditor", "ReplayDecision": "auditor", "ReplayMatchJob": "auditor",
           "EraseClientFacts": "auditor"}  # the rest: a BNN office (the most seen)
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -111,3 +111,21 @@ def test_the_server_purges_facts_past_retention_at_start(start_server, rules_dir
         except BekalError as exc:
             assert exc.code == "FAILED_PRECONDITION" and "retention" in exc.message
         assert {e.request_id for e in auditor.decision_log()} == {"old", "new"}  # the outcomes stay
+
+
+def test_a_matching_job_replays_over_grpc(start_server, rules_dir: Path):
+    from tests.support.people import applicant
+
+    server = start_server(rules_dir)
+    cohort = [applicant(f"J{i:02d}", "LAS-01", "JHT-01", referrer="bnn" if i % 2 else "self") for i in range(12)]
+    with server.connect(timeout=60) as bnn:
+        result = bnn.place_cohort(cohort, as_of=INTAKE_DATE, seed=2019)
+        job_id = result.job.job_id
+        replay = bnn.replay_match_job(job_id)
+        assert replay.identical and replay.clients == 12 and replay.placed == result.summary.placed
+    cli = bekal("replay", "--job", job_id, *server.cli_args("auditor"))
+    assert cli.code == 0, cli.text
+    assert "identical: every client placed as logged" in cli.out
+    code, _fields, _status = rpc_failure(replay_pb2_grpc.ReplayServiceStub(server.channel("blk-kalsel")).ReplayMatchJob,
+                                         replay_pb2.ReplayMatchJobRequest(job_id=job_id))
+    assert code is grpc.StatusCode.NOT_FOUND  # another agency's job

@@ -9,6 +9,7 @@ how it differs. Exit status 0 when every course came out as logged, 1 otherwise.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -18,20 +19,27 @@ from bekal.i18n import _
 
 @click.command()
 @click.argument("request_id")
+@click.option("--job", is_flag=True, help="REQUEST_ID is a matching job's id: place the job again")
 @click.option("--current-rules", is_flag=True, help="also decide with the rules serving now, and show the differences")
 @click.option("--json", "as_json", is_flag=True, help="print the replay as one JSON object")
 @click.option("--server", default=None, metavar="HOST:PORT", envvar="BEKAL_SERVER",
               help="the server  [default: 127.0.0.1:50051; env BEKAL_SERVER]")
 @connection_options
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="deadline in seconds")
-def replay(request_id: str, current_rules: bool, as_json: bool, server: str | None, tls: bool, ca: str | None,
-           cert: str | None, key: str | None, timeout: float) -> None:
-    """Replay the logged eligibility check REQUEST_ID with the rules version that decided it."""
+def replay(request_id: str, job: bool, current_rules: bool, as_json: bool, server: str | None, tls: bool,
+           ca: str | None, cert: str | None, key: str | None, timeout: float) -> None:
+    """Replay the logged eligibility check REQUEST_ID (with --job: the matching job REQUEST_ID) with the rules
+    version that decided it."""
     from bekal.cli.output import print_decision, to_json
     from bekal.client import DEFAULT_TARGET, BekalError, connect
 
+    if job and current_rules:
+        raise click.UsageError(_("--current-rules compares single checks, not matching jobs"))
     try:
         with connect(server or DEFAULT_TARGET, timeout=timeout, **connect_kwargs(tls, ca, cert, key)) as bekal:
+            if job:
+                _print_job(bekal.replay_match_job(request_id), as_json)
+                return
             result = bekal.replay_decision(request_id, current_rules=current_rules)
     except BekalError as exc:
         raise click.ClickException(_("the server refused: {error}", error=exc)) from None
@@ -59,4 +67,21 @@ def replay(request_id: str, current_rules: bool, as_json: bool, server: str | No
     click.echo("")
     click.echo(_("identical: every course decided as logged") if result.identical
                else _("NOT identical: see above"))
+    sys.exit(0 if result.identical else 1)
+
+
+def _print_job(result: Any, as_json: bool) -> None:
+    from bekal.cli.output import to_json
+
+    if as_json:
+        click.echo(to_json(result))
+    else:
+        click.echo(_("match job {job} (uploaded by {creator}), rules version {version}, as of {date}: {clients} "
+                     "client(s), {placed} placed", job=result.job_id, creator=result.creator,
+                     version=result.ruleset_version, date=result.as_of.isoformat(), clients=result.clients,
+                     placed=result.placed))
+        for cid, then, now in result.differences:
+            click.echo(_("  {client}: {then} then, {now} now", client=cid, then=then or "-", now=now or "-"))
+        click.echo(_("identical: every client placed as logged") if result.identical
+                   else _("NOT identical: see above"))
     sys.exit(0 if result.identical else 1)

@@ -75,7 +75,7 @@ class Worker:
         self.stores: Stores = open_stores(cfg.db, cfg.secret_file, cfg.facts_key_file)
         self.rules = ServedRules(cfg.rules)
         self.rules.on_change(self._keep_version)  # every version that serves is kept, by content hash
-        self.replayer = Replayer(self.stores.decisions, self.rules)
+        self.replayer = Replayer(self.stores.decisions, self.rules)  # its job replays: once matching exists
         self.executor = futures.ThreadPoolExecutor(max_workers=cfg.threads, thread_name_prefix="bekal-work")
         self.gate = Gate(identities, self.executor, Limits(cfg.max_streams, cfg.max_streams_per_peer,
                                                            cfg.idle_timeout), audit=self.stores.audit)
@@ -83,13 +83,13 @@ class Worker:
         self.server = grpc.aio.server(options=self._options())
         self.matching = matching_servicer.add_to(
             self.server, self.gate, self.rules, self.stores.jobs,
-            settings=JobSettings(placement_processes=cfg.placement_processes))
+            settings=JobSettings(placement_processes=cfg.placement_processes), replay_log=self.stores.decisions)
         served = (
             matching_servicer.SERVICE.full_name,
             eligibility_servicer.add_to(self.server, self.gate, Eligibility(self.rules, self.stores.decisions),
                                         self.draining),
             audit_servicer.add_to(self.server, self.gate, Audit(self.stores.decisions, self.stores.audit)),
-            replay_servicer.add_to(self.server, self.gate, self.replayer),
+            replay_servicer.add_to(self.server, self.gate, self.replayer.with_jobs(self.matching)),
             rules_servicer.add_to(self.server, self.gate, self.rules,
                                   notify_supervisor if self.supervised else None),
         )

@@ -56,7 +56,16 @@ from pathlib import Path
 from typing import Any
 
 from bekal.store.errors import SchemaTooNew, StoreError
-from bekal.store.sealing import FactsUnreadable, new_data_key, open_facts, seal_facts, unwrap_key, wrap_key
+from bekal.store.sealing import (
+    FactsUnreadable,
+    new_data_key,
+    open_facts,
+    open_job,
+    seal_facts,
+    seal_job,
+    unwrap_key,
+    wrap_key,
+)
 from bekal.store.secrets import KEY_BYTES, check_key, key_id, keyed, load_or_create, secret_for
 from bekal.store.sqlite import Database, Transaction, utc_now
 
@@ -113,6 +122,21 @@ _SCHEMA_4 = [
         erased_at TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS erasure_client ON erasure (client_id)",
+    """CREATE TABLE IF NOT EXISTS job_replay (
+        job_id          TEXT PRIMARY KEY,
+        request_id      TEXT NOT NULL,
+        creator         TEXT NOT NULL,
+        ruleset_version TEXT NOT NULL,
+        as_of           TEXT NOT NULL,
+        placed          INTEGER NOT NULL,
+        sealed          BLOB,
+        created_at      TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS job_client (
+        client_id TEXT NOT NULL,
+        job_id    TEXT NOT NULL,
+        PRIMARY KEY (client_id, job_id)
+    ) WITHOUT ROWID""",
 ]
 _COLUMNS = ("request_id, fingerprint, client_id, audience, ruleset_version, as_of, summary, created_at, caller, "
             "parameters")
@@ -197,6 +221,40 @@ class Erasure:
     erased_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedJob:
+    """A succeeded matching job as the decision log keeps it to replay it: its whole input (every client
+    of the cohort: sealed, and deleted when any one of them is erased) and where each client was placed."""
+
+    job_id: str
+    request_id: str
+    creator: str  # the agency that uploaded it
+    ruleset_version: str
+    as_of: str  # YYYY-MM-DD
+    settings: bytes  # as the job store keeps them (serialized bekal.v1.MatchSettings)
+    parts: tuple[bytes, ...]  # the stored input parts
+    placed: tuple[tuple[str, str], ...]  # (client id, course code or "") in upload order
+    created_at: str = ""
+    sealed: bool = True  # False: the input is gone (erased, or past retention); parts and placed are empty
+
+    def blob(self) -> bytes:
+        """settings, parts and placements in one length-prefixed frame."""
+        placed = json.dumps(self.placed, separators=(",", ":")).encode()
+        out = bytearray()
+        for piece in (self.settings, placed, *self.parts):
+            out += len(piece).to_bytes(8, "big") + piece
+        return bytes(out)
+
+    @staticmethod
+    def pieces(blob: bytes) -> tuple[bytes, list[tuple[str, str]], tuple[bytes, ...]]:
+        pieces, i = [], 0
+        while i < len(blob):
+            n = int.from_bytes(blob[i:i + 8], "big")
+            pieces.append(blob[i + 8:i + 8 + n])
+            i += 8 + n
+        return pieces[0], [(str(c), str(k)) for c, k in json.loads(pieces[1])], tuple(pieces[2:])
+
+
 def default_facts_key_file(db: str | Path) -> Path | None:
     """``bekal-facts.key`` in the database file's folder; None for ``:memory:`` (a random key)."""
     text = str(db)
@@ -255,6 +313,15 @@ class DecisionLog(abc.ABC):
     @abc.abstractmethod
     def erasures(self, client_id: str) -> builtins.list[Erasure]:
         """The erasures of one client's facts, oldest first."""
+
+    @abc.abstractmethod
+    def record_job(self, job: LoggedJob, client_ids: Sequence[str]) -> None:
+        """Keep a succeeded job for replay (idempotent by job id): its input sealed, its clients indexed
+        (so erasing one of them finds it). Raises StoreUnavailable when it cannot be written."""
+
+    @abc.abstractmethod
+    def job(self, job_id: str) -> LoggedJob | None:
+        """A kept job, its input unsealed (``sealed`` False and no input when it is gone)."""
 
     @abc.abstractmethod
     def purge(self, before: str) -> int:
@@ -449,12 +516,43 @@ class SQLiteDecisionLog(Database, DecisionLog):
                             "(SELECT request_id FROM request WHERE client_id = ? AND caller = ?)",
                             (client_id, client_id, caller))
             erased = cur.rowcount
+            # a job's input holds every client of its cohort: it goes whole, when any one of them is erased
+            jobs = [row[0] for row in cur.execute(
+                "SELECT j.job_id FROM job_client c JOIN job_replay j ON j.job_id = c.job_id WHERE c.client_id = ? "
+                "AND j.sealed IS NOT NULL" + ("" if caller is None else " AND j.creator = ?"),
+                (client_id,) if caller is None else (client_id, caller)).fetchall()]
+            for job_id in jobs:
+                cur.execute("UPDATE job_replay SET sealed = NULL WHERE job_id = ?", (job_id,))
+            erased += len(jobs)
             cur.execute("DELETE FROM client_key WHERE client_id = ? AND NOT EXISTS "
                         "(SELECT 1 FROM request_facts WHERE client_id = ?)", (client_id, client_id))
             cur.execute("INSERT INTO erasure (client_id, erased_by, records, erased_at) VALUES (?, ?, ?, ?)",
                         (client_id, erased_by, erased, utc_now()))
         self._dirty.set()
         return erased
+
+    def record_job(self, job: LoggedJob, client_ids: Sequence[str]) -> None:
+        sealed = seal_job(self._fkey, job.job_id, job.blob())
+        with self._tx("keep a match job for replay") as cur:
+            cur.execute("INSERT OR IGNORE INTO job_replay VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (job.job_id, job.request_id, job.creator, job.ruleset_version, job.as_of,
+                         sum(1 for _c, course in job.placed if course), sealed, utc_now()))
+            if cur.rowcount == 1:
+                cur.executemany("INSERT OR IGNORE INTO job_client VALUES (?, ?)",
+                                [(c, job.job_id) for c in dict.fromkeys(client_ids)])
+        self._dirty.set()
+
+    def job(self, job_id: str) -> LoggedJob | None:
+        row = self._one("SELECT job_id, request_id, creator, ruleset_version, as_of, sealed, created_at "
+                        "FROM job_replay WHERE job_id = ?", (job_id,))
+        if row is None:
+            return None
+        job_id, request_id, creator, version, as_of, sealed, created = row
+        if sealed is None:
+            return LoggedJob(job_id, request_id, creator, version, as_of, b"", (), (), created, sealed=False)
+        settings, placed, parts = LoggedJob.pieces(open_job(self._fkey, job_id, bytes(sealed)))
+        return LoggedJob(job_id, request_id, creator, version, as_of, settings, parts,
+                         tuple((c, k) for c, k in placed), created)
 
     def erasures(self, client_id: str) -> builtins.list[Erasure]:
         rows = self._all("SELECT client_id, erased_by, records, erased_at FROM erasure WHERE client_id = ? "
@@ -465,6 +563,8 @@ class SQLiteDecisionLog(Database, DecisionLog):
         with self._tx("purge facts past retention") as cur:
             cur.execute("DELETE FROM request_facts WHERE created_at < ?", (before,))
             purged = cur.rowcount
+            cur.execute("UPDATE job_replay SET sealed = NULL WHERE created_at < ? AND sealed IS NOT NULL", (before,))
+            purged += cur.rowcount
             cur.execute("DELETE FROM client_key WHERE NOT EXISTS "
                         "(SELECT 1 FROM request_facts f WHERE f.client_id = client_key.client_id)")
         self._dirty.set()

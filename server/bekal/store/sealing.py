@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -38,9 +39,10 @@ NONCE_BYTES = 12
 DATA_KEY_BYTES = 32
 _WRAP_AD = b"bekal client data key v1\0"
 _FACTS_AD = b"bekal decision facts v1\0"
+_JOB_AD = b"bekal match job input v1\0"
 
-__all__ = ["FactsUnreadable", "facts_from_bytes", "facts_to_bytes", "new_data_key", "open_facts", "seal_facts",
-           "unwrap_key", "wrap_key"]
+__all__ = ["FactsUnreadable", "facts_from_bytes", "facts_to_bytes", "new_data_key", "open_facts", "open_job",
+           "seal_facts", "seal_job", "unwrap_key", "wrap_key"]
 
 
 class FactsUnreadable(StoreError):
@@ -83,6 +85,16 @@ def seal_facts(data_key: bytes, request_id: str, facts: Mapping[str, Any]) -> by
 def open_facts(data_key: bytes, request_id: str, sealed: bytes) -> dict[str, Any]:
     return facts_from_bytes(_open(data_key, sealed, _FACTS_AD + request_id.encode(),
                                   f"the facts of request {request_id}"))
+
+
+def seal_job(facts_key: bytes, job_id: str, blob: bytes) -> bytes:
+    """A matching job's input (compressed) sealed by the facts key, bound to the job id. A job's input
+    holds every client of the cohort: erasing one of them deletes the record (see the decision log)."""
+    return _seal(facts_key, zlib.compress(blob, 6), _JOB_AD + job_id.encode())
+
+
+def open_job(facts_key: bytes, job_id: str, sealed: bytes) -> bytes:
+    return zlib.decompress(_open(facts_key, sealed, _JOB_AD + job_id.encode(), f"the input of match job {job_id}"))
 
 
 def _tagged(value: Any) -> Any:

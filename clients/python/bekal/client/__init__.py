@@ -30,7 +30,7 @@ from bekal.client.placements import (
     ReserveOrder,
     Standing,
 )
-from bekal.client.replay import Replay, ReplayedDecision
+from bekal.client.replay import JobReplay, Replay, ReplayedDecision
 from bekal.client.results import (
     CheckResult,
     Decision,
@@ -50,7 +50,8 @@ from bekal.client.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_TARGET", "AuditEntry", "Because", "BekalError", "Check", "CheckResult", "Client", "ClientPlacement",
-    "CourseFill", "Decision", "Diagnostic", "FactValue", "FieldViolation", "InvalidInput", "JobFailed", "JobStatus",
+    "CourseFill", "Decision", "Diagnostic", "FactValue", "FieldViolation", "InvalidInput", "JobFailed", "JobReplay",
+    "JobStatus",
     "LoggedCheck", "LoggedDecision", "MatchJob", "MatchResult", "MatchSummary", "NotPlaced", "Outcome", "Reason",
     "Reload", "Replay", "ReplayedDecision", "ReserveOrder", "RetryPolicy", "RuleStatus", "RuleTrace", "RulesetInfo",
     "RulesetSource", "Rulesets", "Standing", "Validation", "connect",

@@ -44,6 +44,22 @@ class Replay:
     same_as_current: bool = False
 
 
+@dataclass(frozen=True)
+class JobReplay:
+    """A matching job placed again: ``identical`` when every client got the same course (or none)."""
+
+    job_id: str
+    request_id: str
+    creator: str
+    ruleset_version: str
+    as_of: date
+    recorded_time: str
+    clients: int
+    placed: int
+    identical: bool
+    differences: tuple[tuple[str, str, str], ...]  # (client id, course then, course now); "" for none
+
+
 class ReplayCalls(Calls):
     _replay: replay_pb2_grpc.ReplayServiceStub
 
@@ -63,6 +79,16 @@ class ReplayCalls(Calls):
                       pb.recorded_time.ToJsonString() if pb.HasField("recorded_time") else "",
                       {p.name: p.value for p in pb.parameters}, decisions, pb.identical,
                       pb.current_ruleset_version, pb.same_as_current)
+
+    def replay_match_job(self, job_id: str, *, timeout: float | None = None) -> JobReplay:
+        """Place the succeeded matching job ``job_id`` again with the rules version, input, seed and date it
+        ran with (an auditor, or the agency that uploaded it)."""
+        pb = self.unary(self._replay.ReplayMatchJob, replay_pb2.ReplayMatchJobRequest(job_id=job_id), timeout)
+        return JobReplay(pb.job_id, pb.request_id, pb.creator, pb.ruleset_version,
+                         date(pb.as_of_date.year, pb.as_of_date.month, pb.as_of_date.day),
+                         pb.recorded_time.ToJsonString() if pb.HasField("recorded_time") else "",
+                         pb.clients, pb.placed, pb.identical,
+                         tuple((d.client_id, d.logged_course, d.replayed_course) for d in pb.differences))
 
     def erase_client_facts(self, client_id: str, *, timeout: float | None = None) -> int:
         """Erase the facts the server's decision log keeps about ``client_id``; how many checks lost them."""

@@ -94,3 +94,43 @@ class EraseClientFactsResponse(_message.Message):
     erased_records: int
     erase_time: _timestamp_pb2.Timestamp
     def __init__(self, client_id: _Optional[str] = ..., erased_records: _Optional[int] = ..., erase_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ReplayMatchJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class ReplayMatchJobResponse(_message.Message):
+    __slots__ = ("job_id", "request_id", "creator", "ruleset_version", "as_of_date", "recorded_time", "clients", "placed", "identical", "differences")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATOR_FIELD_NUMBER: _ClassVar[int]
+    RULESET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_TIME_FIELD_NUMBER: _ClassVar[int]
+    CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    PLACED_FIELD_NUMBER: _ClassVar[int]
+    IDENTICAL_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCES_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    request_id: str
+    creator: str
+    ruleset_version: str
+    as_of_date: _date_pb2.Date
+    recorded_time: _timestamp_pb2.Timestamp
+    clients: int
+    placed: int
+    identical: bool
+    differences: _containers.RepeatedCompositeFieldContainer[PlacementDifference]
+    def __init__(self, job_id: _Optional[str] = ..., request_id: _Optional[str] = ..., creator: _Optional[str] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., recorded_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., clients: _Optional[int] = ..., placed: _Optional[int] = ..., identical: _Optional[bool] = ..., differences: _Optional[_Iterable[_Union[PlacementDifference, _Mapping]]] = ...) -> None: ...
+
+class PlacementDifference(_message.Message):
+    __slots__ = ("client_id", "logged_course", "replayed_course")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    LOGGED_COURSE_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_COURSE_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    logged_course: str
+    replayed_course: str
+    def __init__(self, client_id: _Optional[str] = ..., logged_course: _Optional[str] = ..., replayed_course: _Optional[str] = ...) -> None: ...

@@ -35,8 +35,9 @@ class ReplayServiceStub:
     (UU 27/2022): ids, versions and outcomes stay in the log.
 
     An auditor may replay and erase anything; a BNN office only what it asked
-    itself (another office's request id is NOT_FOUND to it); no one else calls
-    this service.
+    itself (another office's request id is NOT_FOUND to it); a matching job is
+    replayed by an auditor or by the agency that uploaded it (a training
+    centre's jobs too); no one else calls this service.
     """
 
     def __init__(self, channel):
@@ -49,6 +50,11 @@ class ReplayServiceStub:
                 '/bekal.v1.ReplayService/ReplayDecision',
                 request_serializer=bekal_dot_v1_dot_replay__pb2.ReplayDecisionRequest.SerializeToString,
                 response_deserializer=bekal_dot_v1_dot_replay__pb2.ReplayDecisionResponse.FromString,
+                _registered_method=True)
+        self.ReplayMatchJob = channel.unary_unary(
+                '/bekal.v1.ReplayService/ReplayMatchJob',
+                request_serializer=bekal_dot_v1_dot_replay__pb2.ReplayMatchJobRequest.SerializeToString,
+                response_deserializer=bekal_dot_v1_dot_replay__pb2.ReplayMatchJobResponse.FromString,
                 _registered_method=True)
         self.EraseClientFacts = channel.unary_unary(
                 '/bekal.v1.ReplayService/EraseClientFacts',
@@ -67,12 +73,21 @@ class ReplayServiceServicer:
     (UU 27/2022): ids, versions and outcomes stay in the log.
 
     An auditor may replay and erase anything; a BNN office only what it asked
-    itself (another office's request id is NOT_FOUND to it); no one else calls
-    this service.
+    itself (another office's request id is NOT_FOUND to it); a matching job is
+    replayed by an auditor or by the agency that uploaded it (a training
+    centre's jobs too); no one else calls this service.
     """
 
     def ReplayDecision(self, request, context):
         """Re-evaluates one logged eligibility check.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayMatchJob(self, request, context):
+        """Places a succeeded matching job again with the rules version, input,
+        seed and date it ran with, and compares every client's course.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,6 +107,11 @@ def add_ReplayServiceServicer_to_server(servicer, server):
                     servicer.ReplayDecision,
                     request_deserializer=bekal_dot_v1_dot_replay__pb2.ReplayDecisionRequest.FromString,
                     response_serializer=bekal_dot_v1_dot_replay__pb2.ReplayDecisionResponse.SerializeToString,
+            ),
+            'ReplayMatchJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayMatchJob,
+                    request_deserializer=bekal_dot_v1_dot_replay__pb2.ReplayMatchJobRequest.FromString,
+                    response_serializer=bekal_dot_v1_dot_replay__pb2.ReplayMatchJobResponse.SerializeToString,
             ),
             'EraseClientFacts': grpc.unary_unary_rpc_method_handler(
                     servicer.EraseClientFacts,
@@ -116,8 +136,9 @@ class ReplayService:
     (UU 27/2022): ids, versions and outcomes stay in the log.
 
     An auditor may replay and erase anything; a BNN office only what it asked
-    itself (another office's request id is NOT_FOUND to it); no one else calls
-    this service.
+    itself (another office's request id is NOT_FOUND to it); a matching job is
+    replayed by an auditor or by the agency that uploaded it (a training
+    centre's jobs too); no one else calls this service.
     """
 
     @staticmethod
@@ -137,6 +158,33 @@ class ReplayService:
             '/bekal.v1.ReplayService/ReplayDecision',
             bekal_dot_v1_dot_replay__pb2.ReplayDecisionRequest.SerializeToString,
             bekal_dot_v1_dot_replay__pb2.ReplayDecisionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayMatchJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bekal.v1.ReplayService/ReplayMatchJob',
+            bekal_dot_v1_dot_replay__pb2.ReplayMatchJobRequest.SerializeToString,
+            bekal_dot_v1_dot_replay__pb2.ReplayMatchJobResponse.FromString,
             options,
             channel_credentials,
             insecure,

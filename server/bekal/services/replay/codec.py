@@ -11,9 +11,10 @@ from google.type import date_pb2  # type: ignore[import-untyped]
 from bekal.services.codec import decision_pb
 from bekal.services.errors import Violations, invalid
 from bekal.services.limits import check_id
-from bekal.services.replay.logic import Erased, Replay
+from bekal.services.replay.logic import Erased, JobReplay, Replay
 from bekal.v1 import decision_pb2, replay_pb2
 
+MAX_DIFFERENCES = 1000  # differences listed in one answer (identical says whether there are any)
 _OUTCOME = {"ELIGIBLE": decision_pb2.OUTCOME_ELIGIBLE, "INELIGIBLE": decision_pb2.OUTCOME_INELIGIBLE,
             "PENDING": decision_pb2.OUTCOME_PENDING}
 
@@ -24,6 +25,14 @@ def request_id_of(request: replay_pb2.ReplayDecisionRequest) -> str:
     if violations:
         raise invalid(violations)
     return request.request_id
+
+
+def job_id_of(request: replay_pb2.ReplayMatchJobRequest) -> str:
+    violations: Violations = []
+    check_id(request.job_id, "job_id", violations)
+    if violations:
+        raise invalid(violations)
+    return request.job_id
 
 
 def client_id_of(request: replay_pb2.EraseClientFactsRequest) -> str:
@@ -65,6 +74,19 @@ def replay_response(replay: Replay) -> replay_pb2.ReplayDecisionResponse:
         decision_pb(course.replayed, item.replayed)
         if course.current is not None:
             decision_pb(course.current, item.current)
+    return out
+
+
+def job_response(replay: JobReplay) -> replay_pb2.ReplayMatchJobResponse:
+    job = replay.job
+    as_of = datetime.fromisoformat(job.as_of).date()
+    out = replay_pb2.ReplayMatchJobResponse(
+        job_id=job.job_id, request_id=job.request_id, creator=job.creator, ruleset_version=job.ruleset_version,
+        as_of_date=date_pb2.Date(year=as_of.year, month=as_of.month, day=as_of.day),
+        recorded_time=timestamp(job.created_at), clients=len(replay.replayed),
+        placed=sum(1 for _c, course in replay.replayed if course), identical=replay.identical)
+    for cid, logged, again in replay.differences[:MAX_DIFFERENCES]:
+        out.differences.add(client_id=cid, logged_course=logged, replayed_course=again)
     return out
 
 

@@ -21,17 +21,19 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from bekal.access import Principal, Role
 from bekal.decision import Decision, Refusal
 from bekal.engine import Engine, EngineError
 from bekal.lang.diagnostics import RuleError
+from bekal.placement import Placement
 from bekal.rulebook import Rulebook, load_rulebook_from_texts
 from bekal.services.eligibility.logic import engine_error, summary_line
 from bekal.services.errors import ServiceError, not_found, refusal_error, storage_unavailable
-from bekal.services.snapshots import ServedRules
+from bekal.services.snapshots import ServedRules, Snapshot
 from bekal.store import DecisionLog, FactsUnreadable, LoggedDecision, LoggedRequest, StoreUnavailable
+from bekal.store.decisionlog import LoggedJob
 
 log = logging.getLogger("bekal.service")
 
@@ -71,6 +73,25 @@ class Replay:
     def same_as_current(self) -> bool:
         return bool(self.current_version) and all(c.current is not None and not c.differences
                                                   for c in self.courses)
+
+
+@dataclass(frozen=True)
+class JobReplay:
+    """A matching job placed again with its kept rules version, input, seed and date."""
+
+    job: LoggedJob
+    replayed: tuple[tuple[str, str], ...]  # (client id, course or "") in upload order
+    differences: tuple[tuple[str, str, str], ...]  # (client id, logged course, replayed course)
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences and len(self.replayed) == len(self.job.placed)
+
+
+class JobPlacer(Protocol):
+    """What replaying a job needs from the matching service (:meth:`bekal.services.matching.logic.Matching.replay`)."""
+
+    def replay(self, kept: LoggedJob, snap: Snapshot) -> Placement: ...
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,12 @@ class Replayer:
         self.rules = rules
         self._lock = threading.Lock()  # one replay at a time: they are rare, and share the cached engines
         self._engines: OrderedDict[str, tuple[Rulebook, Engine]] = OrderedDict()
+        self.jobs: JobPlacer | None = None
+
+    def with_jobs(self, jobs: JobPlacer) -> Replayer:
+        """Replay matching jobs too, placing them with ``jobs``; returns self."""
+        self.jobs = jobs
+        return self
 
     # ----------------------------------------------------------------- reading what was logged
 
@@ -203,6 +230,35 @@ class Replayer:
             raise ServiceError("FAILED_PRECONDITION", "no rules are served here to compare with")
         with self.rules.lease() as snap:
             return snap.version, _decide(snap.engine, snap.rulebook.courses, facts, codes, as_of)
+
+    def replay_job(self, job_id: str, principal: Principal) -> JobReplay:
+        """Place a kept matching job again with its rules version and compare every client's course."""
+        try:
+            kept = self.decisions.job(job_id)
+        except FactsUnreadable as exc:
+            log.error("replay of match job %s: %s", job_id, exc)
+            raise ServiceError("FAILED_PRECONDITION", f"the input of match job {job_id} does not open with the "
+                               "server's facts key; nothing was replayed",
+                               preconditions=[("FACTS_KEY", job_id, "does not open")]) from None
+        except StoreUnavailable as exc:
+            raise storage_unavailable("the decision log", exc.retry_after) from None
+        if kept is None or not (principal.role is Role.AUDITOR or (kept.creator and kept.creator == principal.name)):
+            raise not_found(f"no kept match job {job_id!r}", "job_id", "job", "bekal.v1.MatchJob", job_id)
+        if not kept.sealed:
+            why = ("its input is gone: a client of its cohort had their facts erased, or it is past the retention "
+                   "period")
+            raise ServiceError("FAILED_PRECONDITION", f"match job {job_id} cannot be replayed: {why}",
+                               preconditions=[("FACTS", job_id, why)])
+        if self.jobs is None:
+            raise ServiceError("FAILED_PRECONDITION", "this server does not run matching jobs")
+        with self._lock:
+            rulebook, engine = self._version(kept.ruleset_version)
+            placement = self.jobs.replay(kept, Snapshot(rulebook, engine))
+        replayed = tuple((p.client_id, p.course or "") for p in placement.clients)
+        logged = dict(kept.placed)
+        differences = tuple((cid, logged.get(cid, ""), course) for cid, course in replayed
+                            if logged.get(cid, "") != course)
+        return JobReplay(kept, replayed, differences)
 
     # ----------------------------------------------------------------- erasure
 

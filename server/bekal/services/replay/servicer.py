@@ -26,6 +26,12 @@ class ReplayServicer:
         call.about(replay.entry.client_id)
         return codec.replay_response(replay)
 
+    async def ReplayMatchJob(self, request: replay_pb2.ReplayMatchJobRequest,
+                             call: Call) -> replay_pb2.ReplayMatchJobResponse:
+        job_id = codec.job_id_of(request)
+        call.about(job_id)
+        return codec.job_response(await call.run(self.replayer.replay_job, job_id, call.principal))
+
     async def EraseClientFacts(self, request: replay_pb2.EraseClientFactsRequest,
                                call: Call) -> replay_pb2.EraseClientFactsResponse:
         client_id = codec.client_id_of(request)
