@@ -90,7 +90,7 @@ def open_facts(data_key: bytes, request_id: str, sealed: bytes) -> dict[str, Any
 def seal_job(facts_key: bytes, job_id: str, blob: bytes) -> bytes:
     """A matching job's input (compressed) sealed by the facts key, bound to the job id. A job's input
     holds every client of the cohort: erasing one of them deletes the record (see the decision log)."""
-    return _seal(facts_key, zlib.compress(blob, 6), _JOB_AD + job_id.encode())
+    return _seal(facts_key, zlib.compress(blob, 1), _JOB_AD + job_id.encode())
 
 
 def open_job(facts_key: bytes, job_id: str, sealed: bytes) -> bytes:
