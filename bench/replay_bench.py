@@ -4,7 +4,9 @@
   transaction), with the facts sealed (AES-GCM under per-client data keys) against the same records
   without facts -- the baseline, measured in the same run on the same kind of file;
 - one replay: a logged check decided again with its kept rules version (the version compiled once
-  and cached), and the same with today's rules compared.
+  and cached), and the same with today's rules compared;
+- a matching job of ``--job-clients`` clients run with its replay kept (input sealed, placements
+  indexed) against the same job run without (the baseline), and the job's replay.
 
     .venv/bin/python bench/replay_bench.py [--checks 20000]
 """
@@ -54,10 +56,52 @@ def record_rate(folder: Path, n: int, sealed: bool) -> float:
     return n / elapsed
 
 
+def job_costs(folder: Path, n: int) -> None:
+    from bekal.client.convert import client_message
+    from bekal.services.matching import codec
+    from bekal.services.matching.logic import Matching, MatchSettings
+    from bekal.store import SQLiteJobStore
+    from bekal.v1 import matching_pb2
+    from tests.support.people import applicant
+
+    rules = ServedRules(ROOT / "tests" / "fixtures" / "rules")
+    rules.reload()
+    clients = [applicant(f"K{i:07d}", "JHT-01", "LAS-SMAW-01", referrer="bnn" if i % 3 else "self") for i in range(n)]
+    parts = [matching_pb2.UploadCohortRequest(request_id="bench", settings=codec.settings_pb(
+        MatchSettings(date(2019, 6, 1), seed=2019, audience="bnn")))]
+    parts += [matching_pb2.UploadCohortRequest(clients=[client_message(c) for c in clients[i:i + 2000]])
+              for i in range(0, n, 2000)]
+    times = {}
+    for kept in (False, True):
+        db = folder / f"job-{kept}.db"
+        log = SQLiteDecisionLog(db, checkpoint_every_s=0)
+        jobs = SQLiteJobStore(db)
+        matching = Matching(rules, jobs, codec.ProtobufJobFormat(), replay_log=log if kept else None)
+        job = matching.upload(codec.upload(parts), creator="bnnk-banjarbaru")
+        start = time.perf_counter()
+        matching.run_job(job.job_id)
+        times[kept] = time.perf_counter() - start
+        if kept:
+            replayer = Replayer(log, rules).with_jobs(matching)
+            start = time.perf_counter()
+            replay = replayer.replay_job(job.job_id, BNNK)
+            replay_s = time.perf_counter() - start
+            assert replay.identical
+            replayer.close()
+        jobs.close()
+        log.close()
+    rules.close()
+    print(f"matching job, {n} clients x 2 preferences:")
+    print(f"  run without replay (baseline) {times[False]:6.2f} s")
+    print(f"  run, kept for replay          {times[True]:6.2f} s   ratio {times[True] / times[False]:.2f}")
+    print(f"  its replay (rebuild, place)   {replay_s:6.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=20_000)
     parser.add_argument("--replays", type=int, default=200)
+    parser.add_argument("--job-clients", type=int, default=5000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -93,6 +137,7 @@ def main() -> None:
         replayer.close()
         log.close()
         rules.close()
+        job_costs(folder, args.job_clients)
 
 
 if __name__ == "__main__":
