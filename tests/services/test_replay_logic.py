@@ -133,6 +133,11 @@ def test_facts_are_sealed_and_bound_to_their_request(rules, log, replayer, db):
     log.close()
     data = b"".join(p.read_bytes() for p in db.parent.iterdir() if p.name.startswith("bekal.db"))
     assert b"1993-11-27" not in data and b"post_rehabilitation" not in data  # never stored in the clear
+    raw = sqlite3.connect(db)  # without any key: ids, versions and outcomes are there to read
+    rows = raw.execute("SELECT request_id, client_id, ruleset_version, summary FROM request ORDER BY request_id")
+    assert [(r[0], r[1], r[2].startswith("sha256:"), r[3].split(" ")[1]) for r in rows] == [
+        ("r-1", "C-1", True, "ELIGIBLE"), ("r-2", "C-1", True, "ELIGIBLE")]
+    raw.close()
     raw = sqlite3.connect(db)
     with raw:  # r-2's sealed facts copied onto r-1: they must not open as r-1's
         raw.execute("UPDATE request_facts SET sealed = (SELECT sealed FROM request_facts WHERE request_id = 'r-2') "
