@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test typecheck proto proto-check lint messages bench clean
+.PHONY: run test typecheck proto proto-check lint messages bench clean browser
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,20 @@ run: $(STAMP)
 	$(BIN)/bekal serve
 
 ## test: check generated stubs and the protos, types and lint, check the rule files, then run the test suite
-test: $(STAMP) proto-check lint typecheck
+test: $(STAMP) browser proto-check lint typecheck
 	$(BIN)/bekal rules check rules
 	$(BIN)/bekal rules test rules
 	$(BIN)/python -m pytest
+
+## browser: a headless Chromium for the report's browser test (Debian's package, installed when missing)
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (Debian package) for the report's browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs Chromium for the report's browser test: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
 
 ## proto: regenerate clients/python/bekal/v1 (bekal.v1) from protos/
 proto: $(STAMP)
@@ -48,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/placement_bench.py
 	$(BIN)/python bench/zen_bench.py
 	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/replay_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -15,7 +15,8 @@ The roles:
 - ``training_provider``: a BLK (``provider``). The training centre's view only
   (:mod:`bekal.audience`), of its own courses; its own jobs.
 - ``rule_author``: validates and reloads rules (rate-limited); reads no client data.
-- ``auditor``: reads the decision log and the audit trail.
+- ``auditor``: reads the decision log and the audit trail, replays logged checks and erases a
+  client's facts (a BNN office may do both for its own checks).
 - ``operator``: health and reflection (open to everyone), nothing about clients.
 
 :data:`POLICY` lists, per RPC, the roles that may call it; an RPC missing from it is
@@ -76,6 +77,11 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "/bekal.v1.RulesService/ReloadRules": frozenset({Role.RULE_AUTHOR}),
     "/bekal.v1.AuditService/ListDecisions": frozenset({Role.AUDITOR, Role.REFERRER}),  # a referrer: its own
     "/bekal.v1.AuditService/ListAuditEvents": frozenset({Role.AUDITOR}),
+    # a BNN office: its own checks only (bekal.services.replay.logic), the client's facts it sent itself
+    "/bekal.v1.ReplayService/ReplayDecision": frozenset({Role.AUDITOR, Role.REFERRER}),
+    "/bekal.v1.ReplayService/EraseClientFacts": frozenset({Role.AUDITOR, Role.REFERRER}),
+    # a job's creator (a BNN office or a training centre) or an auditor: bekal.services.replay.logic
+    "/bekal.v1.ReplayService/ReplayMatchJob": frozenset({Role.AUDITOR, Role.REFERRER, Role.TRAINING_PROVIDER}),
 }
 RATE_LIMITED = frozenset({"/bekal.v1.RulesService/ValidateRules", "/bekal.v1.RulesService/ReloadRules"})
 

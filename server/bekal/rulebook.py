@@ -9,6 +9,7 @@ everywhere. A broken file raises ``RuleError`` listing every problem with its
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,7 +36,7 @@ from bekal.sources import Document, check_quotes
 
 RulebookError = RuleError  # the name the service uses
 __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_rulebook", "load_rulebook_from_texts",
-           "offered_courses"]
+           "offered_courses", "version_files"]
 
 SUFFIXES = (".yaml", ".yml")
 ELIGIBILITY = "eligibility"  # the ruleset every rules directory must have
@@ -329,6 +330,29 @@ def reload_problems(serving: Rulebook, candidate: Rulebook) -> list[Diagnostic]:
                                          name=name),
                                        _("list them under 'retired:' with a reason, or finish writing the file")))
     return problems
+
+
+def version_files(rulebook: Rulebook) -> dict[str, str]:
+    """The files that make ``rulebook``'s version (no tests), named relative to their common folder.
+
+    What the decision log keeps of every version that served: :func:`load_rulebook_from_texts` of
+    these gives the same version (the hash reads file names without their folder), so a decision
+    can be replayed with exactly the rules that made it."""
+    names = list(rulebook.sources)
+    if not names:
+        return {}
+    parents = [str(Path(n).parent) for n in names]
+    try:
+        common = Path(os.path.commonpath(parents)) if len(set(parents)) > 1 else Path(parents[0])
+    except ValueError:  # relative and absolute names mixed: keep them as they are
+        return dict(rulebook.sources)
+    out = {}
+    for name, text in rulebook.sources.items():
+        try:
+            out[Path(name).relative_to(common).as_posix()] = text
+        except ValueError:
+            out[name] = text
+    return out
 
 
 def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> list[str]:

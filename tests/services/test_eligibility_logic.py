@@ -233,6 +233,9 @@ def test_store_failure_is_unavailable_and_retryable(rules):
     from bekal.store import StoreUnavailable
 
     class Broken:
+        def keep_ruleset(self, version, files):
+            return False  # kept before: the disk filled up since
+
         def record(self, requests):
             raise StoreUnavailable("disk full")
 

@@ -120,7 +120,7 @@ def test_schema_1_is_migrated_and_retries_of_old_requests_are_still_recognised(t
     log.close()
     jobs.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)  # 1 -> 2 (keyed) -> 3 (callers)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)  # 1 -> 2 (keyed) -> 3 (callers) -> 4 (replay)
         assert db.execute("SELECT version FROM match_schema").fetchall() == [(2,)]
     db.close()
     # opened again: nothing keyed twice

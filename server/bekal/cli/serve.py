@@ -16,6 +16,11 @@ import click
 @click.option("--secret-file", metavar="PATH",
               help="key of the stored request digests, created if missing (mode 0600)  "
                    "[default: bekal.key next to --db; env BEKAL_SECRET_FILE]")
+@click.option("--facts-key-file", metavar="PATH",
+              help="key sealing the decision log's facts (AES-GCM), created if missing (mode 0600)  "
+                   "[default: bekal-facts.key next to --db; env BEKAL_FACTS_KEY_FILE]")
+@click.option("--retention-days", type=int, metavar="DAYS",
+              help="the decision log's facts are deleted this many days after the decision  [default: 365]")
 @click.option("--workers", type=int, metavar="N",
               help="server processes sharing the port  [default: 1; env BEKAL_WORKERS]")
 @click.option("--threads", type=int, metavar="N", help="handler threads per process  [default: 16]")

@@ -34,6 +34,8 @@ class ServeConfig:
     rules: Path = Path("rules")  # the rules folder, watched for changes
     db: str = "bekal.db"  # SQLite file (":memory:" for none)
     secret_file: Path | None = None  # key of the stored digests; None: bekal.key next to db (see bekal.store.secrets)
+    facts_key_file: Path | None = None  # seals the decision log's facts; None: bekal-facts.key next to db
+    retention_days: int = 365  # the decision log's facts are deleted this many days after the decision
     workers: int = 1  # server processes sharing the port (SO_REUSEPORT)
     threads: int = 16  # gRPC handler threads per worker
     placement_processes: int = 0  # processes deciding a big placement job's eligibility; 0 = every core
@@ -75,7 +77,7 @@ def join_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-_PATHS = {"rules", "tls_cert", "tls_key", "tls_client_ca", "identities", "secret_file"}
+_PATHS = {"rules", "tls_cert", "tls_key", "tls_client_ca", "identities", "secret_file", "facts_key_file"}
 _NAMES = [f.name for f in dataclasses.fields(ServeConfig) if f.name != "sources"]
 
 

@@ -28,6 +28,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from bekal.rulebook import version_files
 from bekal.serve.config import ServeConfig, join_address, split_address
 from bekal.serve.errors import ConfigError
 from bekal.serve.identity import read_identities
@@ -39,15 +40,19 @@ from bekal.services.eligibility.logic import Eligibility
 from bekal.services.matching import servicer as matching_servicer
 from bekal.services.matching.logic import JobSettings
 from bekal.services.registration import Gate, Limits
+from bekal.services.replay import servicer as replay_servicer
+from bekal.services.replay.logic import Replayer
 from bekal.services.rules import servicer as rules_servicer
 from bekal.services.snapshots import ServedRules, Snapshot
-from bekal.store import Stores, open_stores
+from bekal.store import StoreError, Stores, open_stores
+from bekal.store.retention import purge_expired
 
 log = logging.getLogger("bekal.service")
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 HEALTH = "grpc.health.v1.Health"
+PURGE_EVERY_S = 24 * 3600.0  # the decision log's facts past retention are deleted at start and daily
 
 
 def notify_supervisor() -> None:
@@ -67,8 +72,10 @@ class Worker:
     def build(self) -> None:
         cfg = self.config
         identities = read_identities(cfg.identities)
-        self.stores: Stores = open_stores(cfg.db, cfg.secret_file)
+        self.stores: Stores = open_stores(cfg.db, cfg.secret_file, cfg.facts_key_file)
         self.rules = ServedRules(cfg.rules)
+        self.rules.on_change(self._keep_version)  # every version that serves is kept, by content hash
+        self.replayer = Replayer(self.stores.decisions, self.rules)  # its job replays: once matching exists
         self.executor = futures.ThreadPoolExecutor(max_workers=cfg.threads, thread_name_prefix="bekal-work")
         self.gate = Gate(identities, self.executor, Limits(cfg.max_streams, cfg.max_streams_per_peer,
                                                            cfg.idle_timeout), audit=self.stores.audit)
@@ -76,18 +83,39 @@ class Worker:
         self.server = grpc.aio.server(options=self._options())
         self.matching = matching_servicer.add_to(
             self.server, self.gate, self.rules, self.stores.jobs,
-            settings=JobSettings(placement_processes=cfg.placement_processes))
+            settings=JobSettings(placement_processes=cfg.placement_processes), replay_log=self.stores.decisions)
         served = (
             matching_servicer.SERVICE.full_name,
             eligibility_servicer.add_to(self.server, self.gate, Eligibility(self.rules, self.stores.decisions),
                                         self.draining),
             audit_servicer.add_to(self.server, self.gate, Audit(self.stores.decisions, self.stores.audit)),
+            replay_servicer.add_to(self.server, self.gate, self.replayer.with_jobs(self.matching)),
             rules_servicer.add_to(self.server, self.gate, self.rules,
                                   notify_supervisor if self.supervised else None),
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection((*served, HEALTH, reflection.SERVICE_NAME), self.server)
         self.port = self._listen()
+
+    def _keep_version(self, snapshot: Snapshot) -> None:
+        """A version that starts serving is kept in the decision log (a failure is logged: the
+        eligibility service keeps it again before its first decision, or decides nothing)."""
+        try:
+            if self.stores.decisions.keep_ruleset(snapshot.version, version_files(snapshot.rulebook)):
+                log.info("rules version %s kept in the decision log", snapshot.version)
+        except StoreError as exc:
+            log.error("rules version %s could not be kept yet: %s", snapshot.version, exc)
+
+    def _purge(self) -> None:
+        """Delete the decision log's facts past the retention period (at start, then daily)."""
+        try:
+            purged = purge_expired(self.stores.decisions, self.config.retention_days)
+        except StoreError as exc:
+            log.error("decision log facts past retention not purged now: %s", exc)
+            return
+        if purged:
+            log.info("decision log: facts of %d check(s) older than %d days deleted", purged,
+                     self.config.retention_days)
 
     def _options(self) -> list[tuple[str, Any]]:
         cfg = self.config
@@ -111,7 +139,7 @@ class Worker:
         for name in follows_rules:
             await self.health.set(name, NOT_SERVING)
         for name in (rules_servicer.SERVICE.full_name, matching_servicer.SERVICE.full_name,
-                     audit_servicer.SERVICE.full_name):
+                     audit_servicer.SERVICE.full_name, replay_servicer.SERVICE.full_name):
             await self.health.set(name, SERVING)  # ValidateRules works without loaded rules
         loop = asyncio.get_running_loop()
 
@@ -158,6 +186,8 @@ class Worker:
             raise _CannotStart(str(exc)) from None
         await self._health()
         await loop.run_in_executor(self.executor, reload_and_log, self.rules, "loaded at start")
+        await loop.run_in_executor(self.executor, self._purge)
+        next_purge = loop.time() + PURGE_EVERY_S
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
         # garbage collector's scans, which otherwise show up as latency spikes.
         gc.collect()
@@ -175,6 +205,9 @@ class Worker:
                 await asyncio.wait_for(stop.wait(), 0.2)
             except TimeoutError:
                 pass
+            if loop.time() >= next_purge:
+                next_purge = loop.time() + PURGE_EVERY_S
+                loop.run_in_executor(self.executor, self._purge)
             if reload_requested.is_set():
                 reload_requested.clear()
                 await loop.run_in_executor(self.executor, reload_and_log, self.rules, "reloaded on SIGHUP")
@@ -186,6 +219,7 @@ class Worker:
             watcher.stop()
         await loop.run_in_executor(None, self.matching.stop)
         self.rules.close()
+        self.replayer.close()
         self.stores.close()  # the audit trail last: it writes what is still queued
         self.executor.shutdown(wait=False)
         log.info("stopped")

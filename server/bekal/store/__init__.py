@@ -1,6 +1,7 @@
 """Storage behind small interfaces: the decision log, the match jobs and the audit trail, in SQLite by default.
 
-- :mod:`bekal.store.decisionlog` -- every answered eligibility check, once per request id (no facts);
+- :mod:`bekal.store.decisionlog` -- every answered eligibility check, once per request id, with what
+  replays it: the rules versions it used, and its facts sealed (:mod:`bekal.store.sealing`);
 - :mod:`bekal.store.jobs` -- matching jobs, their input until they end, and their results;
 - :mod:`bekal.store.audit` -- who called what, when, about which pseudonymous client (append-only);
 - :mod:`bekal.store.owners` -- which worker process owns a job, and whether it still lives;
@@ -9,8 +10,9 @@
 - :mod:`bekal.store.errors` -- what callers catch: every database problem is a :class:`StoreError`
   (a ``RuntimeError``: the server prints ``cannot start: ...``), a failed write :class:`StoreUnavailable`.
 
-The store keeps no personal data beyond a running job's input: decisions are logged by request id
-with the pseudonymous client id, never the facts, and request digests only keyed (HMAC). A
+The store keeps no personal data in the clear beyond a running job's input: decisions are logged by
+request id with the pseudonymous client id, their facts only sealed (AES-GCM, erasable per client,
+deleted after the retention period), and request digests only keyed (HMAC). A
 PostgreSQL implementation of the same interfaces can serve several server replicas later.
 """
 
@@ -20,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bekal.store.audit import AuditEvent, AuditLog, SQLiteAuditLog
-from bekal.store.decisionlog import DecisionLog, LoggedDecision, LoggedRequest, Recorded, SQLiteDecisionLog
+from bekal.store.decisionlog import DecisionLog, Erasure, LoggedDecision, LoggedRequest, Recorded, SQLiteDecisionLog
 from bekal.store.errors import JobConflict, SchemaTooNew, StoreError, StoreUnavailable
 from bekal.store.jobs import JobStore, SQLiteJobStore
+from bekal.store.sealing import FactsUnreadable
 from bekal.store.secrets import secret_for
 from bekal.store.sqlite import sqlite_path
 
@@ -62,16 +65,19 @@ class Stores:
         self.audit.close()
 
 
-def open_stores(location: str | Path, secret_file: str | Path | None = None) -> Stores:
+def open_stores(location: str | Path, secret_file: str | Path | None = None,
+                facts_key_file: str | Path | None = None) -> Stores:
     """The decision log, job store and audit trail named by ``--db``, keyed by ``secret_file``.
 
     ``secret_file`` None: ``bekal.key`` next to the database (``:memory:``: a random key).
+    ``facts_key_file`` seals the decision log's facts (:mod:`bekal.store.sealing`); None:
+    ``bekal-facts.key`` next to the database.
     Raises :class:`StoreError` (a ``RuntimeError``; one line, never the key) when the database or
     the key file cannot be used; nothing is left open then.
     """
     path = sqlite_path(location)
     secret = None if secret_file is None else secret_for(path, secret_file)  # None: each store loads the default
-    decisions = SQLiteDecisionLog(path, secret=secret)
+    decisions = SQLiteDecisionLog(path, secret=secret, facts_key_file=facts_key_file)
     try:
         jobs = SQLiteJobStore(path, secret=secret)
     except BaseException:
@@ -86,6 +92,6 @@ def open_stores(location: str | Path, secret_file: str | Path | None = None) -> 
     return Stores(decisions, jobs, audit)
 
 
-__all__ = ["AuditEvent", "AuditLog", "DecisionLog", "JobConflict", "JobStore", "LoggedDecision", "LoggedRequest",
-           "Recorded", "SchemaTooNew", "Stores", "StoreError", "StoreUnavailable", "open_audit_log",
-           "open_decision_log", "open_job_store", "open_stores"]
+__all__ = ["AuditEvent", "AuditLog", "DecisionLog", "Erasure", "FactsUnreadable", "JobConflict", "JobStore",
+           "LoggedDecision", "LoggedRequest", "Recorded", "SchemaTooNew", "Stores", "StoreError",
+           "StoreUnavailable", "open_audit_log", "open_decision_log", "open_job_store", "open_stores"]

@@ -1,4 +1,4 @@
-"""Python client for the bekal gRPC API (``bekal.v1``): eligibility, rules, matching jobs, the audit log.
+"""Python client for the bekal gRPC API (``bekal.v1``): eligibility, rules, matching jobs, the audit log, replay.
 
 >>> from bekal.client import connect
 >>> with connect("127.0.0.1:50051", root_certificates="certs/ca.pem",  # mutual TLS: who you are
@@ -30,6 +30,7 @@ from bekal.client.placements import (
     ReserveOrder,
     Standing,
 )
+from bekal.client.replay import JobReplay, Replay, ReplayedDecision
 from bekal.client.results import (
     CheckResult,
     Decision,
@@ -49,8 +50,9 @@ from bekal.client.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_TARGET", "AuditEntry", "Because", "BekalError", "Check", "CheckResult", "Client", "ClientPlacement",
-    "CourseFill", "Decision", "Diagnostic", "FactValue", "FieldViolation", "InvalidInput", "JobFailed", "JobStatus",
+    "CourseFill", "Decision", "Diagnostic", "FactValue", "FieldViolation", "InvalidInput", "JobFailed", "JobReplay",
+    "JobStatus",
     "LoggedCheck", "LoggedDecision", "MatchJob", "MatchResult", "MatchSummary", "NotPlaced", "Outcome", "Reason",
-    "Reload", "ReserveOrder", "RetryPolicy", "RuleStatus", "RuleTrace", "RulesetInfo", "RulesetSource", "Rulesets",
-    "Standing", "Validation", "connect",
+    "Reload", "Replay", "ReplayedDecision", "ReserveOrder", "RetryPolicy", "RuleStatus", "RuleTrace", "RulesetInfo",
+    "RulesetSource", "Rulesets", "Standing", "Validation", "connect",
 ]

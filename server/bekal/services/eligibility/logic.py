@@ -6,6 +6,7 @@ so every behaviour is tested without a server.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from bekal.audience import BLK, BNN, for_audience
 from bekal.decision import Decision, Refusal
 from bekal.engine import NoRulesLoaded, NotInForce
 from bekal.facts import DECLARED, Fact, FactError, resolve_declared
-from bekal.rulebook import offered_courses
+from bekal.rulebook import offered_courses, version_files
 from bekal.services.errors import (
     ServiceError,
     internal,
@@ -79,7 +80,15 @@ def summary_line(d: Decision) -> str:
     return f"{d.course_code} {d.outcome.value} {d.priority} {rules}"
 
 
-def _logged(check: Check, snap: Snapshot, decisions: Sequence[Decision]) -> LoggedRequest:
+def parameters_json(snap: Snapshot, as_of: date) -> str:
+    """The rule parameters in force on ``as_of`` as JSON (``{"min_age": 18}``): rule data, kept in the
+    decision log beside each decision so a reader sees them without replaying."""
+    values = snap.rulebook.compiled.param_values(as_of)
+    return json.dumps({k.removeprefix("param."): v for k, v in sorted(values.items())}, default=str,
+                      separators=(",", ":"))
+
+
+def _logged(check: Check, snap: Snapshot, decisions: Sequence[Decision], parameters: str = "") -> LoggedRequest:
     return LoggedRequest(
         request_id=check.request_id,
         # the caller is part of what a retry must repeat: another agency reusing a request id
@@ -91,6 +100,8 @@ def _logged(check: Check, snap: Snapshot, decisions: Sequence[Decision]) -> Logg
         as_of=check.as_of.isoformat(),
         summary="\n".join([summary_line(d) for d in decisions]),
         caller=check.principal.name,
+        parameters=parameters,
+        facts=check.client,  # sealed by the store (bekal.store.sealing): what a replay decides again
     )
 
 
@@ -130,7 +141,10 @@ class Eligibility:
             c if isinstance(c, ServiceError) else _PLACEHOLDER for c in checks
         ]
         logged: list[tuple[int, LoggedRequest]] = []
+        parameters: dict[date, str] = {}
         with self.rules.lease() as snap:
+            if self.store is not None:
+                self._keep_version(snap)
             planned: list[Planned] = []
             for i, check in enumerate(checks):
                 if isinstance(check, ServiceError):
@@ -144,7 +158,9 @@ class Eligibility:
                 if isinstance(decisions, ServiceError):
                     results[i] = decisions
                     continue
-                logged.append((i, _logged(check, snap, decisions)))
+                if check.as_of not in parameters:
+                    parameters[check.as_of] = parameters_json(snap, check.as_of)
+                logged.append((i, _logged(check, snap, decisions, parameters[check.as_of])))
                 results[i] = CheckResult(
                     check.request_id, snap.version, check.as_of,
                     tuple(for_audience(d, check.audience, check.client) for d in decisions),
@@ -152,6 +168,16 @@ class Eligibility:
         if logged and self.store is not None:
             self._record(logged, results)
         return results
+
+    def _keep_version(self, snap: Snapshot) -> None:
+        """The rules version that decides is kept (its text, by content hash) before any decision it
+        makes is recorded: a logged decision can always be replayed. Nothing is decided otherwise."""
+        assert self.store is not None
+        try:
+            self.store.keep_ruleset(snap.version, version_files(snap.rulebook))
+        except StoreUnavailable as exc:
+            log.error("decision log: %s", exc)
+            raise storage_unavailable("the decision log", exc.retry_after) from None
 
     def _record(self, logged: Sequence[tuple[int, LoggedRequest]], results: list[CheckResult | ServiceError]) -> None:
         assert self.store is not None

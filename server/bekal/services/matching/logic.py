@@ -53,7 +53,7 @@ from bekal.placement import (
 )
 from bekal.placement.cohort import Facts
 from bekal.placement.errors import WorkersFailed
-from bekal.rulebook import offered_courses
+from bekal.rulebook import offered_courses, version_files
 from bekal.services.errors import (
     JobTakenOver,
     ServiceError,
@@ -66,7 +66,8 @@ from bekal.services.errors import (
 )
 from bekal.services.limits import MAX_INLINE_CLIENTS, MAX_VIOLATIONS, check_id
 from bekal.services.snapshots import ServedRules, Snapshot
-from bekal.store import JobConflict, JobStore, StoreUnavailable
+from bekal.store import DecisionLog, JobConflict, JobStore, StoreUnavailable
+from bekal.store.decisionlog import LoggedJob
 from bekal.store.jobs import JobRecord, JobStatus, NewJob, ResultChunk
 from bekal.store.owners import new_owner
 
@@ -145,8 +146,9 @@ class Matching:
     """Match inline; upload, run, report and stream jobs."""
 
     def __init__(self, rules: ServedRules, jobs: JobStore | None, job_format: JobFormat,
-                 settings: JobSettings = JobSettings()):
+                 settings: JobSettings = JobSettings(), replay_log: DecisionLog | None = None):
         self.rules = rules
+        self.replay_log = replay_log  # keeps every succeeded job for replay (bekal.services.replay)
         self.jobs = jobs
         self.format = job_format
         self.settings = settings
@@ -365,7 +367,9 @@ class Matching:
         log.info("match job %s started (attempt %d)", job_id, job.attempts)
         started = time.perf_counter()
         try:
-            placement = self._decide(job)
+            placement, kept = self._decide(job)
+            if self.replay_log is not None:  # kept before the job is acknowledged as succeeded
+                self.replay_log.record_job(kept, [p.client_id for p in placement.clients])
             self._save(job, placement)
         except JobTakenOver:
             log.warning("match job %s was taken over by another worker", job_id)
@@ -403,15 +407,27 @@ class Matching:
 
         return report
 
-    def _decide(self, job: JobRecord) -> Placement:
+    def _decide(self, job: JobRecord) -> tuple[Placement, LoggedJob]:
+        """The job's placement, and the job as the decision log keeps it for replay."""
         parts = self._store().input_parts(job.job_id)
         if not parts:
             raise ServiceError("DATA_LOSS", "the job's stored input is missing")
         request = self.format.read_job(parts, job.settings)
         with self.rules.lease() as snap:
+            if self.replay_log is not None:  # the version that places is kept before its result is
+                self.replay_log.keep_ruleset(snap.version, version_files(snap.rulebook))
             cohort = self._cohort(snap, request, catalogue=False)[0]
-            return _place(snap, cohort, request.settings.audience, self._progress(job),
-                          self.settings.placement_processes or None)
+            placement = _place(snap, cohort, request.settings.audience, self._progress(job),
+                               self.settings.placement_processes or None)
+        kept = LoggedJob(job.job_id, job.request_id, job.creator, snap.version, request.settings.as_of.isoformat(),
+                         job.settings, tuple(parts), tuple((p.client_id, p.course or "") for p in placement.clients))
+        return placement, kept
+
+    def replay(self, kept: LoggedJob, snap: Snapshot) -> Placement:
+        """A kept job placed again, with the rules of ``snap`` (its own kept version, rebuilt), on one process."""
+        request = self.format.read_job(kept.parts, kept.settings)
+        cohort = self._cohort(snap, request, catalogue=False)[0]
+        return _place(snap, cohort, request.settings.audience, None, 1)
 
     def _save(self, job: JobRecord, placement: Placement) -> None:
         report = self._progress(job, stoppable=False)  # the results are computed: keep them

@@ -18,7 +18,7 @@ from bekal.services.matching import codec
 from bekal.services.matching.logic import CohortRequest, JobSettings, Matching
 from bekal.services.registration import Call, Gate, register
 from bekal.services.snapshots import ServedRules
-from bekal.store import JobStore
+from bekal.store import DecisionLog, JobStore
 from bekal.v1 import matching_pb2
 
 SERVICE = matching_pb2.DESCRIPTOR.services_by_name["MatchingService"]
@@ -73,12 +73,12 @@ class MatchingServicer:
 
 
 def add_to(server: grpc.aio.Server, gate: Gate, rules: ServedRules, jobs: JobStore, *, start_jobs: bool = True,
-           settings: JobSettings = JobSettings()) -> Matching:
+           settings: JobSettings = JobSettings(), replay_log: DecisionLog | None = None) -> Matching:
     """Serve matching on ``server`` with jobs kept in ``jobs``; the running :class:`Matching`.
 
     Starts the job runner (``start_jobs``), which first takes over jobs interrupted by a crash.
     """
-    matching = Matching(rules, jobs, codec.ProtobufJobFormat(), settings)
+    matching = Matching(rules, jobs, codec.ProtobufJobFormat(), settings, replay_log)
     if start_jobs:
         matching.start()
     register(server, SERVICE, MatchingServicer(matching), gate)
