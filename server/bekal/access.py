@@ -76,6 +76,8 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "/bekal.v1.RulesService/ReloadRules": frozenset({Role.RULE_AUTHOR}),
     "/bekal.v1.AuditService/ListDecisions": frozenset({Role.AUDITOR, Role.REFERRER}),  # a referrer: its own
     "/bekal.v1.AuditService/ListAuditEvents": frozenset({Role.AUDITOR}),
+    "/bekal.v1.CatalogService/ListCourses": _ALL,  # the courses, seats and thresholds: no client data
+    "/bekal.v1.CatalogService/GetCourse": _ALL,
 }
 RATE_LIMITED = frozenset({"/bekal.v1.RulesService/ValidateRules", "/bekal.v1.RulesService/ReloadRules"})
 

@@ -22,13 +22,14 @@ from cryptography.hazmat.primitives import serialization
 
 from bekal.access import POLICY, Role
 from bekal.certs import DEV_AGENCIES, issue, make_ca
-from bekal.v1 import audit_pb2, eligibility_pb2, matching_pb2, rules_pb2
+from bekal.v1 import audit_pb2, catalog_pb2, eligibility_pb2, matching_pb2, rules_pb2
 from tests.support.servers import dev_certs
 
 SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
             matching_pb2.DESCRIPTOR.services_by_name["MatchingService"],
             rules_pb2.DESCRIPTOR.services_by_name["RulesService"],
-            audit_pb2.DESCRIPTOR.services_by_name["AuditService"]]
+            audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
+            catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]]
 METHODS = [(f"/{service.full_name}/{m.name}", m) for service in SERVICES for m in service.methods]
 ROLE_OF = {a.name: Role(a.role) for a in DEV_AGENCIES}
 
@@ -49,6 +50,8 @@ MATRIX = {
     "/bekal.v1.RulesService/ReloadRules": "A",
     "/bekal.v1.AuditService/ListDecisions": "RU",  # a BNN office: the entries of its own checks
     "/bekal.v1.AuditService/ListAuditEvents": "U",
+    "/bekal.v1.CatalogService/ListCourses": "RTAUOP",
+    "/bekal.v1.CatalogService/GetCourse": "RTAUOP",
 }
 
 

@@ -40,8 +40,17 @@ class MatchingServiceStub:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
+    Why not `google.longrunning.Operations` (AIP-151): a job's result is not
+    one response message but up to 200,000 per-client placements, streamed in
+    pages and resumable at an offset (StreamPlacements); an Operation's
+    `response` would have to hold them all in one message, far above gRPC's
+    message size limit. MatchJob follows AIP-151's shape otherwise: a status,
+    progress, `google.rpc.Status error` and `create_time`/`update_time`, so a
+    poller is written the same way.
+
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `clients[3].preferences[1]` or `settings.as_of_date`;
     - NOT_FOUND for an unknown job id;
@@ -93,8 +102,17 @@ class MatchingServiceServicer:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
+    Why not `google.longrunning.Operations` (AIP-151): a job's result is not
+    one response message but up to 200,000 per-client placements, streamed in
+    pages and resumable at an offset (StreamPlacements); an Operation's
+    `response` would have to hold them all in one message, far above gRPC's
+    message size limit. MatchJob follows AIP-151's shape otherwise: a status,
+    progress, `google.rpc.Status error` and `create_time`/`update_time`, so a
+    poller is written the same way.
+
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `clients[3].preferences[1]` or `settings.as_of_date`;
     - NOT_FOUND for an unknown job id;
@@ -183,8 +201,17 @@ class MatchingService:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
+    Why not `google.longrunning.Operations` (AIP-151): a job's result is not
+    one response message but up to 200,000 per-client placements, streamed in
+    pages and resumable at an offset (StreamPlacements); an Operation's
+    `response` would have to hold them all in one message, far above gRPC's
+    message size limit. MatchJob follows AIP-151's shape otherwise: a status,
+    progress, `google.rpc.Status error` and `create_time`/`update_time`, so a
+    poller is written the same way.
+
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `clients[3].preferences[1]` or `settings.as_of_date`;
     - NOT_FOUND for an unknown job id;
