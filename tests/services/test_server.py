@@ -69,12 +69,30 @@ def test_reflection_lists_and_describes_the_services_in_both_versions(channel, v
 # ------------------------------------------------------------------------------ EligibilityService
 
 
+def test_one_spelling_per_value_on_the_wire(channel):
+    """Enum facts by their proto names, dates as google.type.Date, a decimal fact always a double (the test
+    catalogue writes LAS-01's pass mark as the integer 60), texts in a list of locales."""
+    stub = eligibility_pb2_grpc.EligibilityServiceStub(channel)
+    res = stub.CheckEligibility(eligibility_pb2.CheckEligibilityRequest(
+        request_id=f"wire-{uuid.uuid4()}", client=client_message(eligible_client()), course_code="LAS-01",
+        as_of_date=pb_date(AS_OF), audience=eligibility_pb2.AUDIENCE_BNN, explain=True), timeout=10)
+    assert res.as_of_date == pb_date(AS_OF) and res.decisions[0].as_of_date == pb_date(AS_OF)
+    facts = {f.name: f for d in res.decisions for step in d.trace for f in step.facts}
+    facts.update({f.name: f for d in res.decisions for r in d.reasons for f in r.facts})
+    assert facts["client.referrer"].WhichOneof("value") == "enum_value"
+    assert facts["client.referrer"].enum_value == "REFERRER_BNN"
+    assert facts["course.min_written_score"].WhichOneof("value") == "double_value"
+    assert facts["course.min_written_score"].double_value == 60.0
+    reason = res.decisions[0].reasons[0]
+    assert [m.locale for m in reason.messages] == ["id", "en"] and all(m.text for m in reason.messages)
+
+
 def test_check_one_course(api):
     result = api.check(eligible_client(), "LAS-01", as_of=AS_OF, audience="bnn")
     d = result.decision
     assert d.outcome is Outcome.ELIGIBLE and d.priority == 10
     assert d.reasons[0].rule_id == "bnn-referral" and d.reasons[0].indonesian and d.reasons[0].english
-    assert d.reasons[0].facts[0].name == "client.referrer" and d.reasons[0].facts[0].value == "REFERRER_BNN"
+    assert d.reasons[0].facts[0].name == "client.referrer" and d.reasons[0].facts[0].value == "bnn"
     assert d.reasons[0].source == "interpretation of tests (not a quote): Klien BNN diprioritaskan"
     assert result.ruleset_version.startswith("sha256:") and d.ruleset_version == result.ruleset_version
     assert str(result.as_of) == AS_OF

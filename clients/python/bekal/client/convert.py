@@ -12,7 +12,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.type import date_pb2
 
-from bekal.client.enums import number_of
+from bekal.client.enums import enum_prefix, number_of
 from bekal.client.errors import InvalidInput
 from bekal.client.placements import (
     Because,
@@ -80,6 +80,11 @@ _JOB_STATUS = {
     matching_pb2.MATCH_JOB_STATUS_RUNNING: JobStatus.RUNNING,
     matching_pb2.MATCH_JOB_STATUS_SUCCEEDED: JobStatus.SUCCEEDED,
     matching_pb2.MATCH_JOB_STATUS_FAILED: JobStatus.FAILED,
+}
+_ENUM_PREFIX = {  # fact name -> its enum's value prefix ("client.rehab_stage" -> "REHAB_STAGE_")
+    f"{kind}.{f.name}": enum_prefix(f.enum_type)
+    for kind, message in (("client", facts_pb2.Client), ("course", facts_pb2.Course))
+    for f in message.DESCRIPTOR.fields if f.enum_type is not None
 }
 _DATE_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _PHASE = {v.number: v.name[len("MATCH_JOB_PHASE_"):].lower()
@@ -252,6 +257,10 @@ def _fact(pb: decision_pb2.FactValue) -> FactValue:
     if kind == "date_value":
         day = date_from(pb.date_value)
         return FactValue(pb.name, day.isoformat() if day else None)
+    if kind == "enum_value":  # REFERRER_BNN -> "bnn": this client speaks the files' spelling, in and out
+        prefix = _ENUM_PREFIX.get(pb.name, "")
+        text = pb.enum_value
+        return FactValue(pb.name, text[len(prefix):].lower() if prefix and text.startswith(prefix) else text)
     value: FactScalar = None if kind is None else getattr(pb, kind)
     return FactValue(pb.name, value)
 
