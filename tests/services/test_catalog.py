@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import grpc
 import pytest
 from google.rpc import error_details_pb2
@@ -59,3 +61,11 @@ def test_bad_requests_name_the_field_and_an_unknown_code_is_not_found(stub):
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "as_of_date" in fields
     code, fields, _ = rpc_failure(stub.ListCourses, catalog_pb2.ListCoursesRequest(page_size=-1))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_size" in fields
+
+
+def test_the_python_client_reads_the_catalogue_as_the_courses_file_writes_it(server):
+    with server.connect(timeout=10) as api:
+        assert [c["code"] for c in api.courses("2019-06-01", page_size=1)] == ["JHT-01", "LAS-01"]
+        las = api.course("LAS-01")
+    assert las["start_date"] == date(2019, 7, 1) and las["min_written_score"] == 60.0 and las["seats"] == 10
+    assert "min_interview_score" not in las
