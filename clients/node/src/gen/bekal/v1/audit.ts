@@ -103,7 +103,10 @@ export function roleToJSON(object: Role): string {
 export interface ListDecisionsRequest {
   /** Most entries to return, 0 to 500: 0 means 100, more than 500 means 500. */
   pageSize: number;
-  /** `next_page_token` of the previous page; empty for the first page. */
+  /**
+   * `next_page_token` of the previous page (at most 512 characters); empty
+   * for the first page.
+   */
   pageToken: string;
   /**
    * Only the entries about this pseudonymous client id (at most 128
@@ -164,9 +167,12 @@ export interface LoggedDecision {
 
 /** Which audit trail events to list. */
 export interface ListAuditEventsRequest {
-  /** Most events to return: 0 means 100, more than 500 means 500. */
+  /** Most events to return, 0 to 500: 0 means 100, more than 500 means 500. */
   pageSize: number;
-  /** `next_page_token` of the previous page; empty for the first page. */
+  /**
+   * `next_page_token` of the previous page (at most 512 characters); empty
+   * for the first page.
+   */
   pageToken: string;
   /**
    * Only the calls of this agency (or "anonymous"), at most 128 characters;

@@ -629,8 +629,8 @@ export interface StreamPlacementsRequest {
   /** The job id from UploadCohort. */
   jobId: string;
   /**
-   * Results to skip, counted from the first client uploaded: to resume an
-   * interrupted stream, pass the number of results already received.
+   * Results to skip, counted from the first client uploaded (0 or more): to
+   * resume an interrupted stream, pass the number of results already received.
    */
   offset: number;
 }

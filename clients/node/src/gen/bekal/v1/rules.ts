@@ -62,7 +62,7 @@ export interface ListRulesetsResponse {
 
 /** Asks for one ruleset by name. */
 export interface GetRulesetRequest {
-  /** Ruleset name, as listed by ListRulesets. */
+  /** Ruleset name, as listed by ListRulesets; 1 to 128 printable characters. */
   name: string;
 }
 
@@ -82,7 +82,8 @@ export interface GetRulesetResponse {
 export interface RuleFile {
   /**
    * Path relative to the rules folder, e.g. "eligibility.yaml"; it names the
-   * file in diagnostics.
+   * file in diagnostics. Required; ends in `.yaml` or `.yml`; no `..`, no
+   * leading `/`, no backslash; each path at most once per request.
    */
   path: string;
   /** The file's full text (YAML). */
@@ -91,7 +92,10 @@ export interface RuleFile {
 
 /** Rule files to check without changing anything. */
 export interface ValidateRulesRequest {
-  /** The files to check. */
+  /**
+   * The files to check; at least one unless `overlay_loaded` (the whole
+   * request within the server's message size limit, 4 MiB by default).
+   */
   files: RuleFile[];
   /**
    * When true, the files are laid over the rule files currently loaded (a file
