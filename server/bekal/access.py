@@ -78,6 +78,12 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "/bekal.v1.AuditService/ListAuditEvents": frozenset({Role.AUDITOR}),
     "/bekal.v1.CatalogService/ListCourses": _ALL,  # the courses, seats and thresholds: no client data
     "/bekal.v1.CatalogService/GetCourse": _ALL,
+    # the matching jobs as AIP-151 operations: as GetMatchJob (a job is its creator's); the rest is UNIMPLEMENTED
+    "/google.longrunning.Operations/GetOperation": _JOBS,
+    "/google.longrunning.Operations/WaitOperation": _JOBS,
+    "/google.longrunning.Operations/ListOperations": _JOBS,
+    "/google.longrunning.Operations/DeleteOperation": _JOBS,
+    "/google.longrunning.Operations/CancelOperation": _JOBS,
 }
 RATE_LIMITED = frozenset({"/bekal.v1.RulesService/ValidateRules", "/bekal.v1.RulesService/ReloadRules"})
 

@@ -360,3 +360,31 @@ def test_exotic_numbers_never_place_anyone_by_accident(stub, server, tmp_path):
                  "--courses", str(EXAMPLES / "courses.csv"), *server.cli_args(),
                  "--out", str(tmp_path / "o.csv"))
     assert done.code == 5 and "not in force on 2015-06-01" in done.err and not (tmp_path / "o.csv").exists()
+
+
+def test_a_job_is_an_aip151_operation_any_operations_client_can_wait_for(server, stub):
+    """google.longrunning.Operations: WaitOperation until done; metadata and response are the MatchJob, the
+    same as GetMatchJob; a job of another agency is NOT_FOUND; list/cancel/delete are UNIMPLEMENTED."""
+    from google.longrunning import operations_proto_pb2 as ops
+    from google.longrunning.operations_pb2_grpc import OperationsStub  # the package's ready client
+    from google.protobuf import duration_pb2
+
+    clients, courses, rankings, _ = example_messages()
+    job = upload(stub, clients, courses, rankings)
+    assert job.operation_name == f"operations/{job.job_id}"
+    with server.channel() as channel, server.channel(as_="blk-kalsel") as other:
+        operations = OperationsStub(channel)
+        op = operations.WaitOperation(ops.WaitOperationRequest(
+            name=job.operation_name, timeout=duration_pb2.Duration(seconds=30)), timeout=60)
+        assert op.done and op.name == job.operation_name and not op.HasField("error")
+        final, meta = matching_pb2.MatchJob(), matching_pb2.MatchJob()
+        assert op.response.Unpack(final) and op.metadata.Unpack(meta)
+        assert final.status == SUCCEEDED and final == stub.GetMatchJob(
+            matching_pb2.GetMatchJobRequest(job_id=job.job_id), timeout=10).job
+        assert operations.GetOperation(ops.GetOperationRequest(name=job.operation_name), timeout=10).done
+        code, _, _ = rpc_failure(OperationsStub(other).GetOperation, ops.GetOperationRequest(name=job.operation_name))
+        assert code == grpc.StatusCode.NOT_FOUND
+        code, fields, _ = rpc_failure(operations.GetOperation, ops.GetOperationRequest(name=job.job_id))
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "name" in fields
+        code, _, _ = rpc_failure(operations.CancelOperation, ops.CancelOperationRequest(name=job.operation_name))
+        assert code == grpc.StatusCode.UNIMPLEMENTED

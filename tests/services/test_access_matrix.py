@@ -19,6 +19,7 @@ import grpc
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from google.longrunning import operations_proto_pb2
 
 from bekal.access import POLICY, Role
 from bekal.certs import DEV_AGENCIES, issue, make_ca
@@ -29,7 +30,8 @@ SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
             matching_pb2.DESCRIPTOR.services_by_name["MatchingService"],
             rules_pb2.DESCRIPTOR.services_by_name["RulesService"],
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
-            catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]]
+            catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+            operations_proto_pb2.DESCRIPTOR.services_by_name["Operations"]]
 METHODS = [(f"/{service.full_name}/{m.name}", m) for service in SERVICES for m in service.methods]
 ROLE_OF = {a.name: Role(a.role) for a in DEV_AGENCIES}
 
@@ -52,6 +54,11 @@ MATRIX = {
     "/bekal.v1.AuditService/ListAuditEvents": "U",
     "/bekal.v1.CatalogService/ListCourses": "RTAUOP",
     "/bekal.v1.CatalogService/GetCourse": "RTAUOP",
+    "/google.longrunning.Operations/GetOperation": "RT",
+    "/google.longrunning.Operations/WaitOperation": "RT",
+    "/google.longrunning.Operations/ListOperations": "RT",
+    "/google.longrunning.Operations/DeleteOperation": "RT",
+    "/google.longrunning.Operations/CancelOperation": "RT",
 }
 
 

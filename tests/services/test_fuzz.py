@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from google.longrunning import operations_proto_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,8 @@ SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
             matching_pb2.DESCRIPTOR.services_by_name["MatchingService"],
             rules_pb2.DESCRIPTOR.services_by_name["RulesService"],
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
-            catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]]
+            catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+            operations_proto_pb2.DESCRIPTOR.services_by_name["Operations"]]
 METHODS = {f"/{s.full_name}/{m.name}": m for s in SERVICES for m in s.methods}
 AGENCY = {"ValidateRules": "rule-author", "ReloadRules": "rule-author", "ListAuditEvents": "auditor",
           "ListDecisions": "auditor"}  # the rest: a BNN office (the most seen)

@@ -7,6 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
+import { GetOperationRequest, Operation, OperationsClient, WaitOperationRequest } from "./gen/google/longrunning/operations";
 import { Any } from "./gen/google/protobuf/any";
 import { Code } from "./gen/google/rpc/code";
 import {
@@ -62,6 +63,7 @@ export {
   MatchSettings, MatchSummary, MatchingServiceClient, NotPlaced, NotPlacedReason, ReserveOrder, Standing,
   UploadCohortRequest,
 } from "./gen/bekal/v1/matching";
+export { Operation, OperationsClient } from "./gen/google/longrunning/operations";
 export { Code } from "./gen/google/rpc/code";
 export { Status } from "./gen/google/rpc/status";
 export { DateMessage } from "./gen/google/type/date";
@@ -185,6 +187,8 @@ export class BekalClient {
   readonly eligibility: EligibilityServiceClient;
   readonly matching: MatchingServiceClient;
   readonly catalog: CatalogServiceClient;
+  /** google.longrunning.Operations: every matching job is an operation (AIP-151), "operations/<job id>". */
+  readonly operations: OperationsClient;
   private readonly channelCredentials: grpc.ChannelCredentials;
   private readonly opts: Required<Omit<ConnectOptions, "ca" | "cert" | "key">>;
 
@@ -202,12 +206,14 @@ export class BekalClient {
     this.eligibility = new EligibilityServiceClient(address, this.channelCredentials, channelOptions);
     this.matching = new MatchingServiceClient(address, this.channelCredentials, channelOptions);
     this.catalog = new CatalogServiceClient(address, this.channelCredentials, channelOptions);
+    this.operations = new OperationsClient(address, this.channelCredentials, channelOptions);
   }
 
   close(): void {
     this.eligibility.close();
     this.matching.close();
     this.catalog.close();
+    this.operations.close();
   }
 
   private deadline(): Date {
@@ -339,6 +345,23 @@ export class BekalClient {
       }
       await sleep(pollMs);
     }
+  }
+
+  /** A job as an AIP-151 operation (`MatchJob.operationName`): metadata and, once done, response are MatchJobs. */
+  getOperation(name: string): Promise<Operation> {
+    return this.unary(this.operations, this.operations.getOperation as Unary<GetOperationRequest, Operation>,
+      GetOperationRequest.fromPartial({ name }));
+  }
+
+  /** WaitOperation: the operation once done, or as it is after `timeoutSeconds` (the server waits 60 s at most). */
+  waitOperation(name: string, timeoutSeconds = 30): Promise<Operation> {
+    return this.unary(this.operations, this.operations.waitOperation as Unary<WaitOperationRequest, Operation>,
+      WaitOperationRequest.fromPartial({ name, timeout: { seconds: timeoutSeconds, nanos: 0 } }));
+  }
+
+  /** The MatchJob an operation's `response` (or `metadata`) holds. */
+  static matchJobOf(any?: Any): MatchJob | undefined {
+    return any && any.typeUrl.endsWith("/bekal.v1.MatchJob") ? MatchJob.decode(any.value) : undefined;
   }
 
   /** The per-client results of a job that succeeded, in upload order, from `offset` on. */

@@ -117,6 +117,14 @@ test("a matching job runs to completion and streams every placement", async () =
   assert.equal(done.phase, MatchJobPhase.MATCH_JOB_PHASE_DONE);
   assert.equal(done.summary?.clients, 40);
   assert.ok(done.createTime && done.updateTime && done.createTime.seconds > 0);
+  // the same job as an AIP-151 operation, through the generated google.longrunning.Operations client
+  assert.equal(job.operationName, `operations/${job.jobId}`);
+  const op = await bnn.waitOperation(job.operationName, 30);
+  assert.ok(op.done);
+  assert.equal(op.result?.$case, "response");
+  const final = BekalClient.matchJobOf(op.result?.$case === "response" ? op.result.value : undefined);
+  assert.equal(final?.status, MatchJobStatus.MATCH_JOB_STATUS_SUCCEEDED);
+  assert.equal(final?.summary?.placed, done.summary?.placed);
   const placements = await bnn.streamPlacements(job.jobId);
   assert.deepEqual(placements.map((p) => p.clientId), clients.map((c) => c.id));
   assert.equal(placements.filter((p) => p.courseCode).length, done.summary?.placed);

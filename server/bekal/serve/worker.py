@@ -40,6 +40,7 @@ from bekal.services.eligibility.logic import Eligibility
 from bekal.services.limits import set_pseudonym_pattern
 from bekal.services.matching import servicer as matching_servicer
 from bekal.services.matching.logic import JobSettings
+from bekal.services.operations import servicer as operations_servicer
 from bekal.services.registration import Gate, Limits
 from bekal.services.rules import servicer as rules_servicer
 from bekal.services.snapshots import ServedRules, Snapshot
@@ -86,6 +87,7 @@ class Worker:
                                         self.draining),
             audit_servicer.add_to(self.server, self.gate, Audit(self.stores.decisions, self.stores.audit)),
             catalog_servicer.add_to(self.server, self.gate, self.rules),
+            operations_servicer.add_to(self.server, self.gate, self.matching),
             rules_servicer.add_to(self.server, self.gate, self.rules,
                                   notify_supervisor if self.supervised else None),
         )
@@ -117,7 +119,8 @@ class Worker:
                          catalog_servicer.SERVICE.full_name)
         for name in follows_rules:
             await self.health.set(name, NOT_SERVING)
-        for name in (rules_servicer.SERVICE.full_name, audit_servicer.SERVICE.full_name):
+        for name in (rules_servicer.SERVICE.full_name, audit_servicer.SERVICE.full_name,
+                     operations_servicer.SERVICE.full_name):  # reading jobs needs no rules
             await self.health.set(name, SERVING)
         loop = asyncio.get_running_loop()
 

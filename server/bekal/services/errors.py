@@ -42,6 +42,7 @@ REASONS: dict[str, str] = {
     "JOB_NOT_SUCCEEDED": "the match job has not (or not yet) succeeded, so it has no results",
     "JOBS_NOT_KEPT": "the server runs without a database and keeps no match jobs",
     "JOB_FAILED": "the match job stopped for good (MatchJob.error); the message says why",
+    "OPERATION_NOT_SUPPORTED": "listing, cancelling or deleting operations: a match job runs to its end and is kept",
     "JOB_INPUT_MISSING": "the match job's stored input is gone",
     "TOO_MANY_STREAMS": "the server's or the caller's limit of open streams is reached; retry later",
     "STREAM_IDLE": "a client stream sent nothing for too long and was closed",

@@ -252,7 +252,7 @@ class UploadCohortResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[MatchJob, _Mapping]] = ...) -> None: ...
 
 class MatchJob(_message.Message):
-    __slots__ = ("job_id", "status", "phase", "progress_done", "progress_total", "clients", "courses", "settings", "summary", "course_fills", "error", "create_time", "update_time", "attempts")
+    __slots__ = ("job_id", "status", "phase", "progress_done", "progress_total", "clients", "courses", "settings", "summary", "course_fills", "error", "create_time", "update_time", "attempts", "operation_name")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PHASE_FIELD_NUMBER: _ClassVar[int]
@@ -267,6 +267,7 @@ class MatchJob(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_NAME_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     status: MatchJobStatus
     phase: MatchJobPhase
@@ -281,7 +282,8 @@ class MatchJob(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     attempts: int
-    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[MatchJobStatus, str]] = ..., phase: _Optional[_Union[MatchJobPhase, str]] = ..., progress_done: _Optional[int] = ..., progress_total: _Optional[int] = ..., clients: _Optional[int] = ..., courses: _Optional[int] = ..., settings: _Optional[_Union[MatchSettings, _Mapping]] = ..., summary: _Optional[_Union[MatchSummary, _Mapping]] = ..., course_fills: _Optional[_Iterable[_Union[CourseFill, _Mapping]]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ...) -> None: ...
+    operation_name: str
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[MatchJobStatus, str]] = ..., phase: _Optional[_Union[MatchJobPhase, str]] = ..., progress_done: _Optional[int] = ..., progress_total: _Optional[int] = ..., clients: _Optional[int] = ..., courses: _Optional[int] = ..., settings: _Optional[_Union[MatchSettings, _Mapping]] = ..., summary: _Optional[_Union[MatchSummary, _Mapping]] = ..., course_fills: _Optional[_Iterable[_Union[CourseFill, _Mapping]]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., operation_name: _Optional[str] = ...) -> None: ...
 
 class GetMatchJobRequest(_message.Message):
     __slots__ = ("job_id",)

@@ -40,13 +40,16 @@ class MatchingServiceStub:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
-    Why not `google.longrunning.Operations` (AIP-151): a job's result is not
-    one response message but up to 200,000 per-client placements, streamed in
-    pages and resumable at an offset (StreamPlacements); an Operation's
-    `response` would have to hold them all in one message, far above gRPC's
-    message size limit. MatchJob follows AIP-151's shape otherwise: a status,
-    progress, `google.rpc.Status error` and `create_time`/`update_time`, so a
-    poller is written the same way.
+    Every job is also a long-running operation (AIP-151): the server serves
+    `google.longrunning.Operations` GetOperation and WaitOperation for the name
+    in `MatchJob.operation_name` ("operations/<job id>"), so any language's
+    ready Operations client can poll it. The operation's `metadata` is the
+    `MatchJob` (status, phase, progress); once `done`, `response` is the final
+    `MatchJob` (summary and course fills) or `error` why it failed. The
+    per-client results (up to 200,000 placements, too many for one message)
+    stay in StreamPlacements. ListOperations, CancelOperation and
+    DeleteOperation are UNIMPLEMENTED (reason OPERATION_NOT_SUPPORTED): a job
+    runs to its end and is kept.
 
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
     trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
@@ -102,13 +105,16 @@ class MatchingServiceServicer:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
-    Why not `google.longrunning.Operations` (AIP-151): a job's result is not
-    one response message but up to 200,000 per-client placements, streamed in
-    pages and resumable at an offset (StreamPlacements); an Operation's
-    `response` would have to hold them all in one message, far above gRPC's
-    message size limit. MatchJob follows AIP-151's shape otherwise: a status,
-    progress, `google.rpc.Status error` and `create_time`/`update_time`, so a
-    poller is written the same way.
+    Every job is also a long-running operation (AIP-151): the server serves
+    `google.longrunning.Operations` GetOperation and WaitOperation for the name
+    in `MatchJob.operation_name` ("operations/<job id>"), so any language's
+    ready Operations client can poll it. The operation's `metadata` is the
+    `MatchJob` (status, phase, progress); once `done`, `response` is the final
+    `MatchJob` (summary and course fills) or `error` why it failed. The
+    per-client results (up to 200,000 placements, too many for one message)
+    stay in StreamPlacements. ListOperations, CancelOperation and
+    DeleteOperation are UNIMPLEMENTED (reason OPERATION_NOT_SUPPORTED): a job
+    runs to its end and is kept.
 
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
     trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
@@ -201,13 +207,16 @@ class MatchingService:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
-    Why not `google.longrunning.Operations` (AIP-151): a job's result is not
-    one response message but up to 200,000 per-client placements, streamed in
-    pages and resumable at an offset (StreamPlacements); an Operation's
-    `response` would have to hold them all in one message, far above gRPC's
-    message size limit. MatchJob follows AIP-151's shape otherwise: a status,
-    progress, `google.rpc.Status error` and `create_time`/`update_time`, so a
-    poller is written the same way.
+    Every job is also a long-running operation (AIP-151): the server serves
+    `google.longrunning.Operations` GetOperation and WaitOperation for the name
+    in `MatchJob.operation_name` ("operations/<job id>"), so any language's
+    ready Operations client can poll it. The operation's `metadata` is the
+    `MatchJob` (status, phase, progress); once `done`, `response` is the final
+    `MatchJob` (summary and course fills) or `error` why it failed. The
+    per-client results (up to 200,000 placements, too many for one message)
+    stay in StreamPlacements. ListOperations, CancelOperation and
+    DeleteOperation are UNIMPLEMENTED (reason OPERATION_NOT_SUPPORTED): a job
+    runs to its end and is kept.
 
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
     trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason

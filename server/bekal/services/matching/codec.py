@@ -304,7 +304,7 @@ def job_pb(job: JobRecord) -> matching_pb2.MatchJob:
         phase=PHASE_PB.get(job.phase, matching_pb2.MATCH_JOB_PHASE_UNSPECIFIED),
         progress_done=job.progress_done, progress_total=job.progress_total, clients=job.clients,
         courses=job.courses, create_time=timestamp_pb(job.created_at), update_time=timestamp_pb(job.updated_at),
-        attempts=job.attempts,
+        attempts=job.attempts, operation_name=f"operations/{job.job_id}",
     )
     if job.error:
         out.error.CopyFrom(status_pb(ServiceError("INTERNAL", job.error, reason="JOB_FAILED")))

@@ -610,6 +610,11 @@ export interface MatchJob {
    * interruption).
    */
   attempts: number;
+  /**
+   * The job as a `google.longrunning.Operation`: "operations/<job id>", for
+   * `google.longrunning.Operations.GetOperation` and `WaitOperation`.
+   */
+  operationName: string;
 }
 
 /** Which job to report. */
@@ -2524,6 +2529,7 @@ function createBaseMatchJob(): MatchJob {
     createTime: undefined,
     updateTime: undefined,
     attempts: 0,
+    operationName: "",
   };
 }
 
@@ -2570,6 +2576,9 @@ export const MatchJob: MessageFns<MatchJob> = {
     }
     if (message.attempts !== 0) {
       writer.uint32(112).int32(message.attempts);
+    }
+    if (message.operationName !== "") {
+      writer.uint32(122).string(message.operationName);
     }
     return writer;
   },
@@ -2699,6 +2708,14 @@ export const MatchJob: MessageFns<MatchJob> = {
             message.attempts = reader.int32();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.operationName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2751,6 +2768,11 @@ export const MatchJob: MessageFns<MatchJob> = {
         ? fromJsonTimestamp(object.update_time)
         : undefined,
       attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      operationName: isSet(object.operationName)
+        ? globalThis.String(object.operationName)
+        : isSet(object.operation_name)
+        ? globalThis.String(object.operation_name)
+        : "",
     };
   },
 
@@ -2798,6 +2820,9 @@ export const MatchJob: MessageFns<MatchJob> = {
     if (message.attempts !== 0) {
       obj.attempts = Math.round(message.attempts);
     }
+    if (message.operationName !== "") {
+      obj.operationName = message.operationName;
+    }
     return obj;
   },
 
@@ -2830,6 +2855,7 @@ export const MatchJob: MessageFns<MatchJob> = {
       ? Timestamp.fromPartial(object.updateTime)
       : undefined;
     message.attempts = object.attempts ?? 0;
+    message.operationName = object.operationName ?? "";
     return message;
   },
 };
@@ -3149,13 +3175,16 @@ export const StreamPlacementsResponse: MessageFns<StreamPlacementsResponse> = {
  * no finished job, and a job interrupted by a crash is run again when a server
  * starts (or, after 3 interruptions, marked FAILED with the reason).
  *
- * Why not `google.longrunning.Operations` (AIP-151): a job's result is not
- * one response message but up to 200,000 per-client placements, streamed in
- * pages and resumable at an offset (StreamPlacements); an Operation's
- * `response` would have to hold them all in one message, far above gRPC's
- * message size limit. MatchJob follows AIP-151's shape otherwise: a status,
- * progress, `google.rpc.Status error` and `create_time`/`update_time`, so a
- * poller is written the same way.
+ * Every job is also a long-running operation (AIP-151): the server serves
+ * `google.longrunning.Operations` GetOperation and WaitOperation for the name
+ * in `MatchJob.operation_name` ("operations/<job id>"), so any language's
+ * ready Operations client can poll it. The operation's `metadata` is the
+ * `MatchJob` (status, phase, progress); once `done`, `response` is the final
+ * `MatchJob` (summary and course fills) or `error` why it failed. The
+ * per-client results (up to 200,000 placements, too many for one message)
+ * stay in StreamPlacements. ListOperations, CancelOperation and
+ * DeleteOperation are UNIMPLEMENTED (reason OPERATION_NOT_SUPPORTED): a job
+ * runs to its end and is kept.
  *
  * Errors (as gRPC status codes; details in the `grpc-status-details-bin`
  * trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
