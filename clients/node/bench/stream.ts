@@ -12,7 +12,7 @@ import { Audience, BekalError, connect, date, Education, Referrer, RehabStage } 
 async function main(): Promise<void> {
   const [address, ca, cert, key, n, batch, window] = process.argv.slice(2);
   const client = connect(address, { ca: fs.readFileSync(ca), cert: fs.readFileSync(cert), key: fs.readFileSync(key),
-    deadlineMs: 600_000 });
+    deadlineMs: 600_000, serverName: "localhost" });
   const checks = (tag: string, count: number) => Array.from({ length: count }, (_, i) => ({
     requestId: `node-bench-${tag}-${process.pid}-${i}`,
     client: {

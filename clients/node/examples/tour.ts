@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const read = (name: string) => fs.readFileSync(path.join(certs, name));
   // a BNN office's certificate: the BNN view (every reason); without certificates: plaintext, a training centre's view
   const bekal = connect(address, { ca: read("ca.pem"), cert: read("bnnk-banjarbaru.pem"),
-    key: read("bnnk-banjarbaru.key"), deadlineMs: 10_000 });
+    key: read("bnnk-banjarbaru.key"), deadlineMs: 10_000, serverName: "localhost" });  // the dev certificate's name
   try {
     console.log("health:", await bekal.health("bekal.v1.EligibilityService"));
 

@@ -168,6 +168,9 @@ export interface ConnectOptions {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** The name to check in the server's certificate instead of the address's host (e.g. "localhost" for a
+   *  server reached by IP address: Node warns when TLS is given an IP as server name). */
+  serverName?: string;
   /** Deadline of each call (an attempt's retries included), milliseconds. Default 30 s. */
   deadlineMs?: number;
   /** Retries on UNAVAILABLE (server starting, restarting, draining). Default 5. */
@@ -190,7 +193,8 @@ export class BekalClient {
   /** google.longrunning.Operations: every matching job is an operation (AIP-151), "operations/<job id>". */
   readonly operations: OperationsClient;
   private readonly channelCredentials: grpc.ChannelCredentials;
-  private readonly opts: Required<Omit<ConnectOptions, "ca" | "cert" | "key">>;
+  private readonly opts: Required<Omit<ConnectOptions, "ca" | "cert" | "key" | "serverName">>;
+  private readonly channelOptions: Record<string, string | number>;
 
   constructor(readonly address: string, options: ConnectOptions = {}) {
     this.channelCredentials = options.ca
@@ -202,7 +206,12 @@ export class BekalClient {
       backoffMs: options.backoffMs ?? 100,
       maxBackoffMs: options.maxBackoffMs ?? 3_000,
     };
-    const channelOptions = { "grpc.max_receive_message_length": 64 * 1024 * 1024 };
+    const channelOptions: Record<string, string | number> = { "grpc.max_receive_message_length": 64 * 1024 * 1024 };
+    if (options.serverName) {
+      channelOptions["grpc.ssl_target_name_override"] = options.serverName;
+      channelOptions["grpc.default_authority"] = options.serverName;
+    }
+    this.channelOptions = channelOptions;
     this.eligibility = new EligibilityServiceClient(address, this.channelCredentials, channelOptions);
     this.matching = new MatchingServiceClient(address, this.channelCredentials, channelOptions);
     this.catalog = new CatalogServiceClient(address, this.channelCredentials, channelOptions);
@@ -379,7 +388,7 @@ export class BekalClient {
   /** grpc.health.v1 status of a service ("" for the server): "SERVING", "NOT_SERVING", ... */
   health(service = ""): Promise<string> {
     const names = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"];
-    const client = new grpc.Client(this.address, this.channelCredentials);
+    const client = new grpc.Client(this.address, this.channelCredentials, this.channelOptions);
     const request = new BinaryWriter().uint32(10).string(service).finish();
     return new Promise<string>((resolve, reject) => {
       client.makeUnaryRequest("/grpc.health.v1.Health/Check", (b: Uint8Array) => Buffer.from(b),

@@ -57,7 +57,7 @@ export class TestServer {
   as(agency: string, options: ConnectOptions = {}): BekalClient {
     const read = (name: string) => fs.readFileSync(path.join(this.certs, name));
     return connect(this.address, { ca: read("ca.pem"), cert: read(`${agency}.pem`), key: read(`${agency}.key`),
-      ...options });
+      serverName: "localhost", ...options });
   }
 
   async stop(): Promise<void> {
