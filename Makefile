@@ -4,7 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test typecheck proto proto-check lint messages bench clean browser
+NODE_DIR   := clients/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+# the machine's node/npm when 20 or newer, else Node.js from PyPI in .venv (tools/node_bin.py)
+NODE_ENV    = PATH="$$($(BIN)/python tools/node_bin.py):$$PATH"
+
+.PHONY: run test typecheck proto proto-check lint breaking proto-baseline messages bench bench-node clean browser \
+	node node-proto node-proto-check node-test
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +22,13 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 run: $(STAMP)
 	$(BIN)/bekal serve
 
-## test: check generated stubs and the protos, types and lint, check the rule files, then run the test suite
-test: $(STAMP) browser proto-check lint typecheck
+## test: check generated stubs and the protos (lint, breaking changes), types and lint, the rule files, then
+## run the test suite and the Node client's tests against a real server
+test: $(STAMP) browser proto-check node-proto-check lint breaking typecheck
 	$(BIN)/bekal rules check rules
 	$(BIN)/bekal rules test rules
 	$(BIN)/python -m pytest
+	$(MAKE) node-test
 
 ## browser: a headless Chromium for the report's browser test (Debian's package, installed when missing)
 browser:
@@ -46,6 +54,35 @@ proto-check: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/buf lint
 
+## breaking: protos/ against the last released bekal.v1 (protos/v1.binpb): only compatible changes (docs/integrators.md)
+breaking: $(STAMP)
+	$(BIN)/buf breaking protos --against protos/v1.binpb
+
+## proto-baseline: after a compatible change to protos/, make it the baseline `make breaking` checks against
+proto-baseline: $(STAMP)
+	$(BIN)/buf build protos -o protos/v1.binpb
+
+$(NODE_STAMP): $(STAMP) $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && $(NODE_ENV) npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+## node: install and build the Node/TypeScript client (clients/node)
+node: $(NODE_STAMP)
+	cd $(NODE_DIR) && $(NODE_ENV) npm run build
+
+## node-proto: regenerate clients/node/src/gen from protos/ (buf generate with ts-proto, buf.gen.yaml)
+node-proto: $(NODE_STAMP)
+	rm -rf $(NODE_DIR)/src/gen
+	$(NODE_ENV) $(BIN)/buf generate
+
+node-proto-check: $(NODE_STAMP)
+	rm -rf build/node-gen && $(NODE_ENV) $(BIN)/buf generate -o build/node-gen
+	diff -r build/node-gen/$(NODE_DIR)/src/gen $(NODE_DIR)/src/gen || (echo "stale clients/node/src/gen: run make node-proto" >&2; exit 1)
+
+## node-test: the Node client's tests against a real `bekal serve` (node --test)
+node-test: $(NODE_STAMP)
+	cd $(NODE_DIR) && $(NODE_ENV) BEKAL_BIN=$(abspath $(BIN))/bekal npm test
+
 ## typecheck: mypy (strict but for the modules listed in pyproject.toml) and ruff
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -59,6 +96,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/zen_bench.py
 	$(BIN)/python bench/audit_bench.py
 	$(BIN)/python bench/replay_bench.py
+	$(MAKE) bench-node
+
+## bench-node: the Node client's stream throughput next to the Python client's, in one run
+bench-node: node
+	$(BIN)/python bench/node_client_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info $(NODE_DIR)/node_modules $(NODE_DIR)/dist

@@ -31,7 +31,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bekal.client.convert import client_message  # noqa: E402
+from bekal.client.convert import client_message, date_pb  # noqa: E402
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc  # noqa: E402
 from tests.support.people import INTAKE_DATE, eligible_client  # noqa: E402
 from tests.support.servers import Server  # noqa: E402
@@ -41,7 +41,7 @@ CLIENT = client_message(eligible_client())
 
 def _request(n: int) -> eligibility_pb2.CheckEligibilityRequest:
     return eligibility_pb2.CheckEligibilityRequest(request_id=f"load-{n}", client=CLIENT, course_code="JHT-01",
-                                                   as_of_date=INTAKE_DATE)
+                                                   as_of_date=date_pb(INTAKE_DATE))
 
 
 def _percentile(samples: list[float], p: float) -> float:

@@ -41,7 +41,7 @@ from engine_bench import hand_events, run_hand  # noqa: E402
 from workload import AS_OF, clients  # noqa: E402
 
 from bekal.certs import DevCerts, make_dev_certs  # noqa: E402
-from bekal.client.convert import client_message  # noqa: E402
+from bekal.client.convert import client_message, date_pb  # noqa: E402
 from bekal.engine import Engine  # noqa: E402
 from bekal.rulebook import load_rulebook, offered_courses  # noqa: E402
 from bekal.v1 import eligibility_pb2  # noqa: E402
@@ -130,7 +130,7 @@ def latency(target: str, people: list, course: str, calls: int, tag: str) -> tup
         requests = [
             eligibility_pb2.CheckEligibilityRequest(
                 request_id=f"{tag}-lat-{i}", client=people[i % len(people)], course_code=course,
-                as_of_date=AS_OF.isoformat(), audience=AUDIENCE[0],
+                as_of_date=date_pb(AS_OF), audience=AUDIENCE[0],
             ).SerializeToString()
             for i in range(calls + 200)
         ]
@@ -154,7 +154,7 @@ def stream_batches(people: list, per_message: int, tag: str) -> list[bytes]:
             c = msg.checks.add()
             c.request_id = f"{tag}-{i}"
             c.client.CopyFrom(person)
-            c.as_of_date = AS_OF.isoformat()
+            c.as_of_date.CopyFrom(date_pb(AS_OF))
             c.audience = AUDIENCE[0]
         out.append(msg.SerializeToString())
     return out

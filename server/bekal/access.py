@@ -82,6 +82,14 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "/bekal.v1.ReplayService/EraseClientFacts": frozenset({Role.AUDITOR, Role.REFERRER}),
     # a job's creator (a BNN office or a training centre) or an auditor: bekal.services.replay.logic
     "/bekal.v1.ReplayService/ReplayMatchJob": frozenset({Role.AUDITOR, Role.REFERRER, Role.TRAINING_PROVIDER}),
+    "/bekal.v1.CatalogService/ListCourses": _ALL,  # the courses, seats and thresholds: no client data
+    "/bekal.v1.CatalogService/GetCourse": _ALL,
+    # the matching jobs as AIP-151 operations: as GetMatchJob (a job is its creator's); the rest is UNIMPLEMENTED
+    "/google.longrunning.Operations/GetOperation": _JOBS,
+    "/google.longrunning.Operations/WaitOperation": _JOBS,
+    "/google.longrunning.Operations/ListOperations": _JOBS,
+    "/google.longrunning.Operations/DeleteOperation": _JOBS,
+    "/google.longrunning.Operations/CancelOperation": _JOBS,
 }
 RATE_LIMITED = frozenset({"/bekal.v1.RulesService/ValidateRules", "/bekal.v1.RulesService/ReloadRules"})
 

@@ -56,6 +56,14 @@ class Reason:
     priority: int = 0  # priority points this reason adds
     missing: tuple[str, ...] = ()  # input facts that are missing (PENDING reasons)
 
+    @property
+    def indonesian(self) -> str:
+        return self.message_id
+
+    @property
+    def english(self) -> str:
+        return self.message_en
+
 
 @dataclass(frozen=True, slots=True)
 class RuleTrace:

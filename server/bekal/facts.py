@@ -29,6 +29,7 @@ from bekal.v1 import facts_pb2
 
 NUMBER, STRING, BOOL, DATE, ENUM = "number", "string", "bool", "date", "enum"
 BNN_ONLY, SHAREABLE = "bnn_only", "shareable"  # Fact.sensitivity: who may learn the fact
+DATE_MESSAGE = "google.type.Date"  # a Client/Course field of this type is a DATE fact
 DECLARED = "declared"  # the Client/Course field holding facts a rules folder declares (facts.yaml)
 if TYPE_CHECKING:
     from google._upb import _message as upb
@@ -109,8 +110,10 @@ def _field_type(field: Field) -> str | None:
     if field.is_repeated:
         return None  # lists are not rule facts (yet)
     t = field.type
+    if t == FieldDescriptor.TYPE_MESSAGE:
+        return DATE if field.message_type is not None and field.message_type.full_name == DATE_MESSAGE else None
     if t == FieldDescriptor.TYPE_STRING:
-        return DATE if field.name.endswith("_date") else STRING
+        return STRING
     if t == FieldDescriptor.TYPE_BOOL:
         return BOOL
     if t == FieldDescriptor.TYPE_ENUM:
@@ -283,7 +286,9 @@ def check_number(fact: Fact, value: Any) -> int | float:
     if fact.minimum is not None and fact.maximum is not None and not fact.minimum <= value <= fact.maximum:
         raise ValueError(_("must be between {low} and {high}, got {value}", low=_number_text(fact.minimum),
                            high=_number_text(fact.maximum), value=_short(value)))
-    return int(value) if fact.integer else value
+    # one type per fact: a decimal fact is a float even when a catalogue writes 70 (the API then sends
+    # it as double_value whatever the input's spelling), a whole-number fact an int
+    return int(value) if fact.integer else float(value)
 
 
 def check_text(fact: Fact, value: Any) -> str:
@@ -419,6 +424,13 @@ def facts_from_message(message: Message, declared: Mapping[str, Fact] | None = N
         if field.has_presence and not message.HasField(field.name):
             continue
         value = getattr(message, field.name)
+        if _field_type(field) == DATE:
+            day = _date_of(value)
+            if day is None:
+                unknown.append((f"{kind}.{field.name}", _("not a real date: {value}", value=_date_text(value))))
+            else:
+                raw[field.name] = day
+            continue
         if field.type == FieldDescriptor.TYPE_ENUM:
             if value == 0:
                 continue
@@ -442,6 +454,18 @@ def facts_from_message(message: Message, declared: Mapping[str, Fact] | None = N
     return facts
 
 
+def _date_of(value: Any) -> date | None:
+    """A full ``google.type.Date`` (years 1900-2199) as a date, else None."""
+    try:
+        return date(value.year, value.month, value.day) if 1900 <= value.year <= 2199 else None
+    except ValueError:
+        return None
+
+
+def _date_text(value: Any) -> str:
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
 def _declared_values(kind: str, entries: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The ``declared`` map of a message as plain values (a date stays text until it is checked)."""
     out: dict[str, Any] = {}
@@ -451,7 +475,14 @@ def _declared_values(kind: str, entries: Mapping[str, Any]) -> tuple[dict[str, A
         if which is None:
             problems.append((f"{kind}.{DECLARED}[{key}]", _("no value set")))
             continue
-        out[key] = getattr(entry, which)
+        value = getattr(entry, which)
+        if which == "date_value":
+            day = _date_of(value)
+            if day is None:
+                problems.append((f"{kind}.{DECLARED}[{key}]", _("not a real date: {value}", value=_date_text(value))))
+                continue
+            value = day
+        out[key] = value
     return out, problems
 
 

@@ -23,10 +23,12 @@ from tests.support.cli import bekal
 from tests.support.paths import EXAMPLES, RULES
 from tests.support.people import INTAKE_DATE as AS_OF
 from tests.support.people import applicant as client
+from tests.support.people import pb_date
 from tests.support.servers import default_rules_server as Server
 from tests.support.servers import rpc_failure
 
-SETTINGS = matching_pb2.MatchSettings(as_of_date=AS_OF, seed=2019, audience=eligibility_pb2.AUDIENCE_BNN)
+ELIGIBILITY = matching_pb2.MATCH_JOB_PHASE_ELIGIBILITY
+SETTINGS = matching_pb2.MatchSettings(as_of_date=pb_date(AS_OF), seed=2019, audience=eligibility_pb2.AUDIENCE_BNN)
 SUCCEEDED, FAILED = matching_pb2.MATCH_JOB_STATUS_SUCCEEDED, matching_pb2.MATCH_JOB_STATUS_FAILED
 
 
@@ -99,14 +101,14 @@ def test_match_inline_equals_the_library(stub, default_engine):
     assert response.summary.placed == 11 and response.summary.ruleset_version.startswith("sha256:")
     minor = next(p for p in response.placements if p.client_id == "BNNK-BJB-2019-0004")
     assert minor.why_not[0].reason == matching_pb2.NOT_PLACED_REASON_INELIGIBLE
-    assert minor.why_not[0].reasons[0].rule_id == "age-above-18" and minor.why_not[0].reasons[0].message_id
+    assert minor.why_not[0].reasons[0].rule_id == "age-above-18" and minor.why_not[0].reasons[0].messages[0].text
 
 
 def test_match_defaults_to_the_catalogue_and_offers_a_training_centres_view(stub):
     clients = [conv_client(client("A", "JHT-01", "LAS-SMAW-01", referrer="bnn")),
                conv_client(client("B", "JHT-01", rehab_stage="outpatient"))]
     response = stub.Match(matching_pb2.MatchRequest(
-        settings=matching_pb2.MatchSettings(as_of_date=AS_OF, audience=eligibility_pb2.AUDIENCE_BLK),
+        settings=matching_pb2.MatchSettings(as_of_date=pb_date(AS_OF), audience=eligibility_pb2.AUDIENCE_BLK),
         clients=clients), timeout=30)
     assert response.summary.courses >= 8  # every catalogue course offered on the date
     a, b = response.placements
@@ -121,9 +123,9 @@ def conv_client(facts):
 
 def test_match_refuses_bad_fields_with_field_violations(stub):
     bad = [conv_client(client("A", "JHT-01", "XYZ")), conv_client(client("A", "JHT-01")),
-           facts_pb2.Client(id="C", birth_date="1990-02-30", preferences=["JHT-01"])]
+           facts_pb2.Client(id="C", birth_date=pb_date("1990-02-30"), preferences=["JHT-01"])]
     code, fields, _ = rpc_failure(stub.Match, matching_pb2.MatchRequest(
-        settings=matching_pb2.MatchSettings(as_of_date="2019-6-1"), clients=bad))
+        settings=matching_pb2.MatchSettings(as_of_date=pb_date("2019-6-31")), clients=bad))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert fields["clients[0].preferences[1]"] == "unknown course 'XYZ'"
     assert fields["clients[1].id"] == "duplicate client id 'A'"
@@ -147,9 +149,10 @@ def test_upload_poll_and_stream_a_job(stub):
     assert job.job_id and job.clients == 18 and job.courses == 5
     assert job.status in (matching_pb2.MATCH_JOB_STATUS_QUEUED, matching_pb2.MATCH_JOB_STATUS_RUNNING, SUCCEEDED)
     done = wait_done(stub, job.job_id)
-    assert done.status == SUCCEEDED and done.phase == "done" and done.attempts == 1 and not done.error
+    assert done.status == SUCCEEDED and done.phase == matching_pb2.MATCH_JOB_PHASE_DONE and done.attempts == 1
+    assert not done.HasField("error")
     assert done.summary.placed == 11 and len(done.course_fills) == 5
-    assert done.settings.as_of_date == AS_OF and done.settings.audience == eligibility_pb2.AUDIENCE_BNN
+    assert done.settings.as_of_date == pb_date(AS_OF) and done.settings.audience == eligibility_pb2.AUDIENCE_BNN
     inline = stub.Match(matching_pb2.MatchRequest(settings=SETTINGS, clients=clients, courses=courses,
                                                   rankings=rankings), timeout=30)
     results = streamed(stub, job.job_id)
@@ -158,7 +161,7 @@ def test_upload_poll_and_stream_a_job(stub):
     assert streamed(stub, job.job_id, offset=18) == []
     # a retry with the same request id and content is the same job; other content is refused
     assert upload(stub, clients, courses, rankings, request_id=request_id).job_id == job.job_id
-    other = matching_pb2.MatchSettings(as_of_date=AS_OF, seed=1)
+    other = matching_pb2.MatchSettings(as_of_date=pb_date(AS_OF), seed=1)
     code, fields, _ = rpc_failure(lambda **kw: upload(stub, clients, courses, rankings, settings=other,
                                                   request_id=request_id))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "already used" in fields["request_id"]
@@ -222,7 +225,7 @@ def test_a_finished_job_survives_a_restart_and_a_crashed_one_is_run_again(tmp_pa
             deadline = time.monotonic() + 30
             while True:  # crash while the big job is deciding eligibility
                 job = stub.GetMatchJob(matching_pb2.GetMatchJobRequest(job_id=big.job_id), timeout=10).job
-                if job.phase == "eligibility" and job.progress_done > 0 or time.monotonic() > deadline:
+                if job.phase == ELIGIBILITY and job.progress_done > 0 or time.monotonic() > deadline:
                     break
                 time.sleep(0.02)
             assert job.status == matching_pb2.MATCH_JOB_STATUS_RUNNING, job
@@ -268,7 +271,7 @@ def test_a_job_that_keeps_being_interrupted_is_failed_with_the_reason(tmp_path, 
             recovered = wait_done(stub, job.job_id)
             assert recovered.status == SUCCEEDED and recovered.attempts == 2
             failed = wait_done(stub, poisoned.job_id)
-            assert failed.status == FAILED and "interrupted 3 times" in failed.error
+            assert failed.status == FAILED and "interrupted 3 times" in failed.error.message
             code, _, status = rpc_failure(stub.StreamPlacements,
                                       matching_pb2.StreamPlacementsRequest(job_id=poisoned.job_id))
             assert code == grpc.StatusCode.FAILED_PRECONDITION and "interrupted 3 times" in status.message
@@ -283,7 +286,7 @@ def _running_job(stub, job_id: str):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         job = stub.GetMatchJob(matching_pb2.GetMatchJobRequest(job_id=job_id), timeout=10).job
-        if job.status == matching_pb2.MATCH_JOB_STATUS_RUNNING and job.phase == "eligibility" \
+        if job.status == matching_pb2.MATCH_JOB_STATUS_RUNNING and job.phase == ELIGIBILITY \
                 and job.progress_done > 0:
             return job
         assert job.status not in (SUCCEEDED, FAILED), job
@@ -349,7 +352,7 @@ def test_exotic_numbers_never_place_anyone_by_accident(stub, server, tmp_path):
         bad = conv_client(client("BAD", "JHT-01", interview_score=value))
         code, fields, _ = rpc_failure(stub.Match, matching_pb2.MatchRequest(settings=SETTINGS, clients=[bad, *minors]))
         assert code is grpc.StatusCode.INVALID_ARGUMENT and fields == {"clients[0].interview_score": message}
-    early = matching_pb2.MatchSettings(as_of_date="2015-06-01", seed=1)
+    early = matching_pb2.MatchSettings(as_of_date=pb_date("2015-06-01"), seed=1)
     undated = conv_client(client("E", "JHT-01", rehab_completed_date=None))
     code, fields, _ = rpc_failure(stub.Match, matching_pb2.MatchRequest(settings=early, clients=[undated]))
     assert code is grpc.StatusCode.FAILED_PRECONDITION and "settings.as_of_date" in fields
@@ -357,3 +360,31 @@ def test_exotic_numbers_never_place_anyone_by_accident(stub, server, tmp_path):
                  "--courses", str(EXAMPLES / "courses.csv"), *server.cli_args(),
                  "--out", str(tmp_path / "o.csv"))
     assert done.code == 5 and "not in force on 2015-06-01" in done.err and not (tmp_path / "o.csv").exists()
+
+
+def test_a_job_is_an_aip151_operation_any_operations_client_can_wait_for(server, stub):
+    """google.longrunning.Operations: WaitOperation until done; metadata and response are the MatchJob, the
+    same as GetMatchJob; a job of another agency is NOT_FOUND; list/cancel/delete are UNIMPLEMENTED."""
+    from google.longrunning import operations_proto_pb2 as ops
+    from google.longrunning.operations_pb2_grpc import OperationsStub  # the package's ready client
+    from google.protobuf import duration_pb2
+
+    clients, courses, rankings, _ = example_messages()
+    job = upload(stub, clients, courses, rankings)
+    assert job.operation_name == f"operations/{job.job_id}"
+    with server.channel() as channel, server.channel(as_="blk-kalsel") as other:
+        operations = OperationsStub(channel)
+        op = operations.WaitOperation(ops.WaitOperationRequest(
+            name=job.operation_name, timeout=duration_pb2.Duration(seconds=30)), timeout=60)
+        assert op.done and op.name == job.operation_name and not op.HasField("error")
+        final, meta = matching_pb2.MatchJob(), matching_pb2.MatchJob()
+        assert op.response.Unpack(final) and op.metadata.Unpack(meta)
+        assert final.status == SUCCEEDED and final == stub.GetMatchJob(
+            matching_pb2.GetMatchJobRequest(job_id=job.job_id), timeout=10).job
+        assert operations.GetOperation(ops.GetOperationRequest(name=job.operation_name), timeout=10).done
+        code, _, _ = rpc_failure(OperationsStub(other).GetOperation, ops.GetOperationRequest(name=job.operation_name))
+        assert code == grpc.StatusCode.NOT_FOUND
+        code, fields, _ = rpc_failure(operations.GetOperation, ops.GetOperationRequest(name=job.job_id))
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "name" in fields
+        code, _, _ = rpc_failure(operations.CancelOperation, ops.CancelOperationRequest(name=job.operation_name))
+        assert code == grpc.StatusCode.UNIMPLEMENTED

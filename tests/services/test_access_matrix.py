@@ -19,17 +19,20 @@ import grpc
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from google.longrunning import operations_proto_pb2
 
 from bekal.access import POLICY, Role
 from bekal.certs import DEV_AGENCIES, issue, make_ca
-from bekal.v1 import audit_pb2, eligibility_pb2, matching_pb2, replay_pb2, rules_pb2
+from bekal.v1 import audit_pb2, catalog_pb2, eligibility_pb2, matching_pb2, replay_pb2, rules_pb2
 from tests.support.servers import dev_certs
 
 SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
             matching_pb2.DESCRIPTOR.services_by_name["MatchingService"],
             rules_pb2.DESCRIPTOR.services_by_name["RulesService"],
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
-            replay_pb2.DESCRIPTOR.services_by_name["ReplayService"]]
+            replay_pb2.DESCRIPTOR.services_by_name["ReplayService"],
+            catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+            operations_proto_pb2.DESCRIPTOR.services_by_name["Operations"]]
 METHODS = [(f"/{service.full_name}/{m.name}", m) for service in SERVICES for m in service.methods]
 ROLE_OF = {a.name: Role(a.role) for a in DEV_AGENCIES}
 
@@ -53,6 +56,13 @@ MATRIX = {
     "/bekal.v1.ReplayService/ReplayDecision": "RU",  # a BNN office: its own checks
     "/bekal.v1.ReplayService/EraseClientFacts": "RU",  # a BNN office: the facts of its own checks
     "/bekal.v1.ReplayService/ReplayMatchJob": "RTU",  # a job's creator, or an auditor
+    "/bekal.v1.CatalogService/ListCourses": "RTAUOP",
+    "/bekal.v1.CatalogService/GetCourse": "RTAUOP",
+    "/google.longrunning.Operations/GetOperation": "RT",
+    "/google.longrunning.Operations/WaitOperation": "RT",
+    "/google.longrunning.Operations/ListOperations": "RT",
+    "/google.longrunning.Operations/DeleteOperation": "RT",
+    "/google.longrunning.Operations/CancelOperation": "RT",
 }
 
 

@@ -17,7 +17,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc, matching_pb2, matching_pb2_grpc, rules_pb2, rules_pb2_grpc
-from tests.support.people import INTAKE_DATE, eligible_client
+from tests.support.people import INTAKE_DATE, eligible_client, pb_date
 from tests.support.servers import Server, rpc_failure
 
 ATTACKER = "blk-kalsel"
@@ -46,7 +46,8 @@ def _check(channel: grpc.Channel) -> None:
     from bekal.client.convert import client_message
 
     request = eligibility_pb2.CheckEligibilityRequest(request_id=f"r{time.monotonic_ns()}",
-                                                      client=client_message(eligible_client()), as_of_date=INTAKE_DATE)
+                                                      client=client_message(eligible_client()),
+                                                      as_of_date=pb_date(INTAKE_DATE))
     reply = eligibility_pb2_grpc.EligibilityServiceStub(channel).CheckEligibility(request, timeout=5)
     assert reply.decisions
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from google.rpc import code_pb2
 
 from bekal.access import ANONYMOUS, Principal, Role
 from bekal.client import BekalError
@@ -115,9 +116,10 @@ def test_the_server_audits_every_call_refused_ones_too(server):
             if len(about) >= 2 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        calls = {(e.principal, e.role, e.method.rsplit("/", 1)[-1], e.code) for e in about}
-        assert ("bnnk-banjarbaru", "referrer", "CheckEligibility", "OK") in calls
-        assert ("blk-kalsel", "training_provider", "CheckEligibility", "PERMISSION_DENIED") in calls
+        calls = {(e.principal, audit_pb2.Role.Name(e.role), e.method.rsplit("/", 1)[-1], code_pb2.Code.Name(e.code))
+                 for e in about}
+        assert ("bnnk-banjarbaru", "ROLE_REFERRER", "CheckEligibility", "OK") in calls
+        assert ("blk-kalsel", "ROLE_TRAINING_PROVIDER", "CheckEligibility", "PERMISSION_DENIED") in calls
         stub = audit_pb2_grpc.AuditServiceStub(channel)
         logged = stub.ListDecisions(audit_pb2.ListDecisionsRequest(client_id="BNNK-BJB-2019-0099"), timeout=10)
         assert [(e.request_id, e.caller) for e in logged.entries] == [("audited-1", "bnnk-banjarbaru")]

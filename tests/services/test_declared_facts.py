@@ -22,7 +22,7 @@ from bekal.services.snapshots import ServedRules
 from bekal.v1 import eligibility_pb2, facts_pb2, matching_pb2
 from tests.rules.rulefiles import DECLARED_FACTS as FACTS
 from tests.support.cli import bekal
-from tests.support.people import applicant, eligible_client
+from tests.support.people import applicant, eligible_client, pb_date
 
 AS_OF = "2019-06-01"
 PRIORITY = """
@@ -49,7 +49,7 @@ def rules(rules_dir: Path) -> Iterator[ServedRules]:
 
 def request(**client) -> eligibility_pb2.CheckEligibilityRequest:
     return eligibility_pb2.CheckEligibilityRequest(request_id="r1", client=client_message(eligible_client(**client)),
-                                                   course_code="JHT-01", as_of_date=AS_OF,
+                                                   course_code="JHT-01", as_of_date=pb_date(AS_OF),
                                                    audience=eligibility_pb2.AUDIENCE_BNN)
 
 
@@ -82,7 +82,7 @@ def test_an_undeclared_key_or_a_wrong_type_is_invalid_argument_naming_it(rules, 
 def test_a_declared_value_without_a_value_is_refused_by_the_codec():
     message = client_message(eligible_client())
     message.declared["dependants"].SetInParent()
-    pb = eligibility_pb2.CheckEligibilityRequest(request_id="r1", client=message, as_of_date=AS_OF)
+    pb = eligibility_pb2.CheckEligibilityRequest(request_id="r1", client=message, as_of_date=pb_date(AS_OF))
     with pytest.raises(ServiceError) as err:
         eligibility_codec.parse_check(pb)
     assert list(err.value.violations) == [("client.declared[dependants]", "no value set")]
@@ -122,7 +122,7 @@ def test_through_a_server_from_the_command_line(rules_dir: Path, start_server, t
     assert "priority: 15" in checked.out
     # the server's refusal points at the client file's line
     for content, line in (("id: X-1\nbirth_date: 2019-02-30\n",
-                           f"{client}:2:13: client.birth_date: not a real date in YYYY-MM-DD form: '2019-02-30'"),
+                           f"{client}:2:13: client.birth_date: not a real date: 2019-02-30"),
                           ("id: X-1\nbirth_date: 1990-01-01\ndependents: 3\n",
                            f"{client}:3:13: client.declared[dependents]: the rules declare no fact "
                            "'client.dependents' (did you mean 'dependants'?)")):

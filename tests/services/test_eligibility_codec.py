@@ -8,12 +8,12 @@ from bekal.client.convert import client_message
 from bekal.services.eligibility.codec import parse_check, parse_stream_request
 from bekal.services.errors import ServiceError
 from bekal.v1 import eligibility_pb2
-from tests.support.people import eligible_client
+from tests.support.people import eligible_client, pb_date
 
 
 def request(**kw) -> eligibility_pb2.CheckEligibilityRequest:
     client = kw.pop("client", eligible_client())
-    kw.setdefault("as_of_date", "2019-06-01")
+    kw.setdefault("as_of_date", pb_date("2019-06-01"))
     return eligibility_pb2.CheckEligibilityRequest(
         request_id=kw.pop("request_id", "r1"), client=client_message(client), **kw)
 
@@ -38,9 +38,9 @@ def test_unspecified_audience_is_left_to_the_callers_certificate():
 
 def test_all_bad_fields_at_once():
     client = eligible_client(id="", birth_date="2019-02-30")
-    bad = fields(request(request_id="", client=client, as_of_date="2019-13-01"))
+    bad = fields(request(request_id="", client=client, as_of_date=pb_date("2019-13-01")))
     assert set(bad) == {"request_id", "client.id", "client.birth_date", "as_of_date"}
-    bad = fields(request(client=eligible_client(birth_date="2019-02-30", rehab_completed_date="yesterday")))
+    bad = fields(request(client=eligible_client(birth_date="2019-02-30", rehab_completed_date=pb_date("2019-02-00"))))
     assert set(bad) == {"client.birth_date", "client.rehab_completed_date"}
     assert "2019-02-30" in bad["client.birth_date"]
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from google.longrunning import operations_proto_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bekal.services.eligibility import codec as eligibility_codec
 from bekal.services.errors import ServiceError
 from bekal.services.matching import codec as matching_codec
-from bekal.v1 import audit_pb2, eligibility_pb2, matching_pb2, replay_pb2, rules_pb2
+from bekal.v1 import audit_pb2, catalog_pb2, eligibility_pb2, matching_pb2, replay_pb2, rules_pb2
 from tests.support.messages import messages
 
 BUGS = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
@@ -24,7 +25,9 @@ SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
             matching_pb2.DESCRIPTOR.services_by_name["MatchingService"],
             rules_pb2.DESCRIPTOR.services_by_name["RulesService"],
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
-            replay_pb2.DESCRIPTOR.services_by_name["ReplayService"]]
+            replay_pb2.DESCRIPTOR.services_by_name["ReplayService"],
+            catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+            operations_proto_pb2.DESCRIPTOR.services_by_name["Operations"]]
 METHODS = {f"/{s.full_name}/{m.name}": m for s in SERVICES for m in s.methods}
 AGENCY = {"ValidateRules": "rule-author", "ReloadRules": "rule-author", "ListAuditEvents": "auditor",
           "ListDecisions": "auditor", "ReplayDecision": "auditor", "ReplayMatchJob": "auditor",

@@ -18,7 +18,7 @@ from bekal.client import BekalError, Check, Outcome, connect
 from bekal.client.convert import client_message
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc
 from tests.support.people import INTAKE_DATE as AS_OF
-from tests.support.people import eligible_client
+from tests.support.people import eligible_client, pb_date
 from tests.support.servers import as_agency, free_port, mtls_args
 
 
@@ -52,7 +52,7 @@ def test_sigterm_drains_in_flight_calls(rules_dir, start_server):
     with server.channel() as channel:
         stub = eligibility_pb2_grpc.EligibilityServiceStub(channel)
         check = eligibility_pb2.CheckEligibilityRequest(
-            client=client_message(eligible_client()), as_of_date=AS_OF, audience=eligibility_pb2.AUDIENCE_BNN)
+            client=client_message(eligible_client()), as_of_date=pb_date(AS_OF), audience=eligibility_pb2.AUDIENCE_BNN)
 
         def batch(n: int):
             out = eligibility_pb2.CheckEligibilityStreamRequest()

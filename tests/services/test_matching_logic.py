@@ -17,7 +17,7 @@ from bekal.services.snapshots import ServedRules
 from bekal.store import SQLiteJobStore
 from bekal.store.jobs import JobStatus
 from bekal.v1 import facts_pb2, matching_pb2
-from tests.support.people import applicant
+from tests.support.people import applicant, pb_date
 
 AS_OF = date(2019, 6, 1)
 SETTINGS = MatchSettings(AS_OF, seed=7, audience=BNN)
@@ -58,7 +58,7 @@ def test_a_bad_cohort_names_every_field_in_path_order(matching: Matching):
 
 
 def test_a_date_no_ruleset_covers_is_refused(matching: Matching):
-    early = matching_pb2.MatchRequest(settings=matching_pb2.MatchSettings(as_of_date="2010-01-01"),
+    early = matching_pb2.MatchRequest(settings=matching_pb2.MatchSettings(as_of_date=pb_date("2010-01-01")),
                                       clients=[codec_client(applicant("A", "JHT-01"))])
     with pytest.raises(ServiceError) as err:
         matching.match(codec.match_request(early))
@@ -106,7 +106,8 @@ def test_unknown_and_bad_job_ids(matching: Matching):
 
 def test_settings_resolve_their_defaults():
     violations: list[tuple[str, str]] = []
-    settings = codec.settings_from(matching_pb2.MatchSettings(as_of_date="2019-06-01", reserve_order=9), violations)
+    settings = codec.settings_from(matching_pb2.MatchSettings(as_of_date=pb_date("2019-06-01"), reserve_order=9),
+                                   violations)
     assert settings.as_of == AS_OF and settings.audience == ""
     assert violations == [("settings.reserve_order", "unknown reserve order 9")]
     assert codec.settings_from(codec.settings_pb(SETTINGS), []) == SETTINGS

@@ -17,7 +17,7 @@ RULE_ID = "min-age-18"  # both versions keep the id (a reload that loses a rule 
 def expected(decision, kinds: dict[str, str]) -> bool:
     """A 25-year-old: ELIGIBLE under the lenient rules, INELIGIBLE under the strict ones (age limit 30)."""
     kind = kinds.get(decision.ruleset_version)
-    strict = [r for r in decision.reasons if r.rule_id == RULE_ID and "above 30" in r.message_en]
+    strict = [r for r in decision.reasons if r.rule_id == RULE_ID and "above 30" in r.english]
     if kind == "lenient":
         return decision.outcome is Outcome.ELIGIBLE and not strict
     if kind == "strict":

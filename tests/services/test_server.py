@@ -14,7 +14,7 @@ from bekal.client import BekalError, Check, Outcome
 from bekal.client.convert import client_message
 from bekal.v1 import eligibility_pb2, eligibility_pb2_grpc, rules_pb2, rules_pb2_grpc
 from tests.support.people import INTAKE_DATE as AS_OF
-from tests.support.people import eligible_client
+from tests.support.people import eligible_client, pb_date
 from tests.support.servers import rpc_failure
 
 
@@ -39,28 +39,59 @@ def author(server):
 
 def test_health_is_serving_for_every_service(api):
     assert api.health() == "SERVING"
-    assert api.health("bekal.v1.EligibilityService") == "SERVING"
-    assert api.health("bekal.v1.RulesService") == "SERVING"
+    for service in ("bekal.v1.EligibilityService", "bekal.v1.RulesService", "bekal.v1.MatchingService",
+                    "bekal.v1.AuditService", "bekal.v1.CatalogService", "google.longrunning.Operations"):
+        assert api.health(service) == "SERVING", service
 
 
-def test_reflection_lists_the_services(channel):
-    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+@pytest.mark.parametrize("version", ["v1", "v1alpha"])
+def test_reflection_lists_and_describes_the_services_in_both_versions(channel, version):
+    """v1 is what grpcurl and buf curl ask first; grpcio-reflection serves only v1alpha by itself."""
+    from grpc_reflection.v1alpha import reflection_pb2
 
-    db = ProtoReflectionDescriptorDatabase(channel)
-    services = set(db.get_services())
-    assert {"bekal.v1.EligibilityService", "bekal.v1.RulesService", "grpc.health.v1.Health",
-            "grpc.reflection.v1alpha.ServerReflection"} <= services
-    assert db.FindFileContainingSymbol("bekal.v1.CheckEligibilityRequest").name == "bekal/v1/eligibility.proto"
+    call = channel.stream_stream(f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo",
+                                 request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                                 response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+    listed, described = call(iter([
+        reflection_pb2.ServerReflectionRequest(list_services=""),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol="bekal.v1.CheckEligibilityRequest"),
+    ]), timeout=10)
+    services = {s.name for s in listed.list_services_response.service}
+    assert {"bekal.v1.EligibilityService", "bekal.v1.RulesService", "bekal.v1.MatchingService",
+            "bekal.v1.AuditService", "bekal.v1.CatalogService", "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"} <= services
+    from google.protobuf import descriptor_pb2
+    files = [descriptor_pb2.FileDescriptorProto.FromString(b)
+             for b in described.file_descriptor_response.file_descriptor_proto]
+    assert "bekal/v1/eligibility.proto" in {f.name for f in files}
 
 
 # ------------------------------------------------------------------------------ EligibilityService
+
+
+def test_one_spelling_per_value_on_the_wire(channel):
+    """Enum facts by their proto names, dates as google.type.Date, a decimal fact always a double (the test
+    catalogue writes LAS-01's pass mark as the integer 60), texts in a list of locales."""
+    stub = eligibility_pb2_grpc.EligibilityServiceStub(channel)
+    res = stub.CheckEligibility(eligibility_pb2.CheckEligibilityRequest(
+        request_id=f"wire-{uuid.uuid4()}", client=client_message(eligible_client()), course_code="LAS-01",
+        as_of_date=pb_date(AS_OF), audience=eligibility_pb2.AUDIENCE_BNN, explain=True), timeout=10)
+    assert res.as_of_date == pb_date(AS_OF) and res.decisions[0].as_of_date == pb_date(AS_OF)
+    facts = {f.name: f for d in res.decisions for step in d.trace for f in step.facts}
+    facts.update({f.name: f for d in res.decisions for r in d.reasons for f in r.facts})
+    assert facts["client.referrer"].WhichOneof("value") == "enum_value"
+    assert facts["client.referrer"].enum_value == "REFERRER_BNN"
+    assert facts["course.min_written_score"].WhichOneof("value") == "double_value"
+    assert facts["course.min_written_score"].double_value == 60.0
+    reason = res.decisions[0].reasons[0]
+    assert [m.locale for m in reason.messages] == ["id", "en"] and all(m.text for m in reason.messages)
 
 
 def test_check_one_course(api):
     result = api.check(eligible_client(), "LAS-01", as_of=AS_OF, audience="bnn")
     d = result.decision
     assert d.outcome is Outcome.ELIGIBLE and d.priority == 10
-    assert d.reasons[0].rule_id == "bnn-referral" and d.reasons[0].message_id and d.reasons[0].message_en
+    assert d.reasons[0].rule_id == "bnn-referral" and d.reasons[0].indonesian and d.reasons[0].english
     assert d.reasons[0].facts[0].name == "client.referrer" and d.reasons[0].facts[0].value == "bnn"
     assert d.reasons[0].source == "interpretation of tests (not a quote): Klien BNN diprioritaskan"
     assert result.ruleset_version.startswith("sha256:") and d.ruleset_version == result.ruleset_version
@@ -168,11 +199,14 @@ def test_log_and_db_hold_no_personal_facts(api, server):
     [
         (dict(request_id=""), grpc.StatusCode.INVALID_ARGUMENT, "request_id"),
         (dict(client=eligible_client(id="")), grpc.StatusCode.INVALID_ARGUMENT, "client.id"),
-        (dict(client=eligible_client(birth_date="2019-02-30")), grpc.StatusCode.INVALID_ARGUMENT, "client.birth_date"),
-        (dict(client=eligible_client(rehab_completed_date="2019-2-3")), grpc.StatusCode.INVALID_ARGUMENT,
-         "client.rehab_completed_date"),
-        (dict(as_of_date="2019-06-31"), grpc.StatusCode.INVALID_ARGUMENT, "as_of_date"),
-        (dict(as_of_date="2001-01-01"), grpc.StatusCode.FAILED_PRECONDITION, "as_of_date"),  # rules not in force
+        (dict(client=eligible_client(birth_date=pb_date("2019-02-30"))), grpc.StatusCode.INVALID_ARGUMENT,
+         "client.birth_date"),
+        (dict(client=eligible_client(id="Budi Santoso")), grpc.StatusCode.INVALID_ARGUMENT, "client.id"),
+        (dict(client=eligible_client(rehab_completed_date=pb_date("2019-00-03"))),
+         grpc.StatusCode.INVALID_ARGUMENT, "client.rehab_completed_date"),
+        (dict(as_of_date=pb_date("2019-06-31")), grpc.StatusCode.INVALID_ARGUMENT, "as_of_date"),
+        (dict(as_of_date=pb_date("2001-01-01")), grpc.StatusCode.FAILED_PRECONDITION,
+         "as_of_date"),  # rules not in force
         (dict(course_code="NOPE-01"), grpc.StatusCode.NOT_FOUND, "course_code"),
         (dict(client=eligible_client(domicile="x" * 300)), grpc.StatusCode.INVALID_ARGUMENT, "client.domicile"),
     ],
@@ -182,7 +216,8 @@ def test_bad_request_gets_status_and_field(channel, kwargs, code, field):
     client = kwargs.pop("client", eligible_client())
     request = eligibility_pb2.CheckEligibilityRequest(
         request_id=kwargs.pop("request_id", f"bad-{uuid.uuid4()}"), client=client_message(client),
-        as_of_date=kwargs.pop("as_of_date", AS_OF), audience=kwargs.pop("audience", eligibility_pb2.AUDIENCE_BNN),
+        as_of_date=kwargs.pop("as_of_date", pb_date(AS_OF)),
+        audience=kwargs.pop("audience", eligibility_pb2.AUDIENCE_BNN),
         **kwargs,
     )
     got, violations, status = rpc_failure(stub.CheckEligibility, request)
@@ -214,7 +249,7 @@ def test_list_and_get_rulesets(api):
     assert [r.name for r in listing.rulesets] == ["eligibility", "priority"]
     assert listing.rulesets[0].file == "eligibility.rules.yaml"
     assert listing.rulesets[0].rule_ids == ("min-age-18", "rehab-not-finished", "written-test")
-    assert str(listing.rulesets[0].effective_from) == "2016-01-01"
+    assert str(listing.rulesets[0].effective_from_date) == "2016-01-01"
     assert listing.course_codes == ("JHT-01", "LAS-01", "OLD-01")
     got = api.get_ruleset("priority")
     assert got.version == listing.version and "bnn-referral" in got.source

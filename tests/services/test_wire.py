@@ -27,7 +27,8 @@ reasons = st.builds(
 
 
 def decisions(trace: bool = False):
-    traces = st.lists(st.builds(RuleTrace, text, text, st.sampled_from(list(RuleStatus)), text,
+    traces = st.lists(st.builds(RuleTrace, text, text, st.sampled_from(list(RuleStatus)),
+                                st.sampled_from(["ineligible", "pending", "priority +3", "priority -2"]),
                                 st.lists(facts, max_size=2).map(tuple), text), max_size=2).map(tuple)
     return st.builds(
         Decision, client_id=text, course_code=text, outcome=outcomes,

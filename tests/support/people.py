@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from google.type import date_pb2
+
 from bekal.facts import parse_facts
 
 MOU_DATE = date(2019, 5, 16)  # the day of the BNNK Banjarbaru / BLK Kalsel MoU
@@ -58,3 +60,10 @@ def course(code: str, seats: int, reserved: int = 0, **extra: Any) -> dict[str, 
     return {"code": code, "title": f"Kursus {code}", "blk": "BLK Provinsi Kalsel", "seats": seats,
             "reserved_bnn_seats": reserved, "start_date": "2019-07-01", "min_written_score": 50,
             "min_interview_score": 60, **extra}
+
+
+def pb_date(text: str) -> date_pb2.Date:
+    """``YYYY-M-D`` text as a ``google.type.Date``, impossible ones too (``2019-13-01``): the tests' way of
+    writing dates in request messages."""
+    year, month, day = (int(p) for p in text.split("-"))
+    return date_pb2.Date(year=year, month=month, day=day)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import click
@@ -36,7 +37,7 @@ def _print_all(entries: Iterable[Any]) -> None:
 
     try:
         for entry in entries:
-            click.echo(json.dumps(dataclasses.asdict(entry), ensure_ascii=False))
+            click.echo(json.dumps(dataclasses.asdict(entry), ensure_ascii=False, default=_iso))
     except BekalError as exc:
         raise click.ClickException(f"the server refused: {exc}") from None
 
@@ -65,3 +66,10 @@ def events(principal: str, subject: str, server: str | None, tls: bool, ca: str 
 
     with connect(server or DEFAULT_TARGET, timeout=timeout, **connect_kwargs(tls, ca, cert, key)) as bekal:
         _print_all(bekal.audit_trail(principal=principal, subject=subject))
+
+
+def _iso(value: object) -> str:
+    """Dates and times of the entries as ISO 8601 text (RFC 3339 for times) in the JSON lines."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")

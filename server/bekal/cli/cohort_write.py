@@ -44,8 +44,9 @@ def _standing(s: StandingView | None) -> dict[str, Any] | None:
 def _why_json(w: NotPlacedView) -> dict[str, Any]:
     out: dict[str, Any] = {"course": w.course, "because": w.because.value}
     if w.reasons:
-        out["reasons"] = [{"rule_id": r.rule_id, "ruleset": r.ruleset, "message_id": r.message_id,
-                           "message_en": r.message_en, **({"missing": list(r.missing)} if r.missing else {})}
+        out["reasons"] = [{"rule_id": r.rule_id, "ruleset": r.ruleset,
+                           "messages": {"id": r.indonesian, "en": r.english},
+                           **({"missing": list(r.missing)} if r.missing else {})}
                           for r in w.reasons]
     if w.missing:
         out["missing"] = list(w.missing)

@@ -20,6 +20,8 @@ NOT_IN_FORCE = "not in force"  # a trace line's status: its ruleset is not in fo
 
 
 def _value(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # a decimal fact that is whole (a pass mark of 65) reads as the rule file wrote it
     return "(absent)" if v is None else json.dumps(v, ensure_ascii=False)
 
 
@@ -34,8 +36,8 @@ def print_decision(d: DecisionView, trace: bool) -> None:
                  priority=d.priority, version=d.ruleset_version))
     click.echo(_("reasons:") if d.reasons else _("reasons: none: no rule excluded the client or is waiting for a fact"))
     for r in d.reasons:
-        click.echo(f"  {r.outcome.value:<10} {r.rule_id}: {r.message_id}")
-        click.echo(f"  {'':<10} {'':<{len(r.rule_id)}}  {r.message_en}")
+        click.echo(f"  {r.outcome.value:<10} {r.rule_id}: {r.indonesian}")
+        click.echo(f"  {'':<10} {'':<{len(r.rule_id)}}  {r.english}")
         if r.missing:
             click.echo(f"  {'':<10} " + _("missing: {facts}", facts=", ".join(r.missing)))
         click.echo(f"  {'':<10} " + _("source: {source}", source=r.source))

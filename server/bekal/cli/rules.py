@@ -164,7 +164,7 @@ def test(paths: tuple[str, ...]) -> None:
             click.echo(f"    {problem}")
         if result.decision is not None:
             for reason in result.decision.reasons:
-                message = reason.message_id if language() == "id" else reason.message_en
+                message = reason.indonesian if language() == "id" else reason.english
                 click.echo(_("    got reason {rule} ({outcome}): {message}", rule=reason.rule_id,
                              outcome=reason.outcome.value, message=message))
     if only is None:  # which rules no test exercises is a question about every test

@@ -43,6 +43,8 @@ import click
 @click.option("--max-streams", type=int, metavar="N", help="streaming calls open at once per process  [default: 64]")
 @click.option("--max-streams-per-peer", type=int, metavar="N",
               help="streaming calls open at once from one address  [default: 8]")
+@click.option("--pseudonym-pattern", metavar="REGEX",
+              help="every client id must match it  [default: ^[A-Za-z0-9-]{1,64}$; env BEKAL_PSEUDONYM_PATTERN]")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @click.option("--config", "config_file", metavar="FILE", help="TOML config file  [env BEKAL_CONFIG]")
 def serve(config_file: str | None, **flags: object) -> None:

@@ -53,7 +53,7 @@ def _full(item: NotPlacedView, en: bool) -> str:
 
 def _refused(item: NotPlacedView, because: Because, en: bool) -> str:
     # a reason that only says what is missing is summed up by the list of missing facts
-    messages = "; ".join((r.message_en if en else r.message_id).rstrip(". ") for r in item.reasons if not r.missing)
+    messages = "; ".join((r.english if en else r.indonesian).rstrip(". ") for r in item.reasons if not r.missing)
     if because is Because.INELIGIBLE:
         head = "not eligible" if en else "tidak memenuhi syarat"
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bekal.serve.errors import ConfigError
+from bekal.services.limits import DEFAULT_PSEUDONYM_PATTERN
 
 MiB = 1024 * 1024
 
@@ -51,6 +53,7 @@ class ServeConfig:
     max_streams: int = 64  # streaming calls open at once in a worker
     max_streams_per_peer: int = 8  # ... from one network address
     log_level: str = "INFO"
+    pseudonym_pattern: str = DEFAULT_PSEUDONYM_PATTERN  # every client id received must match (no names)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)  # setting -> where from
 
     def describe(self) -> str:
@@ -126,6 +129,15 @@ def _convert(name: str, value: Any, origin: str, base: Path | None) -> Any:
             if text in ("0", "false", "no", "off"):
                 return False
             raise ValueError("expected true or false")
+        if name == "pseudonym_pattern":
+            text = str(value)
+            try:
+                compiled = re.compile(text)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+            if compiled.fullmatch("Budi Santoso"):
+                raise ValueError("the pattern accepts 'Budi Santoso': a pseudonym pattern must refuse names")
+            return text
         if name == "log_level":
             level = str(value).upper()
             if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -26,19 +26,22 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
-from grpc_reflection.v1alpha import reflection
 
 from bekal.rulebook import version_files
+from bekal.serve import reflection
 from bekal.serve.config import ServeConfig, join_address, split_address
 from bekal.serve.errors import ConfigError
 from bekal.serve.identity import read_identities
 from bekal.serve.watcher import RulesWatcher, reload_and_log
 from bekal.services.audit import servicer as audit_servicer
 from bekal.services.audit.logic import Audit
+from bekal.services.catalog import servicer as catalog_servicer
 from bekal.services.eligibility import servicer as eligibility_servicer
 from bekal.services.eligibility.logic import Eligibility
+from bekal.services.limits import set_pseudonym_pattern
 from bekal.services.matching import servicer as matching_servicer
 from bekal.services.matching.logic import JobSettings
+from bekal.services.operations import servicer as operations_servicer
 from bekal.services.registration import Gate, Limits
 from bekal.services.replay import servicer as replay_servicer
 from bekal.services.replay.logic import Replayer
@@ -71,6 +74,7 @@ class Worker:
 
     def build(self) -> None:
         cfg = self.config
+        set_pseudonym_pattern(cfg.pseudonym_pattern)
         identities = read_identities(cfg.identities)
         self.stores: Stores = open_stores(cfg.db, cfg.secret_file, cfg.facts_key_file)
         self.rules = ServedRules(cfg.rules)
@@ -90,11 +94,13 @@ class Worker:
                                         self.draining),
             audit_servicer.add_to(self.server, self.gate, Audit(self.stores.decisions, self.stores.audit)),
             replay_servicer.add_to(self.server, self.gate, self.replayer.with_jobs(self.matching)),
+            catalog_servicer.add_to(self.server, self.gate, self.rules),
+            operations_servicer.add_to(self.server, self.gate, self.matching),
             rules_servicer.add_to(self.server, self.gate, self.rules,
                                   notify_supervisor if self.supervised else None),
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection((*served, HEALTH, reflection.SERVICE_NAME), self.server)
+        reflection.enable((*served, HEALTH), self.server)
         self.port = self._listen()
 
     def _keep_version(self, snapshot: Snapshot) -> None:
@@ -135,12 +141,16 @@ class Worker:
 
     async def _health(self) -> None:
         """Overall and eligibility health follow the rules (SERVING once loaded); rules always serve."""
-        follows_rules = ("", eligibility_servicer.SERVICE.full_name)
+        # what cannot decide without rules is NOT_SERVING until they load: eligibility, matching (and the
+        # catalogue, read from the rules folder); the rules (ValidateRules) and the audit never need them
+        follows_rules = ("", eligibility_servicer.SERVICE.full_name, matching_servicer.SERVICE.full_name,
+                         catalog_servicer.SERVICE.full_name)
         for name in follows_rules:
             await self.health.set(name, NOT_SERVING)
-        for name in (rules_servicer.SERVICE.full_name, matching_servicer.SERVICE.full_name,
-                     audit_servicer.SERVICE.full_name, replay_servicer.SERVICE.full_name):
-            await self.health.set(name, SERVING)  # ValidateRules works without loaded rules
+        for name in (rules_servicer.SERVICE.full_name, audit_servicer.SERVICE.full_name,
+                     operations_servicer.SERVICE.full_name,  # reading jobs needs no rules
+                     replay_servicer.SERVICE.full_name):  # a replay rebuilds the version it names
+            await self.health.set(name, SERVING)
         loop = asyncio.get_running_loop()
 
         def on_change(snapshot: Snapshot) -> None:  # called on a reload thread

@@ -16,8 +16,8 @@ from bekal.clock import today
 from bekal.decision import Decision, FactValue, Outcome, Reason, RuleStatus
 from bekal.facts import FactError, facts_from_message
 from bekal.services.errors import Violations
-from bekal.services.limits import MAX_PREFERENCES, bad_date, check_id, check_text, parse_date
-from bekal.v1 import decision_pb2, eligibility_pb2, facts_pb2
+from bekal.services.limits import MAX_PREFERENCES, check_client_id, check_id, check_text, date_from_pb, date_pb
+from bekal.v1 import common_pb2, decision_pb2, eligibility_pb2, facts_pb2
 
 AUDIENCE: dict[int, str] = {  # unspecified: the caller's own view (bekal.access.audience_for)
     eligibility_pb2.AUDIENCE_UNSPECIFIED: "",
@@ -39,9 +39,17 @@ STATUS_PB = {
 }
 CLIENT_TEXT = tuple(
     f.name for f in facts_pb2.Client.DESCRIPTOR.fields
-    if f.type == f.TYPE_STRING and not f.name.endswith("_date") and not f.is_repeated and f.name != "id"
+    if f.type == f.TYPE_STRING and not f.is_repeated and f.name != "id"
 )
-CLIENT_DATES = tuple(f.name for f in facts_pb2.Client.DESCRIPTOR.fields if f.name.endswith("_date"))
+# fact name -> the full name prefix of its enum ("client.rehab_stage" -> "REHAB_STAGE_"): a response spells an
+# enum fact as the protos do (REHAB_STAGE_POST_REHABILITATION), never as the rule files (post_rehabilitation)
+ENUM_PREFIX: dict[str, str] = {
+    f"{kind}.{f.name}": f.enum_type.values_by_number[0].name[: -len("UNSPECIFIED")]
+    for kind, message in (("client", facts_pb2.Client), ("course", facts_pb2.Course))
+    for f in message.DESCRIPTOR.fields if f.enum_type is not None
+}
+EFFECT_PB = {"ineligible": decision_pb2.OUTCOME_INELIGIBLE, "pending": decision_pb2.OUTCOME_PENDING,
+             "priority": decision_pb2.OUTCOME_ELIGIBLE}
 
 
 # ------------------------------------------------------------------------------------------- requests
@@ -57,21 +65,18 @@ def audience_from(value: int, field: str, violations: Violations) -> str:
     return audience
 
 
-def as_of_from(text: str, field: str, violations: Violations) -> date:
-    """The request's as-of date; empty means today in Kalimantan Selatan."""
-    return (parse_date(text, field, violations) if text else None) or today()
+def as_of_from(message: Message, name: str, field: str, violations: Violations) -> date:
+    """The request's as-of date (``message.name``, a ``google.type.Date``); unset means today in Kalimantan
+    Selatan."""
+    return (date_from_pb(getattr(message, name), field, violations) if message.HasField(name) else None) or today()
 
 
 def client_facts(msg: facts_pb2.Client, where: str, violations: Violations) -> dict[str, Any] | None:
     """A client's facts, after the limits on its id, texts, dates and preferences; None when the facts
     themselves are bad (``violations`` then names every bad field under ``where``)."""
-    check_id(msg.id, f"{where}.id", violations)
+    check_client_id(msg.id, f"{where}.id", violations)
     for name in CLIENT_TEXT:
         check_text(getattr(msg, name), f"{where}.{name}", violations)
-    for name in CLIENT_DATES:
-        value = getattr(msg, name)
-        if value and len(value) > 10:
-            violations.append((f"{where}.{name}", bad_date(value)))
     if len(msg.preferences) > MAX_PREFERENCES:
         violations.append((f"{where}.preferences", f"at most {MAX_PREFERENCES} course codes"))
     return _facts(msg, where, violations)
@@ -110,7 +115,9 @@ def fact_value_pb(fact: FactValue, out: decision_pb2.FactValue) -> None:
     elif isinstance(value, float):
         out.double_value = value
     elif isinstance(value, date):
-        out.string_value = value.isoformat()
+        out.date_value.CopyFrom(date_pb(value))
+    elif fact.name in ENUM_PREFIX:
+        out.enum_value = ENUM_PREFIX[fact.name] + str(value).upper()
     else:
         out.string_value = str(value)
 
@@ -119,14 +126,18 @@ def reason_pb(reason: Reason, out: decision_pb2.Reason) -> None:
     out.rule_id = reason.rule_id
     out.ruleset = reason.ruleset
     out.outcome = OUTCOME_PB[reason.outcome]
-    out.message_id = reason.message_id
-    out.message_en = reason.message_en
     for fact in reason.facts:
         fact_value_pb(fact, out.facts.add())
     out.citation = reason.source
     out.shareable = reason.shareable
     out.priority = reason.priority
     out.missing.extend(reason.missing)
+    out.messages.extend(localized(reason.message_id, reason.message_en))
+
+
+def localized(indonesian: str, english: str) -> list[common_pb2.LocalizedText]:
+    """A text in Indonesian and English, Indonesian first (the language of the programme)."""
+    return [common_pb2.LocalizedText(locale="id", text=indonesian), common_pb2.LocalizedText(locale="en", text=english)]
 
 
 def decision_pb(decision: Decision, out: decision_pb2.Decision) -> None:
@@ -137,14 +148,16 @@ def decision_pb(decision: Decision, out: decision_pb2.Decision) -> None:
         reason_pb(reason, out.reasons.add())
     out.priority = decision.priority
     out.ruleset_version = decision.ruleset_version
-    out.as_of_date = decision.as_of.isoformat()
+    out.as_of_date.CopyFrom(date_pb(decision.as_of))
     out.missing.extend(decision.missing)
     for step in decision.trace:
         t = out.trace.add()
         t.rule_id = step.rule_id
         t.ruleset = step.ruleset
         t.status = STATUS_PB[step.status]
-        t.effect = step.effect
+        kind, _sep, points = step.effect.partition(" ")  # "ineligible", "pending" or "priority +N"
+        t.effect = EFFECT_PB[kind]
+        t.effect_priority = int(points) if points else 0
         for fact in step.facts:
             fact_value_pb(fact, t.facts.add())
         t.location = step.location

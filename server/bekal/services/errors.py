@@ -22,6 +22,45 @@ from bekal.lang.diagnostics import Diagnostic
 
 log = logging.getLogger("bekal.service")
 
+DOMAIN = "bekal.v1"  # google.rpc.ErrorInfo.domain of every error
+
+# google.rpc.ErrorInfo.reason of every error kind: stable within bekal.v1 (a partner may branch on it), each
+# documented in docs/integrators.md ("Errors"; tests/services/test_error_reasons.py keeps the two equal).
+REASONS: dict[str, str] = {
+    "FIELD_INVALID": "a field is missing, malformed or out of range; BadRequest names it",
+    "REQUEST_MALFORMED": "a message could not be decoded as the method's request type",
+    "COURSE_NOT_FOUND": "no course with that code in the catalogue (or the request's courses)",
+    "RULESET_NOT_FOUND": "no loaded ruleset with that name",
+    "JOB_NOT_FOUND": "no match job with that id",
+    "CERTIFICATE_UNKNOWN": "the client certificate is valid but names no agency in the identities file",
+    "ROLE_NOT_ALLOWED": "the caller's role may not call this method",
+    "AUDIENCE_NOT_ALLOWED": "the caller asked for a view its role may not see (a training centre asking for BNN's)",
+    "COURSE_NOT_OWNED": "a training centre placed clients into courses of another centre",
+    "RULES_NOT_LOADED": "the server has no valid rules loaded: nothing can be decided",
+    "RULES_NOT_IN_FORCE": "the rules are not in force on the as-of date",
+    "RULES_REJECTED": "reloaded rule files are invalid; the previous version keeps serving",
+    "JOB_NOT_SUCCEEDED": "the match job has not (or not yet) succeeded, so it has no results",
+    "JOBS_NOT_KEPT": "the server runs without a database and keeps no match jobs",
+    "JOB_FAILED": "the match job stopped for good (MatchJob.error); the message says why",
+    "OPERATION_NOT_SUPPORTED": "listing, cancelling or deleting operations: a match job runs to its end and is kept",
+    "JOB_INPUT_MISSING": "the match job's stored input is gone",
+    "TOO_MANY_STREAMS": "the server's or the caller's limit of open streams is reached; retry later",
+    "STREAM_IDLE": "a client stream sent nothing for too long and was closed",
+    "RATE_LIMITED": "too many rule validations or reloads a minute; retry later",
+    "MESSAGE_TOO_LARGE": "a message or an upload is above the server's size limit",
+    "SHUTTING_DOWN": "the server is shutting down; resend what was not answered",
+    "STORAGE_UNAVAILABLE": "a store cannot be written now; nothing was done, retry later",
+    "DEADLINE_EXCEEDED": "the call's deadline passed before it was decided",
+    "CANCELLED": "the caller cancelled the call",
+    "INTERNAL": "a fault in the server; the message has a reference for its log, nothing was decided",
+}
+DEFAULT_REASON = {  # the reason of an error raised without one
+    "INVALID_ARGUMENT": "FIELD_INVALID", "NOT_FOUND": "COURSE_NOT_FOUND", "UNAUTHENTICATED": "CERTIFICATE_UNKNOWN",
+    "PERMISSION_DENIED": "ROLE_NOT_ALLOWED", "FAILED_PRECONDITION": "RULES_NOT_LOADED",
+    "RESOURCE_EXHAUSTED": "MESSAGE_TOO_LARGE", "UNAVAILABLE": "STORAGE_UNAVAILABLE", "DATA_LOSS": "JOB_INPUT_MISSING",
+    "DEADLINE_EXCEEDED": "DEADLINE_EXCEEDED", "CANCELLED": "CANCELLED", "INTERNAL": "INTERNAL",
+}
+
 Violations = list[tuple[str, str]]
 """``(field path, description)`` pairs: every bad field of a request, as ``google.rpc.BadRequest`` lists them."""
 
@@ -36,10 +75,15 @@ class ServiceError(Exception):
     resource: tuple[str, str] | None = None  # (type, name) -> google.rpc.ResourceInfo
     preconditions: Sequence[tuple[str, str, str]] = ()  # (type, subject, description)
     retry_after: float | None = None  # seconds -> google.rpc.RetryInfo: worth retrying, after a pause
+    reason: str = ""  # -> google.rpc.ErrorInfo.reason, one of REASONS; "": the code's DEFAULT_REASON
 
     def __post_init__(self) -> None:
         if self.code not in code_pb2.Code.keys():
             raise ValueError(f"unknown status code {self.code}")
+        if not self.reason:
+            self.reason = DEFAULT_REASON.get(self.code, "INTERNAL")
+        if self.reason not in REASONS:
+            raise ValueError(f"undocumented error reason {self.reason}")
         Exception.__init__(self, f"{self.code}: {self.message}")
 
     def __str__(self) -> str:
@@ -64,7 +108,9 @@ def invalid(violations: Sequence[tuple[str, str]], message: str | None = None) -
 
 def not_found(message: str, field: str, noun: str, resource_type: str, name: str) -> ServiceError:
     """NOT_FOUND for the resource ``name`` named in ``field``, with ``google.rpc.ResourceInfo``."""
-    return ServiceError("NOT_FOUND", message, [(field, f"unknown {noun} {name!r}")], resource=(resource_type, name))
+    reason = {"course": "COURSE_NOT_FOUND", "ruleset": "RULESET_NOT_FOUND"}.get(noun, "JOB_NOT_FOUND")
+    return ServiceError("NOT_FOUND", message, [(field, f"unknown {noun} {name!r}")], resource=(resource_type, name),
+                        reason=reason)
 
 
 def internal(where: str, exc: BaseException) -> ServiceError:
@@ -107,6 +153,7 @@ def not_in_force_error(exc: NotInForce, field: str) -> ServiceError:
     return ServiceError(
         "FAILED_PRECONDITION", str(exc), [(field, str(exc))],
         preconditions=[("RULES_IN_FORCE", exc.on.isoformat(), f"not in force: {', '.join(exc.rulesets)}")],
+        reason="RULES_NOT_IN_FORCE",
     )
 
 

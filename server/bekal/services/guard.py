@@ -16,12 +16,21 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from bekal.services.errors import ServiceError
+from bekal.services.errors import DOMAIN, ServiceError
 
 
 def to_status(error: ServiceError) -> grpc.Status:
     """The gRPC status (for ``context.abort_with_status``) carrying ``google.rpc`` details."""
-    details: list[Message] = []
+    status: grpc.Status = rpc_status.to_status(status_pb(error))
+    return status
+
+
+def status_pb(error: ServiceError) -> status_pb2.Status:
+    """The error as a ``google.rpc.Status``: the trailer of a failed call, and a failed item of a stream.
+
+    ``ErrorInfo`` (domain bekal.v1, the stable reason) comes first, then ``BadRequest``,
+    ``ResourceInfo``, ``PreconditionFailure`` and ``RetryInfo`` as the error has them."""
+    details: list[Message] = [error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN)]
     if error.violations:
         details.append(error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in error.violations
@@ -43,6 +52,4 @@ def to_status(error: ServiceError) -> grpc.Status:
         any_msg = any_pb2.Any()
         any_msg.Pack(detail)
         packed.append(any_msg)
-    status: grpc.Status = rpc_status.to_status(status_pb2.Status(code=error.number, message=error.message,
-                                                                 details=packed))
-    return status
+    return status_pb2.Status(code=error.number, message=error.message, details=packed)

@@ -115,7 +115,7 @@ class Gate:
             principal = self.identities.principal(context.auth_context())
         except Unknown as exc:
             return Call(UNKNOWN_CALLER, method, context, self.executor,
-                        refused=ServiceError("UNAUTHENTICATED", str(exc)))
+                        refused=ServiceError("UNAUTHENTICATED", str(exc), reason="CERTIFICATE_UNKNOWN"))
         return Call(principal, method, context, self.executor, streaming=streaming)
 
     def admit(self, call: Call) -> None:
@@ -125,7 +125,7 @@ class Gate:
         try:
             authorize(call.principal, call.method)
         except Denied as exc:
-            raise ServiceError("PERMISSION_DENIED", exc.message) from None
+            raise ServiceError("PERMISSION_DENIED", exc.message, reason="ROLE_NOT_ALLOWED") from None
         if call.method in RATE_LIMITED:
             self._rate_limit(call.principal, call.method)
         if call.streaming:
@@ -134,10 +134,11 @@ class Gate:
             key = call.principal.name if call.principal.authenticated else _address(call.context.peer())
             if self._streams >= self.limits.streams:
                 raise ServiceError("RESOURCE_EXHAUSTED", f"the server has {self._streams} streams open, its limit; "
-                                   "retry later", retry_after=1.0)
+                                   "retry later", retry_after=1.0, reason="TOO_MANY_STREAMS")
             if self._per_peer.get(key, 0) >= self.limits.streams_per_peer:
                 raise ServiceError("RESOURCE_EXHAUSTED", f"{self.limits.streams_per_peer} streams of yours are open, "
-                                   "the limit per caller; close idle ones or retry later", retry_after=1.0)
+                                   "the limit per caller; close idle ones or retry later", retry_after=1.0,
+                                   reason="TOO_MANY_STREAMS")
             self._streams += 1
             self._per_peer[key] = self._per_peer.get(key, 0) + 1
             call.stream_key = key
@@ -164,7 +165,8 @@ class Gate:
         recent = [t for t in self._changes.get(principal.name, []) if now - t < 60]
         if len(recent) >= self.limits.rule_changes_per_minute:
             raise ServiceError("RESOURCE_EXHAUSTED", f"at most {self.limits.rule_changes_per_minute} rule "
-                               "validations and reloads a minute; retry later", retry_after=60 - (now - recent[0]))
+                               "validations and reloads a minute; retry later", retry_after=60 - (now - recent[0]),
+                               reason="RATE_LIMITED")
         recent.append(now)
         self._changes[principal.name] = recent
 
@@ -185,7 +187,7 @@ def _decode(cls: type[Message], raw: bytes, what: str) -> Message:
         return cls.FromString(raw)
     except (DecodeError, RuntimeWarning, ValueError):
         raise ServiceError("INVALID_ARGUMENT", f"the {what} is not a valid {cls.DESCRIPTOR.full_name} message",
-                           [("request", "could not be decoded")]) from None
+                           [("request", "could not be decoded")], reason="REQUEST_MALFORMED") from None
 
 
 async def _messages(raw: AsyncIterator[bytes], cls: type[Message],
@@ -199,7 +201,7 @@ async def _messages(raw: AsyncIterator[bytes], cls: type[Message],
             return
         except TimeoutError:
             raise ServiceError("RESOURCE_EXHAUSTED", f"the stream sent nothing for {idle:.0f} s and was closed; "
-                               "open a new one when there is work") from None
+                               "open a new one when there is work", reason="STREAM_IDLE") from None
         try:
             yield _decode(cls, data, "message")
         except ServiceError as err:

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from google.rpc import code_pb2
 
 from bekal.client.calls import Calls
-from bekal.v1 import audit_pb2, audit_pb2_grpc, decision_pb2
+from bekal.client.convert import date_from
+from bekal.v1 import audit_pb2, audit_pb2_grpc, decision_pb2, eligibility_pb2
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,13 @@ class LoggedDecision:
     rule_ids: tuple[str, ...]  # "ruleset/rule"
 
 
+_AUDIENCE = {eligibility_pb2.AUDIENCE_BNN: "bnn", eligibility_pb2.AUDIENCE_BLK: "blk"}
+
+
+def _time(message: Any, name: str) -> datetime | None:
+    return getattr(message, name).ToDatetime(UTC) if message.HasField(name) else None
+
+
 @dataclass(frozen=True)
 class LoggedCheck:
     """One answered eligibility check, as the decision log keeps it: ids and outcomes, no facts."""
@@ -25,10 +37,10 @@ class LoggedCheck:
     request_id: str
     client_id: str
     caller: str
-    audience: str
+    audience: str  # "bnn" or "blk"
     ruleset_version: str
-    as_of_date: str
-    recorded_time: str
+    as_of: date | None
+    record_time: datetime | None
     decisions: tuple[LoggedDecision, ...]
 
 
@@ -37,12 +49,12 @@ class AuditEntry:
     """One call to the server, as the audit trail keeps it."""
 
     sequence: int
-    time: str
+    event_time: datetime | None
     principal: str
-    role: str
+    role: str  # "referrer", "training_provider", "rule_author", "auditor", "operator" or "public"
     method: str
     subjects: tuple[str, ...]
-    code: str
+    code: str  # "OK", "PERMISSION_DENIED", ...
 
 
 class AuditCalls(Calls):
@@ -57,8 +69,8 @@ class AuditCalls(Calls):
                                                      caller=caller)
             page = self.unary(self._audit.ListDecisions, request, timeout)
             for e in page.entries:
-                yield LoggedCheck(e.request_id, e.client_id, e.caller, e.audience, e.ruleset_version, e.as_of_date,
-                                  e.recorded_time, tuple(
+                yield LoggedCheck(e.request_id, e.client_id, e.caller, _AUDIENCE.get(e.audience, ""),
+                                  e.ruleset_version, date_from(e.as_of_date), _time(e, "record_time"), tuple(
                                       LoggedDecision(d.course_code, decision_pb2.Outcome.Name(d.outcome)[8:],
                                                      d.priority, tuple(d.rule_ids)) for d in e.decisions))
             token = page.next_page_token
@@ -74,7 +86,9 @@ class AuditCalls(Calls):
                                                        subject=subject)
             page = self.unary(self._audit.ListAuditEvents, request, timeout)
             for e in page.events:
-                yield AuditEntry(e.sequence, e.time, e.principal, e.role, e.method, tuple(e.subjects), e.code)
+                yield AuditEntry(e.sequence, _time(e, "event_time"), e.principal,
+                                 audit_pb2.Role.Name(e.role)[len("ROLE_"):].lower(), e.method, tuple(e.subjects),
+                                 code_pb2.Code.Name(e.code))
             token = page.next_page_token
             if not token:
                 return

@@ -10,13 +10,21 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bekal.client.audit import AuditCalls
+from bekal.client.catalog import CatalogCalls
 from bekal.client.eligibility import EligibilityCalls
 from bekal.client.errors import BekalError
 from bekal.client.matching import MatchingCalls
 from bekal.client.replay import ReplayCalls
 from bekal.client.retry import RetryPolicy
 from bekal.client.rules import RulesCalls
-from bekal.v1 import audit_pb2_grpc, eligibility_pb2_grpc, matching_pb2_grpc, replay_pb2_grpc, rules_pb2_grpc
+from bekal.v1 import (
+    audit_pb2_grpc,
+    catalog_pb2_grpc,
+    eligibility_pb2_grpc,
+    matching_pb2_grpc,
+    replay_pb2_grpc,
+    rules_pb2_grpc,
+)
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
@@ -69,7 +77,7 @@ def connect(
                   audience=audience, target=target)
 
 
-class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls, ReplayCalls):
+class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls, ReplayCalls, CatalogCalls):
     """The bekal API with plain Python arguments and results. Thread-safe; close when done."""
 
     def __init__(self, channel: grpc.Channel, *, timeout: float = 10.0, retry: RetryPolicy = RetryPolicy(),
@@ -84,6 +92,7 @@ class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls, ReplayCall
         self._matching = matching_pb2_grpc.MatchingServiceStub(channel)
         self._audit = audit_pb2_grpc.AuditServiceStub(channel)
         self._replay = replay_pb2_grpc.ReplayServiceStub(channel)
+        self._catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
 
     def __enter__(self) -> Client:
         return self

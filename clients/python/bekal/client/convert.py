@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from google.type import date_pb2
 
-from bekal.client.enums import number_of
+from bekal.client.enums import enum_prefix, number_of
 from bekal.client.errors import InvalidInput
 from bekal.client.placements import (
     Because,
@@ -79,6 +81,14 @@ _JOB_STATUS = {
     matching_pb2.MATCH_JOB_STATUS_SUCCEEDED: JobStatus.SUCCEEDED,
     matching_pb2.MATCH_JOB_STATUS_FAILED: JobStatus.FAILED,
 }
+_ENUM_PREFIX = {  # fact name -> its enum's value prefix ("client.rehab_stage" -> "REHAB_STAGE_")
+    f"{kind}.{f.name}": enum_prefix(f.enum_type)
+    for kind, message in (("client", facts_pb2.Client), ("course", facts_pb2.Course))
+    for f in message.DESCRIPTOR.fields if f.enum_type is not None
+}
+_DATE_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_PHASE = {v.number: v.name[len("MATCH_JOB_PHASE_"):].lower()
+          for v in matching_pb2.MatchJobPhase.DESCRIPTOR.values if v.number}
 
 
 # ------------------------------------------------------------------------------------------- requests
@@ -96,8 +106,10 @@ def _value(field: AnyFieldDescriptor, value: Any) -> Any:
     if field.type == FieldDescriptor.TYPE_ENUM:
         assert field.enum_type is not None
         return number_of(field.enum_type, value)
+    if field.type == FieldDescriptor.TYPE_MESSAGE:  # google.type.Date, the only message a Client/Course holds
+        return date_pb(value)
     if field.type == FieldDescriptor.TYPE_STRING:
-        return value.isoformat() if isinstance(value, date) else str(value)
+        return str(value)
     if field.type == FieldDescriptor.TYPE_BOOL:
         if not isinstance(value, bool):
             raise ValueError(f"expected true or false, got {value!r}")
@@ -123,7 +135,7 @@ def _declared_value(out: Any, value: Any) -> None:
     elif isinstance(value, float):
         out.double_value = value
     elif isinstance(value, date):
-        out.string_value = value.isoformat()
+        out.date_value.CopyFrom(date_pb(value))
     elif isinstance(value, str):
         out.string_value = value
     else:
@@ -170,6 +182,8 @@ def message_from(cls: type[M], data: Mapping[str, Any] | M) -> M:
         try:
             if field.is_repeated:
                 getattr(msg, key).extend(str(v) for v in value)
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                getattr(msg, key).CopyFrom(_value(field, value))
             else:
                 setattr(msg, key, _value(field, value))
         except (ValueError, TypeError) as exc:
@@ -197,10 +211,28 @@ def client_message(data: Mapping[str, Any] | facts_pb2.Client) -> facts_pb2.Clie
     return message_from(facts_pb2.Client, data)
 
 
-def as_of_text(value: date | str | None) -> str:
-    if value is None:
-        return ""
-    return value.isoformat() if isinstance(value, date) else str(value)
+def date_pb(value: date | str | date_pb2.Date) -> date_pb2.Date:
+    """A date, or ``YYYY-MM-DD`` text, as a ``google.type.Date`` (one given as it is); ValueError for
+    anything else."""
+    if isinstance(value, date_pb2.Date):
+        return value
+    if isinstance(value, date):
+        return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+    found = _DATE_TEXT.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}"[:80])
+    # sent as written: whether it is a real day (2019-02-30 is not) is the server's one definition to apply
+    return date_pb2.Date(year=int(found[1]), month=int(found[2]), day=int(found[3]))
+
+
+def as_of_pb(value: date | str | None) -> date_pb2.Date | None:
+    """The as-of date of a request; None (unset) for today in Kalimantan Selatan."""
+    return None if value is None or value == "" else date_pb(value)
+
+
+def date_from(pb: date_pb2.Date) -> date | None:
+    """A ``google.type.Date`` as a date; None when unset (all zero)."""
+    return date(pb.year, pb.month, pb.day) if pb.year else None
 
 
 def rankings_pb(rankings: Mapping[str, Sequence[str]] | Iterable[tuple[str, Sequence[str]]] | None
@@ -212,7 +244,7 @@ def rankings_pb(rankings: Mapping[str, Sequence[str]] | Iterable[tuple[str, Sequ
 
 def settings_pb(as_of: date | str | None, seed: int, reserve_order: ReserveOrder | str,
                 audience: str | None) -> matching_pb2.MatchSettings:
-    return matching_pb2.MatchSettings(as_of_date=as_of_text(as_of), seed=seed,
+    return matching_pb2.MatchSettings(as_of_date=as_of_pb(as_of), seed=seed,
                                       reserve_order=RESERVE_ORDER_PB[ReserveOrder(reserve_order)],
                                       audience=audience_pb(audience))
 
@@ -220,20 +252,30 @@ def settings_pb(as_of: date | str | None, seed: int, reserve_order: ReserveOrder
 # ------------------------------------------------------------------------------------------- results
 
 
-def _fact(pb: decision_pb2.FactValue) -> FactValue:
+def fact_from(pb: decision_pb2.FactValue) -> FactValue:
     kind = pb.WhichOneof("value")
+    if kind == "date_value":
+        day = date_from(pb.date_value)
+        return FactValue(pb.name, day.isoformat() if day else None)
+    if kind == "enum_value":  # REFERRER_BNN -> "bnn": this client speaks the files' spelling, in and out
+        prefix = _ENUM_PREFIX.get(pb.name, "")
+        text = pb.enum_value
+        return FactValue(pb.name, text[len(prefix):].lower() if prefix and text.startswith(prefix) else text)
     value: FactScalar = None if kind is None else getattr(pb, kind)
     return FactValue(pb.name, value)
 
 
-def _date_or_none(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
+def effect_text(outcome: int, points: int) -> str:
+    """A trace line's effect as the rule files write it: "ineligible", "pending" or "priority +N"."""
+    if outcome == decision_pb2.OUTCOME_ELIGIBLE:
+        return f"priority {points:+d}"
+    return "pending" if outcome == decision_pb2.OUTCOME_PENDING else "ineligible"
 
 
 def reason_from(pb: decision_pb2.Reason) -> Reason:
     return Reason(
         rule_id=pb.rule_id, ruleset=pb.ruleset, outcome=_OUTCOME[pb.outcome],
-        message_id=pb.message_id, message_en=pb.message_en, facts=tuple(_fact(f) for f in pb.facts),
+        messages={m.locale: m.text for m in pb.messages}, facts=tuple(fact_from(f) for f in pb.facts),
         source=pb.citation, shareable=pb.shareable, priority=pb.priority, missing=tuple(pb.missing),
     )
 
@@ -246,9 +288,10 @@ def decision_from(pb: decision_pb2.Decision) -> Decision:
         reasons=tuple(reason_from(r) for r in pb.reasons),
         priority=pb.priority,
         ruleset_version=pb.ruleset_version,
-        as_of=date.fromisoformat(pb.as_of_date),
+        as_of=date_from(pb.as_of_date) or date.min,
         trace=tuple(
-            RuleTrace(t.rule_id, t.ruleset, _STATUS[t.status], t.effect, tuple(_fact(f) for f in t.facts), t.location)
+            RuleTrace(t.rule_id, t.ruleset, _STATUS[t.status], effect_text(t.effect, t.effect_priority),
+                      tuple(fact_from(f) for f in t.facts), t.location)
             for t in pb.trace
         ),
     )
@@ -258,14 +301,14 @@ def result_from(pb: eligibility_pb2.CheckEligibilityResponse) -> CheckResult:
     return CheckResult(
         request_id=pb.request_id,
         ruleset_version=pb.ruleset_version,
-        as_of=_date_or_none(pb.as_of_date),
+        as_of=date_from(pb.as_of_date),
         decisions=tuple(decision_from(d) for d in pb.decisions),
     )
 
 
 def ruleset_from(pb: rules_pb2.RulesetInfo) -> RulesetInfo:
-    return RulesetInfo(pb.name, pb.title, pb.file, _date_or_none(pb.effective_from),
-                       _date_or_none(pb.effective_until), tuple(pb.rule_ids))
+    return RulesetInfo(pb.name, pb.title, pb.file, date_from(pb.effective_from_date),
+                       date_from(pb.effective_until_date), tuple(pb.rule_ids))
 
 
 def diagnostic_from(pb: rules_pb2.Diagnostic) -> Diagnostic:
@@ -315,17 +358,19 @@ def summary_from(pb: matching_pb2.MatchSummary) -> MatchSummary:
         ineligible_pairs=pb.ineligible_pairs, pending_pairs=pb.pending_pairs, not_ranked_pairs=pb.not_ranked_pairs,
         withheld_pairs=pb.withheld_pairs,
         proposals=pb.proposals, ruleset_version=pb.ruleset_version,
-        as_of=date.fromisoformat(pb.as_of_date) if pb.as_of_date else date.min, seed=pb.seed,
+        as_of=date_from(pb.as_of_date) or date.min, seed=pb.seed,
         reserve_order=_RESERVE_ORDER.get(pb.reserve_order, ReserveOrder.OPEN_FIRST),
     )
 
 
 def job_from(pb: matching_pb2.MatchJob) -> MatchJob:
     return MatchJob(
-        job_id=pb.job_id, status=_JOB_STATUS[pb.status], phase=pb.phase, progress_done=pb.progress_done,
-        progress_total=pb.progress_total, clients=pb.clients, courses=pb.courses, error=pb.error,
+        job_id=pb.job_id, status=_JOB_STATUS[pb.status], phase=_PHASE.get(pb.phase, ""),
+        progress_done=pb.progress_done, progress_total=pb.progress_total, clients=pb.clients, courses=pb.courses,
+        error=pb.error.message if pb.HasField("error") else "",
         attempts=pb.attempts,
         summary=summary_from(pb.summary) if pb.status == matching_pb2.MATCH_JOB_STATUS_SUCCEEDED else None,
-        course_fills=tuple(course_fill_from(f) for f in pb.course_fills), created_time=pb.created_time,
-        update_time=pb.update_time,
+        course_fills=tuple(course_fill_from(f) for f in pb.course_fills),
+        create_time=pb.create_time.ToDatetime(UTC) if pb.HasField("create_time") else None,
+        update_time=pb.update_time.ToDatetime(UTC) if pb.HasField("update_time") else None,
     )

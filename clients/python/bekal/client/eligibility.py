@@ -44,7 +44,7 @@ class EligibilityCalls(Calls):
             request_id=request_id or uuid.uuid4().hex,
             client=convert.client_message(client),
             course_code=course or "",
-            as_of_date=convert.as_of_text(as_of),
+            as_of_date=convert.as_of_pb(as_of),
             audience=convert.audience_pb(self.audience if audience is None else audience),
             explain=explain,
         )
@@ -113,7 +113,7 @@ class EligibilityCalls(Calls):
                     attempts.progressed()
                     for request, item in zip(batch, response.results):
                         if item.WhichOneof("result") == "error":
-                            yield CheckResult(request.request_id, error=BekalError.from_check_error(item.error))
+                            yield CheckResult(request.request_id, error=BekalError.from_status(item.error))
                         else:
                             yield convert.result_from(item.response)
                 with lock:

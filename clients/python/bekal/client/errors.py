@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import grpc
-from google.rpc import error_details_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
-
-from bekal.v1 import eligibility_pb2
 
 
 @dataclass(frozen=True)
@@ -29,6 +27,7 @@ class BekalError(Exception):
     preconditions: tuple[tuple[str, str, str], ...] = ()  # (type, subject, description)
     resource: tuple[str, str] | None = None  # (type, name) of a missing resource
     details: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""  # google.rpc.ErrorInfo.reason: the stable error kind, e.g. "FIELD_INVALID"
 
     def __post_init__(self) -> None:
         Exception.__init__(self, self.code, self.message)
@@ -48,38 +47,36 @@ class BekalError(Exception):
     def from_rpc(cls, exc: grpc.RpcError) -> BekalError:
         """From a ``grpc.RpcError``, decoding ``google.rpc`` details when the server sent them."""
         code = exc.code().name if exc.code() is not None else "UNKNOWN"
-        message = exc.details() or ""
-        violations: list[FieldViolation] = []
-        preconditions: list[tuple[str, str, str]] = []
-        resource: tuple[str, str] | None = None
         try:
             status = rpc_status.from_call(cast(grpc.Call, exc))  # a failed call's RpcError is its Call
         except Exception:  # a malformed trailer must not hide the error itself
             status = None
-        if status is not None:
-            message = status.message or message
-            for detail in status.details:
-                if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                    bad = error_details_pb2.BadRequest()
-                    detail.Unpack(bad)
-                    violations += [FieldViolation(v.field, v.description) for v in bad.field_violations]
-                elif detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
-                    pf = error_details_pb2.PreconditionFailure()
-                    detail.Unpack(pf)
-                    preconditions += [(v.type, v.subject, v.description) for v in pf.violations]
-                elif detail.Is(error_details_pb2.ResourceInfo.DESCRIPTOR):
-                    info = error_details_pb2.ResourceInfo()
-                    detail.Unpack(info)
-                    resource = (info.resource_type, info.resource_name)
-        return cls(code, message, tuple(violations), tuple(preconditions), resource)
+        if status is None:
+            return cls(code, exc.details() or "")
+        error = cls.from_status(status)
+        error.message = error.message or exc.details() or ""
+        return error
 
     @classmethod
-    def from_check_error(cls, error: eligibility_pb2.CheckError) -> BekalError:
-        """From a ``bekal.v1.CheckError`` (a failed check inside a stream)."""
-        return cls(
-            error.status or str(error.code), error.message,
-            tuple(FieldViolation(v.field, v.description) for v in error.field_violations),
-        )
+    def from_status(cls, status: status_pb2.Status) -> BekalError:
+        """From a ``google.rpc.Status``: a failed call's trailer, or a failed check inside a stream."""
+        code = code_pb2.Code.Name(status.code) if status.code in code_pb2.Code.values() else str(status.code)
+        violations: list[FieldViolation] = []
+        preconditions: list[tuple[str, str, str]] = []
+        resource: tuple[str, str] | None = None
+        reason = ""
+        for detail in status.details:  # Unpack is False (and leaves the message empty) for another type
+            info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+            pf, res = error_details_pb2.PreconditionFailure(), error_details_pb2.ResourceInfo()
+            if detail.Unpack(info):
+                reason = info.reason
+            elif detail.Unpack(bad):
+                violations += [FieldViolation(v.field, v.description) for v in bad.field_violations]
+            elif detail.Unpack(pf):
+                preconditions += [(v.type, v.subject, v.description) for v in pf.violations]
+            elif detail.Unpack(res):
+                resource = (res.resource_type, res.resource_name)
+        return cls(code, status.message, tuple(violations), tuple(preconditions), resource, reason=reason)
 
 
 class JobFailed(BekalError):

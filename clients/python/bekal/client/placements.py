@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from bekal.client.results import Reason
 
@@ -111,17 +111,17 @@ class MatchJob:
 
     job_id: str
     status: JobStatus
-    phase: str
+    phase: str  # "queued", "eligibility", "matching", "explaining", "saving" or "done"
     progress_done: int
     progress_total: int
     clients: int
     courses: int
-    error: str
+    error: str  # why it failed (the message of MatchJob.error); "" otherwise
     attempts: int
     summary: MatchSummary | None
     course_fills: tuple[CourseFill, ...]
-    created_time: str
-    update_time: str
+    create_time: datetime | None
+    update_time: datetime | None
 
     @property
     def done(self) -> bool:

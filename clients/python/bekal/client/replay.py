@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from bekal.client.calls import Calls
-from bekal.client.convert import decision_from
-from bekal.client.results import Decision
+from bekal.client.convert import decision_from, fact_from
+from bekal.client.results import Decision, FactScalar
 from bekal.v1 import decision_pb2, replay_pb2, replay_pb2_grpc
 
 
@@ -37,7 +37,7 @@ class Replay:
     ruleset_version: str
     as_of: date
     recorded_time: str  # RFC 3339, UTC
-    parameters: dict[str, str]  # name -> value as JSON text
+    parameters: dict[str, FactScalar]  # "param.min_age" -> its value in force (dates as YYYY-MM-DD text)
     decisions: tuple[ReplayedDecision, ...]
     identical: bool
     current_ruleset_version: str = ""
@@ -77,7 +77,7 @@ class ReplayCalls(Calls):
         return Replay(pb.request_id, pb.client_id, pb.caller, pb.ruleset_version,
                       date(pb.as_of_date.year, pb.as_of_date.month, pb.as_of_date.day),
                       pb.recorded_time.ToJsonString() if pb.HasField("recorded_time") else "",
-                      {p.name: p.value for p in pb.parameters}, decisions, pb.identical,
+                      {p.name: fact_from(p).value for p in pb.parameters}, decisions, pb.identical,
                       pb.current_ruleset_version, pb.same_as_current)
 
     def replay_match_job(self, job_id: str, *, timeout: float | None = None) -> JobReplay:

@@ -7,6 +7,7 @@ values: enums, ``datetime.date`` for dates, None for what is not set.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -49,13 +50,20 @@ class Reason:
     rule_id: str
     ruleset: str
     outcome: Outcome
-    message_id: str  # Indonesian
-    message_en: str  # English
+    messages: Mapping[str, str]  # the explanation by locale: "id" (Indonesian) and "en" (English)
     facts: tuple[FactValue, ...]
     source: str  # the citation of the document the rule encodes
     shareable: bool = True
     priority: int = 0
     missing: tuple[str, ...] = ()  # input facts to fill in (PENDING)
+
+    @property
+    def indonesian(self) -> str:
+        return self.messages.get("id", "")
+
+    @property
+    def english(self) -> str:
+        return self.messages.get("en", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +126,8 @@ class RulesetInfo:
     name: str
     title: str
     file: str
-    effective_from: date | None
-    effective_until: date | None
+    effective_from_date: date | None
+    effective_until_date: date | None
     rule_ids: tuple[str, ...]
 
 

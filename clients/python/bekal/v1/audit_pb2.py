@@ -23,29 +23,36 @@ _sym_db = _symbol_database.Default()
 
 
 from bekal.v1 import decision_pb2 as bekal_dot_v1_dot_decision__pb2
+from bekal.v1 import eligibility_pb2 as bekal_dot_v1_dot_eligibility__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from google.rpc import code_pb2 as google_dot_rpc_dot_code__pb2
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x62\x65kal/v1/audit.proto\x12\x08\x62\x65kal.v1\x1a\x17\x62\x65kal/v1/decision.proto\"`\n\x14ListDecisionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x04 \x01(\t\"X\n\x15ListDecisionsResponse\x12&\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x15.bekal.v1.LoggedCheck\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc7\x01\n\x0bLoggedCheck\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x03 \x01(\t\x12\x10\n\x08\x61udience\x18\x04 \x01(\t\x12\x17\n\x0fruleset_version\x18\x05 \x01(\t\x12\x12\n\nas_of_date\x18\x06 \x01(\t\x12\x15\n\rrecorded_time\x18\x07 \x01(\t\x12+\n\tdecisions\x18\x08 \x03(\x0b\x32\x18.bekal.v1.LoggedDecision\"m\n\x0eLoggedDecision\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12\"\n\x07outcome\x18\x02 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12\x10\n\x08priority\x18\x03 \x01(\x05\x12\x10\n\x08rule_ids\x18\x04 \x03(\t\"c\n\x16ListAuditEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tprincipal\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\"X\n\x17ListAuditEventsResponse\x12$\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x14.bekal.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"}\n\nAuditEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x0c\n\x04time\x18\x02 \x01(\t\x12\x11\n\tprincipal\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x10\n\x08subjects\x18\x06 \x03(\t\x12\x0c\n\x04\x63ode\x18\x07 \x01(\t2\xb8\x01\n\x0c\x41uditService\x12P\n\rListDecisions\x12\x1e.bekal.v1.ListDecisionsRequest\x1a\x1f.bekal.v1.ListDecisionsResponse\x12V\n\x0fListAuditEvents\x12 .bekal.v1.ListAuditEventsRequest\x1a!.bekal.v1.ListAuditEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x62\x65kal/v1/audit.proto\x12\x08\x62\x65kal.v1\x1a\x17\x62\x65kal/v1/decision.proto\x1a\x1a\x62\x65kal/v1/eligibility.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15google/rpc/code.proto\x1a\x16google/type/date.proto\"`\n\x14ListDecisionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x04 \x01(\t\"X\n\x15ListDecisionsResponse\x12&\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x15.bekal.v1.LoggedCheck\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x02\n\x0bLoggedCheck\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x03 \x01(\t\x12$\n\x08\x61udience\x18\x04 \x01(\x0e\x32\x12.bekal.v1.Audience\x12\x17\n\x0fruleset_version\x18\x05 \x01(\t\x12%\n\nas_of_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12/\n\x0brecord_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\tdecisions\x18\x08 \x03(\x0b\x32\x18.bekal.v1.LoggedDecision\"m\n\x0eLoggedDecision\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12\"\n\x07outcome\x18\x02 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12\x10\n\x08priority\x18\x03 \x01(\x05\x12\x10\n\x08rule_ids\x18\x04 \x03(\t\"c\n\x16ListAuditEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tprincipal\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\"X\n\x17ListAuditEventsResponse\x12$\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x14.bekal.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc1\x01\n\nAuditEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprincipal\x18\x03 \x01(\t\x12\x1c\n\x04role\x18\x04 \x01(\x0e\x32\x0e.bekal.v1.Role\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x10\n\x08subjects\x18\x06 \x03(\t\x12\x1e\n\x04\x63ode\x18\x07 \x01(\x0e\x32\x10.google.rpc.Code*\x97\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n\rROLE_REFERRER\x10\x01\x12\x1a\n\x16ROLE_TRAINING_PROVIDER\x10\x02\x12\x14\n\x10ROLE_RULE_AUTHOR\x10\x03\x12\x10\n\x0cROLE_AUDITOR\x10\x04\x12\x11\n\rROLE_OPERATOR\x10\x05\x12\x0f\n\x0bROLE_PUBLIC\x10\x06\x32\xb8\x01\n\x0c\x41uditService\x12P\n\rListDecisions\x12\x1e.bekal.v1.ListDecisionsRequest\x1a\x1f.bekal.v1.ListDecisionsResponse\x12V\n\x0fListAuditEvents\x12 .bekal.v1.ListAuditEventsRequest\x1a!.bekal.v1.ListAuditEventsResponseBJ\n\x0bid.bekal.v1P\x01Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\xaa\x02\x08\x42\x65kal.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bekal.v1.audit_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_LISTDECISIONSREQUEST']._serialized_start=59
-  _globals['_LISTDECISIONSREQUEST']._serialized_end=155
-  _globals['_LISTDECISIONSRESPONSE']._serialized_start=157
-  _globals['_LISTDECISIONSRESPONSE']._serialized_end=245
-  _globals['_LOGGEDCHECK']._serialized_start=248
-  _globals['_LOGGEDCHECK']._serialized_end=447
-  _globals['_LOGGEDDECISION']._serialized_start=449
-  _globals['_LOGGEDDECISION']._serialized_end=558
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=560
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=659
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=661
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=749
-  _globals['_AUDITEVENT']._serialized_start=751
-  _globals['_AUDITEVENT']._serialized_end=876
-  _globals['_AUDITSERVICE']._serialized_start=879
-  _globals['_AUDITSERVICE']._serialized_end=1063
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013id.bekal.v1P\001Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\252\002\010Bekal.V1'
+  _globals['_ROLE']._serialized_start=1121
+  _globals['_ROLE']._serialized_end=1272
+  _globals['_LISTDECISIONSREQUEST']._serialized_start=167
+  _globals['_LISTDECISIONSREQUEST']._serialized_end=263
+  _globals['_LISTDECISIONSRESPONSE']._serialized_start=265
+  _globals['_LISTDECISIONSRESPONSE']._serialized_end=353
+  _globals['_LOGGEDCHECK']._serialized_start=356
+  _globals['_LOGGEDCHECK']._serialized_end=620
+  _globals['_LOGGEDDECISION']._serialized_start=622
+  _globals['_LOGGEDDECISION']._serialized_end=731
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=733
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=832
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=834
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=922
+  _globals['_AUDITEVENT']._serialized_start=925
+  _globals['_AUDITEVENT']._serialized_end=1118
+  _globals['_AUDITSERVICE']._serialized_start=1275
+  _globals['_AUDITSERVICE']._serialized_end=1459
 # @@protoc_insertion_point(module_scope)

@@ -22,25 +22,28 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from bekal.v1 import common_pb2 as bekal_dot_v1_dot_common__pb2
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62\x65kal/v1/decision.proto\x12\x08\x62\x65kal.v1\"}\n\tFactValue\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0cstring_value\x18\x02 \x01(\tH\x00\x12\x13\n\tint_value\x18\x03 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x04 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x05 \x01(\x08H\x00\x42\x07\n\x05value\"\xe2\x01\n\x06Reason\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0f\n\x07ruleset\x18\x02 \x01(\t\x12\"\n\x07outcome\x18\x03 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12\x12\n\nmessage_id\x18\x04 \x01(\t\x12\x12\n\nmessage_en\x18\x05 \x01(\t\x12\"\n\x05\x66\x61\x63ts\x18\x06 \x03(\x0b\x32\x13.bekal.v1.FactValue\x12\x10\n\x08\x63itation\x18\x07 \x01(\t\x12\x11\n\tshareable\x18\x08 \x01(\x08\x12\x10\n\x08priority\x18\t \x01(\x05\x12\x0f\n\x07missing\x18\n \x03(\t\"\x99\x01\n\tRuleTrace\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0f\n\x07ruleset\x18\x02 \x01(\t\x12$\n\x06status\x18\x03 \x01(\x0e\x32\x14.bekal.v1.RuleStatus\x12\x0e\n\x06\x65\x66\x66\x65\x63t\x18\x04 \x01(\t\x12\"\n\x05\x66\x61\x63ts\x18\x05 \x03(\x0b\x32\x13.bekal.v1.FactValue\x12\x10\n\x08location\x18\x06 \x01(\t\"\xed\x01\n\x08\x44\x65\x63ision\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ourse_code\x18\x02 \x01(\t\x12\"\n\x07outcome\x18\x03 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12!\n\x07reasons\x18\x04 \x03(\x0b\x32\x10.bekal.v1.Reason\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x17\n\x0fruleset_version\x18\x06 \x01(\t\x12\x12\n\nas_of_date\x18\x07 \x01(\t\x12\x0f\n\x07missing\x18\x08 \x03(\t\x12\"\n\x05trace\x18\t \x03(\x0b\x32\x13.bekal.v1.RuleTrace*{\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10OUTCOME_ELIGIBLE\x10\x01\x12\x16\n\x12OUTCOME_INELIGIBLE\x10\x02\x12\x13\n\x0fOUTCOME_PENDING\x10\x03\x12\x14\n\x10OUTCOME_WITHHELD\x10\x04*\x98\x01\n\nRuleStatus\x12\x1b\n\x17RULE_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11RULE_STATUS_FIRED\x10\x01\x12\x19\n\x15RULE_STATUS_NOT_FIRED\x10\x02\x12\x1d\n\x19RULE_STATUS_MISSING_FACTS\x10\x03\x12\x1c\n\x18RULE_STATUS_NOT_IN_FORCE\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62\x65kal/v1/decision.proto\x12\x08\x62\x65kal.v1\x1a\x15\x62\x65kal/v1/common.proto\x1a\x16google/type/date.proto\"\xbc\x01\n\tFactValue\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0cstring_value\x18\x02 \x01(\tH\x00\x12\x13\n\tint_value\x18\x03 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x04 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x05 \x01(\x08H\x00\x12\'\n\ndate_value\x18\x06 \x01(\x0b\x32\x11.google.type.DateH\x00\x12\x14\n\nenum_value\x18\x07 \x01(\tH\x00\x42\x07\n\x05value\"\x89\x02\n\x06Reason\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0f\n\x07ruleset\x18\x02 \x01(\t\x12\"\n\x07outcome\x18\x03 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12\"\n\x05\x66\x61\x63ts\x18\x06 \x03(\x0b\x32\x13.bekal.v1.FactValue\x12\x10\n\x08\x63itation\x18\x07 \x01(\t\x12\x11\n\tshareable\x18\x08 \x01(\x08\x12\x10\n\x08priority\x18\t \x01(\x05\x12\x0f\n\x07missing\x18\n \x03(\t\x12)\n\x08messages\x18\x0b \x03(\x0b\x32\x17.bekal.v1.LocalizedTextJ\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06R\nmessage_idR\nmessage_en\"\xcb\x01\n\tRuleTrace\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x0f\n\x07ruleset\x18\x02 \x01(\t\x12$\n\x06status\x18\x03 \x01(\x0e\x32\x14.bekal.v1.RuleStatus\x12\"\n\x05\x66\x61\x63ts\x18\x05 \x03(\x0b\x32\x13.bekal.v1.FactValue\x12\x10\n\x08location\x18\x06 \x01(\t\x12!\n\x06\x65\x66\x66\x65\x63t\x18\x07 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12\x17\n\x0f\x65\x66\x66\x65\x63t_priority\x18\x08 \x01(\x05J\x04\x08\x04\x10\x05\"\x80\x02\n\x08\x44\x65\x63ision\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ourse_code\x18\x02 \x01(\t\x12\"\n\x07outcome\x18\x03 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12!\n\x07reasons\x18\x04 \x03(\x0b\x32\x10.bekal.v1.Reason\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x17\n\x0fruleset_version\x18\x06 \x01(\t\x12%\n\nas_of_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\x0f\n\x07missing\x18\x08 \x03(\t\x12\"\n\x05trace\x18\t \x03(\x0b\x32\x13.bekal.v1.RuleTrace*{\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10OUTCOME_ELIGIBLE\x10\x01\x12\x16\n\x12OUTCOME_INELIGIBLE\x10\x02\x12\x13\n\x0fOUTCOME_PENDING\x10\x03\x12\x14\n\x10OUTCOME_WITHHELD\x10\x04*\x98\x01\n\nRuleStatus\x12\x1b\n\x17RULE_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11RULE_STATUS_FIRED\x10\x01\x12\x19\n\x15RULE_STATUS_NOT_FIRED\x10\x02\x12\x1d\n\x19RULE_STATUS_MISSING_FACTS\x10\x03\x12\x1c\n\x18RULE_STATUS_NOT_IN_FORCE\x10\x04\x42J\n\x0bid.bekal.v1P\x01Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\xaa\x02\x08\x42\x65kal.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bekal.v1.decision_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_OUTCOME']._serialized_start=789
-  _globals['_OUTCOME']._serialized_end=912
-  _globals['_RULESTATUS']._serialized_start=915
-  _globals['_RULESTATUS']._serialized_end=1067
-  _globals['_FACTVALUE']._serialized_start=37
-  _globals['_FACTVALUE']._serialized_end=162
-  _globals['_REASON']._serialized_start=165
-  _globals['_REASON']._serialized_end=391
-  _globals['_RULETRACE']._serialized_start=394
-  _globals['_RULETRACE']._serialized_end=547
-  _globals['_DECISION']._serialized_start=550
-  _globals['_DECISION']._serialized_end=787
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013id.bekal.v1P\001Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\252\002\010Bekal.V1'
+  _globals['_OUTCOME']._serialized_start=1008
+  _globals['_OUTCOME']._serialized_end=1131
+  _globals['_RULESTATUS']._serialized_start=1134
+  _globals['_RULESTATUS']._serialized_end=1286
+  _globals['_FACTVALUE']._serialized_start=85
+  _globals['_FACTVALUE']._serialized_end=273
+  _globals['_REASON']._serialized_start=276
+  _globals['_REASON']._serialized_end=541
+  _globals['_RULETRACE']._serialized_start=544
+  _globals['_RULETRACE']._serialized_end=747
+  _globals['_DECISION']._serialized_start=750
+  _globals['_DECISION']._serialized_end=1006
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,5 @@
+from bekal.v1 import common_pb2 as _common_pb2
+from google.type import date_pb2 as _date_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -34,58 +36,62 @@ RULE_STATUS_MISSING_FACTS: RuleStatus
 RULE_STATUS_NOT_IN_FORCE: RuleStatus
 
 class FactValue(_message.Message):
-    __slots__ = ("name", "string_value", "int_value", "double_value", "bool_value")
+    __slots__ = ("name", "string_value", "int_value", "double_value", "bool_value", "date_value", "enum_value")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
     INT_VALUE_FIELD_NUMBER: _ClassVar[int]
     DOUBLE_VALUE_FIELD_NUMBER: _ClassVar[int]
     BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    DATE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ENUM_VALUE_FIELD_NUMBER: _ClassVar[int]
     name: str
     string_value: str
     int_value: int
     double_value: float
     bool_value: bool
-    def __init__(self, name: _Optional[str] = ..., string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., double_value: _Optional[float] = ..., bool_value: _Optional[bool] = ...) -> None: ...
+    date_value: _date_pb2.Date
+    enum_value: str
+    def __init__(self, name: _Optional[str] = ..., string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., double_value: _Optional[float] = ..., bool_value: _Optional[bool] = ..., date_value: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., enum_value: _Optional[str] = ...) -> None: ...
 
 class Reason(_message.Message):
-    __slots__ = ("rule_id", "ruleset", "outcome", "message_id", "message_en", "facts", "citation", "shareable", "priority", "missing")
+    __slots__ = ("rule_id", "ruleset", "outcome", "facts", "citation", "shareable", "priority", "missing", "messages")
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     RULESET_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_EN_FIELD_NUMBER: _ClassVar[int]
     FACTS_FIELD_NUMBER: _ClassVar[int]
     CITATION_FIELD_NUMBER: _ClassVar[int]
     SHAREABLE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     MISSING_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
     rule_id: str
     ruleset: str
     outcome: Outcome
-    message_id: str
-    message_en: str
     facts: _containers.RepeatedCompositeFieldContainer[FactValue]
     citation: str
     shareable: bool
     priority: int
     missing: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, rule_id: _Optional[str] = ..., ruleset: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., message_id: _Optional[str] = ..., message_en: _Optional[str] = ..., facts: _Optional[_Iterable[_Union[FactValue, _Mapping]]] = ..., citation: _Optional[str] = ..., shareable: _Optional[bool] = ..., priority: _Optional[int] = ..., missing: _Optional[_Iterable[str]] = ...) -> None: ...
+    messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.LocalizedText]
+    def __init__(self, rule_id: _Optional[str] = ..., ruleset: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., facts: _Optional[_Iterable[_Union[FactValue, _Mapping]]] = ..., citation: _Optional[str] = ..., shareable: _Optional[bool] = ..., priority: _Optional[int] = ..., missing: _Optional[_Iterable[str]] = ..., messages: _Optional[_Iterable[_Union[_common_pb2.LocalizedText, _Mapping]]] = ...) -> None: ...
 
 class RuleTrace(_message.Message):
-    __slots__ = ("rule_id", "ruleset", "status", "effect", "facts", "location")
+    __slots__ = ("rule_id", "ruleset", "status", "facts", "location", "effect", "effect_priority")
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     RULESET_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
-    EFFECT_FIELD_NUMBER: _ClassVar[int]
     FACTS_FIELD_NUMBER: _ClassVar[int]
     LOCATION_FIELD_NUMBER: _ClassVar[int]
+    EFFECT_FIELD_NUMBER: _ClassVar[int]
+    EFFECT_PRIORITY_FIELD_NUMBER: _ClassVar[int]
     rule_id: str
     ruleset: str
     status: RuleStatus
-    effect: str
     facts: _containers.RepeatedCompositeFieldContainer[FactValue]
     location: str
-    def __init__(self, rule_id: _Optional[str] = ..., ruleset: _Optional[str] = ..., status: _Optional[_Union[RuleStatus, str]] = ..., effect: _Optional[str] = ..., facts: _Optional[_Iterable[_Union[FactValue, _Mapping]]] = ..., location: _Optional[str] = ...) -> None: ...
+    effect: Outcome
+    effect_priority: int
+    def __init__(self, rule_id: _Optional[str] = ..., ruleset: _Optional[str] = ..., status: _Optional[_Union[RuleStatus, str]] = ..., facts: _Optional[_Iterable[_Union[FactValue, _Mapping]]] = ..., location: _Optional[str] = ..., effect: _Optional[_Union[Outcome, str]] = ..., effect_priority: _Optional[int] = ...) -> None: ...
 
 class Decision(_message.Message):
     __slots__ = ("client_id", "course_code", "outcome", "reasons", "priority", "ruleset_version", "as_of_date", "missing", "trace")
@@ -104,7 +110,7 @@ class Decision(_message.Message):
     reasons: _containers.RepeatedCompositeFieldContainer[Reason]
     priority: int
     ruleset_version: str
-    as_of_date: str
+    as_of_date: _date_pb2.Date
     missing: _containers.RepeatedScalarFieldContainer[str]
     trace: _containers.RepeatedCompositeFieldContainer[RuleTrace]
-    def __init__(self, client_id: _Optional[str] = ..., course_code: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., priority: _Optional[int] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[str] = ..., missing: _Optional[_Iterable[str]] = ..., trace: _Optional[_Iterable[_Union[RuleTrace, _Mapping]]] = ...) -> None: ...
+    def __init__(self, client_id: _Optional[str] = ..., course_code: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., priority: _Optional[int] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., missing: _Optional[_Iterable[str]] = ..., trace: _Optional[_Iterable[_Union[RuleTrace, _Mapping]]] = ...) -> None: ...

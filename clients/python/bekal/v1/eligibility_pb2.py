@@ -22,33 +22,32 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from bekal.v1 import decision_pb2 as bekal_dot_v1_dot_decision__pb2
 from bekal.v1 import facts_pb2 as bekal_dot_v1_dot_facts__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62\x65kal/v1/eligibility.proto\x12\x08\x62\x65kal.v1\x1a\x17\x62\x65kal/v1/decision.proto\x1a\x14\x62\x65kal/v1/facts.proto\"\xaf\x01\n\x17\x43heckEligibilityRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12 \n\x06\x63lient\x18\x02 \x01(\x0b\x32\x10.bekal.v1.Client\x12\x13\n\x0b\x63ourse_code\x18\x03 \x01(\t\x12\x12\n\nas_of_date\x18\x04 \x01(\t\x12$\n\x08\x61udience\x18\x05 \x01(\x0e\x32\x12.bekal.v1.Audience\x12\x0f\n\x07\x65xplain\x18\x06 \x01(\x08\"\x82\x01\n\x18\x43heckEligibilityResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fruleset_version\x18\x02 \x01(\t\x12\x12\n\nas_of_date\x18\x03 \x01(\t\x12%\n\tdecisions\x18\x04 \x03(\x0b\x32\x12.bekal.v1.Decision\"R\n\x1d\x43heckEligibilityStreamRequest\x12\x31\n\x06\x63hecks\x18\x01 \x03(\x0b\x32!.bekal.v1.CheckEligibilityRequest\"S\n\x1e\x43heckEligibilityStreamResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32 .bekal.v1.CheckEligibilityResult\"\x95\x01\n\x16\x43heckEligibilityResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x36\n\x08response\x18\x02 \x01(\x0b\x32\".bekal.v1.CheckEligibilityResponseH\x00\x12%\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x14.bekal.v1.CheckErrorH\x00\x42\x08\n\x06result\"o\n\nCheckError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x32\n\x10\x66ield_violations\x18\x04 \x03(\x0b\x32\x18.bekal.v1.FieldViolation\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t*H\n\x08\x41udience\x12\x18\n\x14\x41UDIENCE_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41UDIENCE_BNN\x10\x01\x12\x10\n\x0c\x41UDIENCE_BLK\x10\x02\x32\xe0\x01\n\x12\x45ligibilityService\x12Y\n\x10\x43heckEligibility\x12!.bekal.v1.CheckEligibilityRequest\x1a\".bekal.v1.CheckEligibilityResponse\x12o\n\x16\x43heckEligibilityStream\x12\'.bekal.v1.CheckEligibilityStreamRequest\x1a(.bekal.v1.CheckEligibilityStreamResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62\x65kal/v1/eligibility.proto\x12\x08\x62\x65kal.v1\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\x1a\x17\x62\x65kal/v1/decision.proto\x1a\x14\x62\x65kal/v1/facts.proto\"\xc2\x01\n\x17\x43heckEligibilityRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12 \n\x06\x63lient\x18\x02 \x01(\x0b\x32\x10.bekal.v1.Client\x12\x13\n\x0b\x63ourse_code\x18\x03 \x01(\t\x12%\n\nas_of_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12$\n\x08\x61udience\x18\x05 \x01(\x0e\x32\x12.bekal.v1.Audience\x12\x0f\n\x07\x65xplain\x18\x06 \x01(\x08\"\x95\x01\n\x18\x43heckEligibilityResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x17\n\x0fruleset_version\x18\x02 \x01(\t\x12%\n\nas_of_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12%\n\tdecisions\x18\x04 \x03(\x0b\x32\x12.bekal.v1.Decision\"R\n\x1d\x43heckEligibilityStreamRequest\x12\x31\n\x06\x63hecks\x18\x01 \x03(\x0b\x32!.bekal.v1.CheckEligibilityRequest\"S\n\x1e\x43heckEligibilityStreamResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32 .bekal.v1.CheckEligibilityResult\"\x93\x01\n\x16\x43heckEligibilityResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x36\n\x08response\x18\x02 \x01(\x0b\x32\".bekal.v1.CheckEligibilityResponseH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result*H\n\x08\x41udience\x12\x18\n\x14\x41UDIENCE_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41UDIENCE_BNN\x10\x01\x12\x10\n\x0c\x41UDIENCE_BLK\x10\x02\x32\xe0\x01\n\x12\x45ligibilityService\x12Y\n\x10\x43heckEligibility\x12!.bekal.v1.CheckEligibilityRequest\x1a\".bekal.v1.CheckEligibilityResponse\x12o\n\x16\x43heckEligibilityStream\x12\'.bekal.v1.CheckEligibilityStreamRequest\x1a(.bekal.v1.CheckEligibilityStreamResponse(\x01\x30\x01\x42J\n\x0bid.bekal.v1P\x01Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\xaa\x02\x08\x42\x65kal.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bekal.v1.eligibility_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_AUDIENCE']._serialized_start=886
-  _globals['_AUDIENCE']._serialized_end=958
-  _globals['_CHECKELIGIBILITYREQUEST']._serialized_start=88
-  _globals['_CHECKELIGIBILITYREQUEST']._serialized_end=263
-  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_start=266
-  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_end=396
-  _globals['_CHECKELIGIBILITYSTREAMREQUEST']._serialized_start=398
-  _globals['_CHECKELIGIBILITYSTREAMREQUEST']._serialized_end=480
-  _globals['_CHECKELIGIBILITYSTREAMRESPONSE']._serialized_start=482
-  _globals['_CHECKELIGIBILITYSTREAMRESPONSE']._serialized_end=565
-  _globals['_CHECKELIGIBILITYRESULT']._serialized_start=568
-  _globals['_CHECKELIGIBILITYRESULT']._serialized_end=717
-  _globals['_CHECKERROR']._serialized_start=719
-  _globals['_CHECKERROR']._serialized_end=830
-  _globals['_FIELDVIOLATION']._serialized_start=832
-  _globals['_FIELDVIOLATION']._serialized_end=884
-  _globals['_ELIGIBILITYSERVICE']._serialized_start=961
-  _globals['_ELIGIBILITYSERVICE']._serialized_end=1185
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013id.bekal.v1P\001Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\252\002\010Bekal.V1'
+  _globals['_AUDIENCE']._serialized_start=804
+  _globals['_AUDIENCE']._serialized_end=876
+  _globals['_CHECKELIGIBILITYREQUEST']._serialized_start=137
+  _globals['_CHECKELIGIBILITYREQUEST']._serialized_end=331
+  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_start=334
+  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_end=483
+  _globals['_CHECKELIGIBILITYSTREAMREQUEST']._serialized_start=485
+  _globals['_CHECKELIGIBILITYSTREAMREQUEST']._serialized_end=567
+  _globals['_CHECKELIGIBILITYSTREAMRESPONSE']._serialized_start=569
+  _globals['_CHECKELIGIBILITYSTREAMRESPONSE']._serialized_end=652
+  _globals['_CHECKELIGIBILITYRESULT']._serialized_start=655
+  _globals['_CHECKELIGIBILITYRESULT']._serialized_end=802
+  _globals['_ELIGIBILITYSERVICE']._serialized_start=879
+  _globals['_ELIGIBILITYSERVICE']._serialized_end=1103
 # @@protoc_insertion_point(module_scope)

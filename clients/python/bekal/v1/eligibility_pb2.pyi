@@ -1,3 +1,5 @@
+from google.rpc import status_pb2 as _status_pb2
+from google.type import date_pb2 as _date_pb2
 from bekal.v1 import decision_pb2 as _decision_pb2
 from bekal.v1 import facts_pb2 as _facts_pb2
 from google.protobuf.internal import containers as _containers
@@ -29,10 +31,10 @@ class CheckEligibilityRequest(_message.Message):
     request_id: str
     client: _facts_pb2.Client
     course_code: str
-    as_of_date: str
+    as_of_date: _date_pb2.Date
     audience: Audience
     explain: bool
-    def __init__(self, request_id: _Optional[str] = ..., client: _Optional[_Union[_facts_pb2.Client, _Mapping]] = ..., course_code: _Optional[str] = ..., as_of_date: _Optional[str] = ..., audience: _Optional[_Union[Audience, str]] = ..., explain: _Optional[bool] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., client: _Optional[_Union[_facts_pb2.Client, _Mapping]] = ..., course_code: _Optional[str] = ..., as_of_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., audience: _Optional[_Union[Audience, str]] = ..., explain: _Optional[bool] = ...) -> None: ...
 
 class CheckEligibilityResponse(_message.Message):
     __slots__ = ("request_id", "ruleset_version", "as_of_date", "decisions")
@@ -42,9 +44,9 @@ class CheckEligibilityResponse(_message.Message):
     DECISIONS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     ruleset_version: str
-    as_of_date: str
+    as_of_date: _date_pb2.Date
     decisions: _containers.RepeatedCompositeFieldContainer[_decision_pb2.Decision]
-    def __init__(self, request_id: _Optional[str] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[str] = ..., decisions: _Optional[_Iterable[_Union[_decision_pb2.Decision, _Mapping]]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., decisions: _Optional[_Iterable[_Union[_decision_pb2.Decision, _Mapping]]] = ...) -> None: ...
 
 class CheckEligibilityStreamRequest(_message.Message):
     __slots__ = ("checks",)
@@ -65,25 +67,5 @@ class CheckEligibilityResult(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     response: CheckEligibilityResponse
-    error: CheckError
-    def __init__(self, request_id: _Optional[str] = ..., response: _Optional[_Union[CheckEligibilityResponse, _Mapping]] = ..., error: _Optional[_Union[CheckError, _Mapping]] = ...) -> None: ...
-
-class CheckError(_message.Message):
-    __slots__ = ("code", "status", "message", "field_violations")
-    CODE_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    FIELD_VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
-    code: int
-    status: str
-    message: str
-    field_violations: _containers.RepeatedCompositeFieldContainer[FieldViolation]
-    def __init__(self, code: _Optional[int] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., field_violations: _Optional[_Iterable[_Union[FieldViolation, _Mapping]]] = ...) -> None: ...
-
-class FieldViolation(_message.Message):
-    __slots__ = ("field", "description")
-    FIELD_FIELD_NUMBER: _ClassVar[int]
-    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
-    field: str
-    description: str
-    def __init__(self, field: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+    error: _status_pb2.Status
+    def __init__(self, request_id: _Optional[str] = ..., response: _Optional[_Union[CheckEligibilityResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...

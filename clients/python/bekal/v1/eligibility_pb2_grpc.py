@@ -31,13 +31,16 @@ class EligibilityServiceStub:
     one client at a time or in bulk over a stream.
 
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md; a failed check of the stream carries the
+    same `google.rpc.Status` in its result):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `client.birth_date` or `request_id`;
     - NOT_FOUND for an unknown course, with a `google.rpc.BadRequest` violation
     on `course_code` and a `google.rpc.ResourceInfo`;
-    - PERMISSION_DENIED when a training centre (AUDIENCE_BLK) asks about a client
-    who has not consented to sharing (`client.consent_to_share`);
+    - PERMISSION_DENIED when a training centre asks for the BNN view
+    (AUDIENCE_BNN) or about a course that is not its own (a client who has not
+    consented to sharing is OUTCOME_WITHHELD, not an error);
     - FAILED_PRECONDITION when the server has no valid ruleset loaded;
     - RESOURCE_EXHAUSTED for a message above the server's size limit;
     - DEADLINE_EXCEEDED, CANCELLED and UNAVAILABLE as usual in gRPC.
@@ -67,13 +70,16 @@ class EligibilityServiceServicer:
     one client at a time or in bulk over a stream.
 
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md; a failed check of the stream carries the
+    same `google.rpc.Status` in its result):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `client.birth_date` or `request_id`;
     - NOT_FOUND for an unknown course, with a `google.rpc.BadRequest` violation
     on `course_code` and a `google.rpc.ResourceInfo`;
-    - PERMISSION_DENIED when a training centre (AUDIENCE_BLK) asks about a client
-    who has not consented to sharing (`client.consent_to_share`);
+    - PERMISSION_DENIED when a training centre asks for the BNN view
+    (AUDIENCE_BNN) or about a course that is not its own (a client who has not
+    consented to sharing is OUTCOME_WITHHELD, not an error);
     - FAILED_PRECONDITION when the server has no valid ruleset loaded;
     - RESOURCE_EXHAUSTED for a message above the server's size limit;
     - DEADLINE_EXCEEDED, CANCELLED and UNAVAILABLE as usual in gRPC.
@@ -125,13 +131,16 @@ class EligibilityService:
     one client at a time or in bulk over a stream.
 
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md; a failed check of the stream carries the
+    same `google.rpc.Status` in its result):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `client.birth_date` or `request_id`;
     - NOT_FOUND for an unknown course, with a `google.rpc.BadRequest` violation
     on `course_code` and a `google.rpc.ResourceInfo`;
-    - PERMISSION_DENIED when a training centre (AUDIENCE_BLK) asks about a client
-    who has not consented to sharing (`client.consent_to_share`);
+    - PERMISSION_DENIED when a training centre asks for the BNN view
+    (AUDIENCE_BNN) or about a course that is not its own (a client who has not
+    consented to sharing is OUTCOME_WITHHELD, not an error);
     - FAILED_PRECONDITION when the server has no valid ruleset loaded;
     - RESOURCE_EXHAUSTED for a message above the server's size limit;
     - DEADLINE_EXCEEDED, CANCELLED and UNAVAILABLE as usual in gRPC.

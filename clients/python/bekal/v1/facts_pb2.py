@@ -22,33 +22,35 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x62\x65kal/v1/facts.proto\x12\x08\x62\x65kal.v1\"s\n\rDeclaredValue\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x03 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x04 \x01(\x08H\x00\x42\x07\n\x05value\"\x9a\x04\n\x06\x43lient\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nbirth_date\x18\x02 \x01(\t\x12)\n\x0brehab_stage\x18\x03 \x01(\x0e\x32\x14.bekal.v1.RehabStage\x12\x1c\n\x14rehab_completed_date\x18\x04 \x01(\t\x12$\n\x08referrer\x18\x05 \x01(\x0e\x32\x12.bekal.v1.Referrer\x12\x18\n\x10referring_office\x18\x06 \x01(\t\x12\x1f\n\x12written_test_score\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x1c\n\x0finterview_score\x18\x08 \x01(\x01H\x01\x88\x01\x01\x12&\n\teducation\x18\t \x01(\x0e\x32\x13.bekal.v1.Education\x12\x13\n\x0bpreferences\x18\n \x03(\t\x12\x1d\n\x10\x63onsent_to_share\x18\x0b \x01(\x08H\x02\x88\x01\x01\x12\x10\n\x08\x64omicile\x18\x0c \x01(\t\x12\x30\n\x08\x64\x65\x63lared\x18\r \x03(\x0b\x32\x1e.bekal.v1.Client.DeclaredEntry\x1aH\n\rDeclaredEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.bekal.v1.DeclaredValue:\x02\x38\x01\x42\x15\n\x13_written_test_scoreB\x12\n\x10_interview_scoreB\x13\n\x11_consent_to_share\"\xdc\x03\n\x06\x43ourse\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0b\n\x03\x62lk\x18\x03 \x01(\t\x12\r\n\x05trade\x18\x04 \x01(\t\x12\r\n\x05seats\x18\x05 \x01(\x05\x12\x12\n\nstart_date\x18\x06 \x01(\t\x12\x1e\n\x11min_written_score\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12 \n\x13min_interview_score\x18\x08 \x01(\x01H\x01\x88\x01\x01\x12\x14\n\x07min_age\x18\t \x01(\x05H\x02\x88\x01\x01\x12\x14\n\x07max_age\x18\n \x01(\x05H\x03\x88\x01\x01\x12*\n\rmin_education\x18\x0b \x01(\x0e\x32\x13.bekal.v1.Education\x12\x1a\n\x12reserved_bnn_seats\x18\x0c \x01(\x05\x12\x30\n\x08\x64\x65\x63lared\x18\r \x03(\x0b\x32\x1e.bekal.v1.Course.DeclaredEntry\x1aH\n\rDeclaredEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.bekal.v1.DeclaredValue:\x02\x38\x01\x42\x14\n\x12_min_written_scoreB\x16\n\x14_min_interview_scoreB\n\n\x08_min_ageB\n\n\x08_max_age*\xbe\x01\n\nRehabStage\x12\x1b\n\x17REHAB_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n\x16REHAB_STAGE_ASSESSMENT\x10\x01\x12\x19\n\x15REHAB_STAGE_INPATIENT\x10\x02\x12\x1a\n\x16REHAB_STAGE_OUTPATIENT\x10\x03\x12#\n\x1fREHAB_STAGE_POST_REHABILITATION\x10\x04\x12\x1b\n\x17REHAB_STAGE_DROPPED_OUT\x10\x05*d\n\x08Referrer\x12\x18\n\x14REFERRER_UNSPECIFIED\x10\x00\x12\x10\n\x0cREFERRER_BNN\x10\x01\x12\x11\n\rREFERRER_SELF\x10\x02\x12\x19\n\x15REFERRER_OTHER_AGENCY\x10\x03*\xb4\x01\n\tEducation\x12\x19\n\x15\x45\x44UCATION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x45\x44UCATION_NONE\x10\x01\x12\x10\n\x0c\x45\x44UCATION_SD\x10\x02\x12\x11\n\rEDUCATION_SMP\x10\x03\x12\x11\n\rEDUCATION_SMA\x10\x04\x12\x11\n\rEDUCATION_SMK\x10\x05\x12\x15\n\x11\x45\x44UCATION_DIPLOMA\x10\x06\x12\x16\n\x12\x45\x44UCATION_BACHELOR\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x62\x65kal/v1/facts.proto\x12\x08\x62\x65kal.v1\x1a\x16google/type/date.proto\"\x9c\x01\n\rDeclaredValue\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x03 \x01(\x01H\x00\x12\x14\n\nbool_value\x18\x04 \x01(\x08H\x00\x12\'\n\ndate_value\x18\x05 \x01(\x0b\x32\x11.google.type.DateH\x00\x42\x07\n\x05value\"\xc0\x04\n\x06\x43lient\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\nbirth_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12)\n\x0brehab_stage\x18\x03 \x01(\x0e\x32\x14.bekal.v1.RehabStage\x12/\n\x14rehab_completed_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12$\n\x08referrer\x18\x05 \x01(\x0e\x32\x12.bekal.v1.Referrer\x12\x18\n\x10referring_office\x18\x06 \x01(\t\x12\x1f\n\x12written_test_score\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x1c\n\x0finterview_score\x18\x08 \x01(\x01H\x01\x88\x01\x01\x12&\n\teducation\x18\t \x01(\x0e\x32\x13.bekal.v1.Education\x12\x13\n\x0bpreferences\x18\n \x03(\t\x12\x1d\n\x10\x63onsent_to_share\x18\x0b \x01(\x08H\x02\x88\x01\x01\x12\x10\n\x08\x64omicile\x18\x0c \x01(\t\x12\x30\n\x08\x64\x65\x63lared\x18\r \x03(\x0b\x32\x1e.bekal.v1.Client.DeclaredEntry\x1aH\n\rDeclaredEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.bekal.v1.DeclaredValue:\x02\x38\x01\x42\x15\n\x13_written_test_scoreB\x12\n\x10_interview_scoreB\x13\n\x11_consent_to_share\"\xef\x03\n\x06\x43ourse\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0b\n\x03\x62lk\x18\x03 \x01(\t\x12\r\n\x05trade\x18\x04 \x01(\t\x12\r\n\x05seats\x18\x05 \x01(\x05\x12%\n\nstart_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12\x1e\n\x11min_written_score\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12 \n\x13min_interview_score\x18\x08 \x01(\x01H\x01\x88\x01\x01\x12\x14\n\x07min_age\x18\t \x01(\x05H\x02\x88\x01\x01\x12\x14\n\x07max_age\x18\n \x01(\x05H\x03\x88\x01\x01\x12*\n\rmin_education\x18\x0b \x01(\x0e\x32\x13.bekal.v1.Education\x12\x1a\n\x12reserved_bnn_seats\x18\x0c \x01(\x05\x12\x30\n\x08\x64\x65\x63lared\x18\r \x03(\x0b\x32\x1e.bekal.v1.Course.DeclaredEntry\x1aH\n\rDeclaredEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.bekal.v1.DeclaredValue:\x02\x38\x01\x42\x14\n\x12_min_written_scoreB\x16\n\x14_min_interview_scoreB\n\n\x08_min_ageB\n\n\x08_max_age*\xbe\x01\n\nRehabStage\x12\x1b\n\x17REHAB_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n\x16REHAB_STAGE_ASSESSMENT\x10\x01\x12\x19\n\x15REHAB_STAGE_INPATIENT\x10\x02\x12\x1a\n\x16REHAB_STAGE_OUTPATIENT\x10\x03\x12#\n\x1fREHAB_STAGE_POST_REHABILITATION\x10\x04\x12\x1b\n\x17REHAB_STAGE_DROPPED_OUT\x10\x05*d\n\x08Referrer\x12\x18\n\x14REFERRER_UNSPECIFIED\x10\x00\x12\x10\n\x0cREFERRER_BNN\x10\x01\x12\x11\n\rREFERRER_SELF\x10\x02\x12\x19\n\x15REFERRER_OTHER_AGENCY\x10\x03*\xb4\x01\n\tEducation\x12\x19\n\x15\x45\x44UCATION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x45\x44UCATION_NONE\x10\x01\x12\x10\n\x0c\x45\x44UCATION_SD\x10\x02\x12\x11\n\rEDUCATION_SMP\x10\x03\x12\x11\n\rEDUCATION_SMA\x10\x04\x12\x11\n\rEDUCATION_SMK\x10\x05\x12\x15\n\x11\x45\x44UCATION_DIPLOMA\x10\x06\x12\x16\n\x12\x45\x44UCATION_BACHELOR\x10\x07\x42J\n\x0bid.bekal.v1P\x01Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\xaa\x02\x08\x42\x65kal.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bekal.v1.facts_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013id.bekal.v1P\001Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\252\002\010Bekal.V1'
   _globals['_CLIENT_DECLAREDENTRY']._loaded_options = None
   _globals['_CLIENT_DECLAREDENTRY']._serialized_options = b'8\001'
   _globals['_COURSE_DECLAREDENTRY']._loaded_options = None
   _globals['_COURSE_DECLAREDENTRY']._serialized_options = b'8\001'
-  _globals['_REHABSTAGE']._serialized_start=1172
-  _globals['_REHABSTAGE']._serialized_end=1362
-  _globals['_REFERRER']._serialized_start=1364
-  _globals['_REFERRER']._serialized_end=1464
-  _globals['_EDUCATION']._serialized_start=1467
-  _globals['_EDUCATION']._serialized_end=1647
-  _globals['_DECLAREDVALUE']._serialized_start=34
-  _globals['_DECLAREDVALUE']._serialized_end=149
-  _globals['_CLIENT']._serialized_start=152
-  _globals['_CLIENT']._serialized_end=690
-  _globals['_CLIENT_DECLAREDENTRY']._serialized_start=554
-  _globals['_CLIENT_DECLAREDENTRY']._serialized_end=626
-  _globals['_COURSE']._serialized_start=693
-  _globals['_COURSE']._serialized_end=1169
-  _globals['_COURSE_DECLAREDENTRY']._serialized_start=554
-  _globals['_COURSE_DECLAREDENTRY']._serialized_end=626
+  _globals['_REHABSTAGE']._serialized_start=1295
+  _globals['_REHABSTAGE']._serialized_end=1485
+  _globals['_REFERRER']._serialized_start=1487
+  _globals['_REFERRER']._serialized_end=1587
+  _globals['_EDUCATION']._serialized_start=1590
+  _globals['_EDUCATION']._serialized_end=1770
+  _globals['_DECLAREDVALUE']._serialized_start=59
+  _globals['_DECLAREDVALUE']._serialized_end=215
+  _globals['_CLIENT']._serialized_start=218
+  _globals['_CLIENT']._serialized_end=794
+  _globals['_CLIENT_DECLAREDENTRY']._serialized_start=658
+  _globals['_CLIENT_DECLAREDENTRY']._serialized_end=730
+  _globals['_COURSE']._serialized_start=797
+  _globals['_COURSE']._serialized_end=1292
+  _globals['_COURSE_DECLAREDENTRY']._serialized_start=658
+  _globals['_COURSE_DECLAREDENTRY']._serialized_end=730
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from google.type import date_pb2 as _date_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -53,16 +54,18 @@ EDUCATION_DIPLOMA: Education
 EDUCATION_BACHELOR: Education
 
 class DeclaredValue(_message.Message):
-    __slots__ = ("string_value", "int_value", "double_value", "bool_value")
+    __slots__ = ("string_value", "int_value", "double_value", "bool_value", "date_value")
     STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
     INT_VALUE_FIELD_NUMBER: _ClassVar[int]
     DOUBLE_VALUE_FIELD_NUMBER: _ClassVar[int]
     BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    DATE_VALUE_FIELD_NUMBER: _ClassVar[int]
     string_value: str
     int_value: int
     double_value: float
     bool_value: bool
-    def __init__(self, string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., double_value: _Optional[float] = ..., bool_value: _Optional[bool] = ...) -> None: ...
+    date_value: _date_pb2.Date
+    def __init__(self, string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., double_value: _Optional[float] = ..., bool_value: _Optional[bool] = ..., date_value: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class Client(_message.Message):
     __slots__ = ("id", "birth_date", "rehab_stage", "rehab_completed_date", "referrer", "referring_office", "written_test_score", "interview_score", "education", "preferences", "consent_to_share", "domicile", "declared")
@@ -87,9 +90,9 @@ class Client(_message.Message):
     DOMICILE_FIELD_NUMBER: _ClassVar[int]
     DECLARED_FIELD_NUMBER: _ClassVar[int]
     id: str
-    birth_date: str
+    birth_date: _date_pb2.Date
     rehab_stage: RehabStage
-    rehab_completed_date: str
+    rehab_completed_date: _date_pb2.Date
     referrer: Referrer
     referring_office: str
     written_test_score: float
@@ -99,7 +102,7 @@ class Client(_message.Message):
     consent_to_share: bool
     domicile: str
     declared: _containers.MessageMap[str, DeclaredValue]
-    def __init__(self, id: _Optional[str] = ..., birth_date: _Optional[str] = ..., rehab_stage: _Optional[_Union[RehabStage, str]] = ..., rehab_completed_date: _Optional[str] = ..., referrer: _Optional[_Union[Referrer, str]] = ..., referring_office: _Optional[str] = ..., written_test_score: _Optional[float] = ..., interview_score: _Optional[float] = ..., education: _Optional[_Union[Education, str]] = ..., preferences: _Optional[_Iterable[str]] = ..., consent_to_share: _Optional[bool] = ..., domicile: _Optional[str] = ..., declared: _Optional[_Mapping[str, DeclaredValue]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., birth_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., rehab_stage: _Optional[_Union[RehabStage, str]] = ..., rehab_completed_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., referrer: _Optional[_Union[Referrer, str]] = ..., referring_office: _Optional[str] = ..., written_test_score: _Optional[float] = ..., interview_score: _Optional[float] = ..., education: _Optional[_Union[Education, str]] = ..., preferences: _Optional[_Iterable[str]] = ..., consent_to_share: _Optional[bool] = ..., domicile: _Optional[str] = ..., declared: _Optional[_Mapping[str, DeclaredValue]] = ...) -> None: ...
 
 class Course(_message.Message):
     __slots__ = ("code", "title", "blk", "trade", "seats", "start_date", "min_written_score", "min_interview_score", "min_age", "max_age", "min_education", "reserved_bnn_seats", "declared")
@@ -128,7 +131,7 @@ class Course(_message.Message):
     blk: str
     trade: str
     seats: int
-    start_date: str
+    start_date: _date_pb2.Date
     min_written_score: float
     min_interview_score: float
     min_age: int
@@ -136,4 +139,4 @@ class Course(_message.Message):
     min_education: Education
     reserved_bnn_seats: int
     declared: _containers.MessageMap[str, DeclaredValue]
-    def __init__(self, code: _Optional[str] = ..., title: _Optional[str] = ..., blk: _Optional[str] = ..., trade: _Optional[str] = ..., seats: _Optional[int] = ..., start_date: _Optional[str] = ..., min_written_score: _Optional[float] = ..., min_interview_score: _Optional[float] = ..., min_age: _Optional[int] = ..., max_age: _Optional[int] = ..., min_education: _Optional[_Union[Education, str]] = ..., reserved_bnn_seats: _Optional[int] = ..., declared: _Optional[_Mapping[str, DeclaredValue]] = ...) -> None: ...
+    def __init__(self, code: _Optional[str] = ..., title: _Optional[str] = ..., blk: _Optional[str] = ..., trade: _Optional[str] = ..., seats: _Optional[int] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., min_written_score: _Optional[float] = ..., min_interview_score: _Optional[float] = ..., min_age: _Optional[int] = ..., max_age: _Optional[int] = ..., min_education: _Optional[_Union[Education, str]] = ..., reserved_bnn_seats: _Optional[int] = ..., declared: _Optional[_Mapping[str, DeclaredValue]] = ...) -> None: ...

@@ -22,56 +22,62 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from bekal.v1 import decision_pb2 as bekal_dot_v1_dot_decision__pb2
 from bekal.v1 import eligibility_pb2 as bekal_dot_v1_dot_eligibility__pb2
 from bekal.v1 import facts_pb2 as bekal_dot_v1_dot_facts__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62\x65kal/v1/matching.proto\x12\x08\x62\x65kal.v1\x1a\x17\x62\x65kal/v1/decision.proto\x1a\x1a\x62\x65kal/v1/eligibility.proto\x1a\x14\x62\x65kal/v1/facts.proto\"\x86\x01\n\rMatchSettings\x12\x12\n\nas_of_date\x18\x01 \x01(\t\x12\x0c\n\x04seed\x18\x02 \x01(\x03\x12-\n\rreserve_order\x18\x03 \x01(\x0e\x32\x16.bekal.v1.ReserveOrder\x12$\n\x08\x61udience\x18\x04 \x01(\x0e\x32\x12.bekal.v1.Audience\"8\n\rCourseRanking\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12\x12\n\nclient_ids\x18\x02 \x03(\t\"\xaa\x01\n\x0cMatchRequest\x12)\n\x08settings\x18\x01 \x01(\x0b\x32\x17.bekal.v1.MatchSettings\x12!\n\x07\x63lients\x18\x02 \x03(\x0b\x32\x10.bekal.v1.Client\x12!\n\x07\x63ourses\x18\x03 \x03(\x0b\x32\x10.bekal.v1.Course\x12)\n\x08rankings\x18\x04 \x03(\x0b\x32\x17.bekal.v1.CourseRanking\"\x8e\x01\n\rMatchResponse\x12\'\n\x07summary\x18\x01 \x01(\x0b\x32\x16.bekal.v1.MatchSummary\x12%\n\x07\x63ourses\x18\x02 \x03(\x0b\x32\x14.bekal.v1.CourseFill\x12-\n\nplacements\x18\x03 \x03(\x0b\x32\x19.bekal.v1.ClientPlacement\"[\n\x08Standing\x12\x15\n\x08priority\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\x04rank\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\x0f\n\x07lottery\x18\x03 \x01(\x05\x42\x0b\n\t_priorityB\x07\n\x05_rank\"\xc9\x01\n\tNotPlaced\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12)\n\x06reason\x18\x02 \x01(\x0e\x32\x19.bekal.v1.NotPlacedReason\x12!\n\x07reasons\x18\x03 \x03(\x0b\x32\x10.bekal.v1.Reason\x12\x0f\n\x07missing\x18\x04 \x03(\t\x12\"\n\x06\x63utoff\x18\x05 \x01(\x0b\x32\x12.bekal.v1.Standing\x12$\n\x08standing\x18\x06 \x01(\x0b\x32\x12.bekal.v1.Standing\"\xbe\x01\n\x0f\x43lientPlacement\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ourse_code\x18\x02 \x01(\t\x12\x0e\n\x06\x63hoice\x18\x03 \x01(\x05\x12$\n\x08standing\x18\x04 \x01(\x0b\x32\x12.bekal.v1.Standing\x12\x16\n\x0epriority_group\x18\x05 \x01(\x08\x12\x0f\n\x07lottery\x18\x06 \x01(\x05\x12$\n\x07why_not\x18\x07 \x03(\x0b\x32\x13.bekal.v1.NotPlaced\"\x8e\x02\n\nCourseFill\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12\r\n\x05seats\x18\x02 \x01(\x05\x12\x16\n\x0ereserved_seats\x18\x03 \x01(\x05\x12\x0e\n\x06\x66illed\x18\x04 \x01(\x05\x12\x12\n\napplicants\x18\x05 \x01(\x05\x12\x10\n\x08\x65ligible\x18\x06 \x01(\x05\x12\x16\n\x0egroup_admitted\x18\x07 \x01(\x05\x12\x19\n\x11group_on_reserved\x18\x08 \x01(\x05\x12\"\n\x06\x63utoff\x18\t \x01(\x0b\x32\x12.bekal.v1.Standing\x12\'\n\x0bopen_cutoff\x18\n \x01(\x0b\x32\x12.bekal.v1.Standing\x12\x0e\n\x06ranked\x18\x0b \x01(\x08\"\x8b\x04\n\x0cMatchSummary\x12\x0f\n\x07\x63lients\x18\x01 \x01(\x05\x12\x0e\n\x06placed\x18\x02 \x01(\x05\x12\x11\n\tunmatched\x18\x03 \x01(\x05\x12\x0f\n\x07\x63ourses\x18\x04 \x01(\x05\x12\r\n\x05seats\x18\x05 \x01(\x05\x12\x14\n\x0cseats_filled\x18\x06 \x01(\x05\x12\x14\n\x0c\x63ourses_full\x18\x07 \x01(\x05\x12\x15\n\rgroup_clients\x18\x08 \x01(\x05\x12\x14\n\x0cgroup_placed\x18\t \x01(\x05\x12\x16\n\x0ereserved_seats\x18\n \x01(\x05\x12\x19\n\x11reserved_to_group\x18\x0b \x01(\x05\x12\x14\n\x0c\x66irst_choice\x18\x0c \x01(\x05\x12\r\n\x05pairs\x18\r \x01(\x03\x12\x16\n\x0e\x65ligible_pairs\x18\x0e \x01(\x03\x12\x18\n\x10ineligible_pairs\x18\x0f \x01(\x03\x12\x15\n\rpending_pairs\x18\x10 \x01(\x03\x12\x16\n\x0ewithheld_pairs\x18\x17 \x01(\x03\x12\x18\n\x10not_ranked_pairs\x18\x11 \x01(\x03\x12\x11\n\tproposals\x18\x12 \x01(\x03\x12\x17\n\x0fruleset_version\x18\x13 \x01(\t\x12\x12\n\nas_of_date\x18\x14 \x01(\t\x12\x0c\n\x04seed\x18\x15 \x01(\x03\x12-\n\rreserve_order\x18\x16 \x01(\x0e\x32\x16.bekal.v1.ReserveOrder\"\xc5\x01\n\x13UploadCohortRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x08settings\x18\x02 \x01(\x0b\x32\x17.bekal.v1.MatchSettings\x12!\n\x07\x63lients\x18\x03 \x03(\x0b\x32\x10.bekal.v1.Client\x12!\n\x07\x63ourses\x18\x04 \x03(\x0b\x32\x10.bekal.v1.Course\x12)\n\x08rankings\x18\x05 \x03(\x0b\x32\x17.bekal.v1.CourseRanking\"7\n\x14UploadCohortResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.bekal.v1.MatchJob\"\xf0\x02\n\x08MatchJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.bekal.v1.MatchJobStatus\x12\r\n\x05phase\x18\x03 \x01(\t\x12\x15\n\rprogress_done\x18\x04 \x01(\x03\x12\x16\n\x0eprogress_total\x18\x05 \x01(\x03\x12\x0f\n\x07\x63lients\x18\x06 \x01(\x05\x12\x0f\n\x07\x63ourses\x18\x07 \x01(\x05\x12)\n\x08settings\x18\x08 \x01(\x0b\x32\x17.bekal.v1.MatchSettings\x12\'\n\x07summary\x18\t \x01(\x0b\x32\x16.bekal.v1.MatchSummary\x12*\n\x0c\x63ourse_fills\x18\n \x03(\x0b\x32\x14.bekal.v1.CourseFill\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12\x14\n\x0c\x63reated_time\x18\x0c \x01(\t\x12\x13\n\x0bupdate_time\x18\r \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0e \x01(\x05\"$\n\x12GetMatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"6\n\x13GetMatchJobResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.bekal.v1.MatchJob\"9\n\x17StreamPlacementsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"I\n\x18StreamPlacementsResponse\x12-\n\nplacements\x18\x01 \x03(\x0b\x32\x19.bekal.v1.ClientPlacement*m\n\x0cReserveOrder\x12\x1d\n\x19RESERVE_ORDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18RESERVE_ORDER_OPEN_FIRST\x10\x01\x12 \n\x1cRESERVE_ORDER_RESERVED_FIRST\x10\x02*\xd3\x01\n\x0fNotPlacedReason\x12!\n\x1dNOT_PLACED_REASON_UNSPECIFIED\x10\x00\x12 \n\x1cNOT_PLACED_REASON_INELIGIBLE\x10\x01\x12\x1d\n\x19NOT_PLACED_REASON_PENDING\x10\x02\x12 \n\x1cNOT_PLACED_REASON_NOT_RANKED\x10\x03\x12\x1a\n\x16NOT_PLACED_REASON_FULL\x10\x04\x12\x1e\n\x1aNOT_PLACED_REASON_WITHHELD\x10\x05*\xaa\x01\n\x0eMatchJobStatus\x12 \n\x1cMATCH_JOB_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17MATCH_JOB_STATUS_QUEUED\x10\x01\x12\x1c\n\x18MATCH_JOB_STATUS_RUNNING\x10\x02\x12\x1e\n\x1aMATCH_JOB_STATUS_SUCCEEDED\x10\x03\x12\x1b\n\x17MATCH_JOB_STATUS_FAILED\x10\x04\x32\xc5\x02\n\x0fMatchingService\x12\x38\n\x05Match\x12\x16.bekal.v1.MatchRequest\x1a\x17.bekal.v1.MatchResponse\x12O\n\x0cUploadCohort\x12\x1d.bekal.v1.UploadCohortRequest\x1a\x1e.bekal.v1.UploadCohortResponse(\x01\x12J\n\x0bGetMatchJob\x12\x1c.bekal.v1.GetMatchJobRequest\x1a\x1d.bekal.v1.GetMatchJobResponse\x12[\n\x10StreamPlacements\x12!.bekal.v1.StreamPlacementsRequest\x1a\".bekal.v1.StreamPlacementsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62\x65kal/v1/matching.proto\x12\x08\x62\x65kal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\x1a\x17\x62\x65kal/v1/decision.proto\x1a\x1a\x62\x65kal/v1/eligibility.proto\x1a\x14\x62\x65kal/v1/facts.proto\"\x99\x01\n\rMatchSettings\x12%\n\nas_of_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\x0c\n\x04seed\x18\x02 \x01(\x03\x12-\n\rreserve_order\x18\x03 \x01(\x0e\x32\x16.bekal.v1.ReserveOrder\x12$\n\x08\x61udience\x18\x04 \x01(\x0e\x32\x12.bekal.v1.Audience\"8\n\rCourseRanking\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12\x12\n\nclient_ids\x18\x02 \x03(\t\"\xaa\x01\n\x0cMatchRequest\x12)\n\x08settings\x18\x01 \x01(\x0b\x32\x17.bekal.v1.MatchSettings\x12!\n\x07\x63lients\x18\x02 \x03(\x0b\x32\x10.bekal.v1.Client\x12!\n\x07\x63ourses\x18\x03 \x03(\x0b\x32\x10.bekal.v1.Course\x12)\n\x08rankings\x18\x04 \x03(\x0b\x32\x17.bekal.v1.CourseRanking\"\x8e\x01\n\rMatchResponse\x12\'\n\x07summary\x18\x01 \x01(\x0b\x32\x16.bekal.v1.MatchSummary\x12%\n\x07\x63ourses\x18\x02 \x03(\x0b\x32\x14.bekal.v1.CourseFill\x12-\n\nplacements\x18\x03 \x03(\x0b\x32\x19.bekal.v1.ClientPlacement\"[\n\x08Standing\x12\x15\n\x08priority\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\x04rank\x18\x02 \x01(\x05H\x01\x88\x01\x01\x12\x0f\n\x07lottery\x18\x03 \x01(\x05\x42\x0b\n\t_priorityB\x07\n\x05_rank\"\xc9\x01\n\tNotPlaced\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12)\n\x06reason\x18\x02 \x01(\x0e\x32\x19.bekal.v1.NotPlacedReason\x12!\n\x07reasons\x18\x03 \x03(\x0b\x32\x10.bekal.v1.Reason\x12\x0f\n\x07missing\x18\x04 \x03(\t\x12\"\n\x06\x63utoff\x18\x05 \x01(\x0b\x32\x12.bekal.v1.Standing\x12$\n\x08standing\x18\x06 \x01(\x0b\x32\x12.bekal.v1.Standing\"\xbe\x01\n\x0f\x43lientPlacement\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ourse_code\x18\x02 \x01(\t\x12\x0e\n\x06\x63hoice\x18\x03 \x01(\x05\x12$\n\x08standing\x18\x04 \x01(\x0b\x32\x12.bekal.v1.Standing\x12\x16\n\x0epriority_group\x18\x05 \x01(\x08\x12\x0f\n\x07lottery\x18\x06 \x01(\x05\x12$\n\x07why_not\x18\x07 \x03(\x0b\x32\x13.bekal.v1.NotPlaced\"\x8e\x02\n\nCourseFill\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12\r\n\x05seats\x18\x02 \x01(\x05\x12\x16\n\x0ereserved_seats\x18\x03 \x01(\x05\x12\x0e\n\x06\x66illed\x18\x04 \x01(\x05\x12\x12\n\napplicants\x18\x05 \x01(\x05\x12\x10\n\x08\x65ligible\x18\x06 \x01(\x05\x12\x16\n\x0egroup_admitted\x18\x07 \x01(\x05\x12\x19\n\x11group_on_reserved\x18\x08 \x01(\x05\x12\"\n\x06\x63utoff\x18\t \x01(\x0b\x32\x12.bekal.v1.Standing\x12\'\n\x0bopen_cutoff\x18\n \x01(\x0b\x32\x12.bekal.v1.Standing\x12\x0e\n\x06ranked\x18\x0b \x01(\x08\"\x9e\x04\n\x0cMatchSummary\x12\x0f\n\x07\x63lients\x18\x01 \x01(\x05\x12\x0e\n\x06placed\x18\x02 \x01(\x05\x12\x11\n\tunmatched\x18\x03 \x01(\x05\x12\x0f\n\x07\x63ourses\x18\x04 \x01(\x05\x12\r\n\x05seats\x18\x05 \x01(\x05\x12\x14\n\x0cseats_filled\x18\x06 \x01(\x05\x12\x14\n\x0c\x63ourses_full\x18\x07 \x01(\x05\x12\x15\n\rgroup_clients\x18\x08 \x01(\x05\x12\x14\n\x0cgroup_placed\x18\t \x01(\x05\x12\x16\n\x0ereserved_seats\x18\n \x01(\x05\x12\x19\n\x11reserved_to_group\x18\x0b \x01(\x05\x12\x14\n\x0c\x66irst_choice\x18\x0c \x01(\x05\x12\r\n\x05pairs\x18\r \x01(\x03\x12\x16\n\x0e\x65ligible_pairs\x18\x0e \x01(\x03\x12\x18\n\x10ineligible_pairs\x18\x0f \x01(\x03\x12\x15\n\rpending_pairs\x18\x10 \x01(\x03\x12\x16\n\x0ewithheld_pairs\x18\x17 \x01(\x03\x12\x18\n\x10not_ranked_pairs\x18\x11 \x01(\x03\x12\x11\n\tproposals\x18\x12 \x01(\x03\x12\x17\n\x0fruleset_version\x18\x13 \x01(\t\x12%\n\nas_of_date\x18\x14 \x01(\x0b\x32\x11.google.type.Date\x12\x0c\n\x04seed\x18\x15 \x01(\x03\x12-\n\rreserve_order\x18\x16 \x01(\x0e\x32\x16.bekal.v1.ReserveOrder\"\xc5\x01\n\x13UploadCohortRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x08settings\x18\x02 \x01(\x0b\x32\x17.bekal.v1.MatchSettings\x12!\n\x07\x63lients\x18\x03 \x03(\x0b\x32\x10.bekal.v1.Client\x12!\n\x07\x63ourses\x18\x04 \x03(\x0b\x32\x10.bekal.v1.Course\x12)\n\x08rankings\x18\x05 \x03(\x0b\x32\x17.bekal.v1.CourseRanking\"7\n\x14UploadCohortResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.bekal.v1.MatchJob\"\xec\x03\n\x08MatchJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.bekal.v1.MatchJobStatus\x12&\n\x05phase\x18\x03 \x01(\x0e\x32\x17.bekal.v1.MatchJobPhase\x12\x15\n\rprogress_done\x18\x04 \x01(\x03\x12\x16\n\x0eprogress_total\x18\x05 \x01(\x03\x12\x0f\n\x07\x63lients\x18\x06 \x01(\x05\x12\x0f\n\x07\x63ourses\x18\x07 \x01(\x05\x12)\n\x08settings\x18\x08 \x01(\x0b\x32\x17.bekal.v1.MatchSettings\x12\'\n\x07summary\x18\t \x01(\x0b\x32\x16.bekal.v1.MatchSummary\x12*\n\x0c\x63ourse_fills\x18\n \x03(\x0b\x32\x14.bekal.v1.CourseFill\x12!\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x12.google.rpc.Status\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61ttempts\x18\x0e \x01(\x05\x12\x16\n\x0eoperation_name\x18\x0f \x01(\t\"$\n\x12GetMatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"6\n\x13GetMatchJobResponse\x12\x1f\n\x03job\x18\x01 \x01(\x0b\x32\x12.bekal.v1.MatchJob\"9\n\x17StreamPlacementsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"I\n\x18StreamPlacementsResponse\x12-\n\nplacements\x18\x01 \x03(\x0b\x32\x19.bekal.v1.ClientPlacement*m\n\x0cReserveOrder\x12\x1d\n\x19RESERVE_ORDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18RESERVE_ORDER_OPEN_FIRST\x10\x01\x12 \n\x1cRESERVE_ORDER_RESERVED_FIRST\x10\x02*\xd3\x01\n\x0fNotPlacedReason\x12!\n\x1dNOT_PLACED_REASON_UNSPECIFIED\x10\x00\x12 \n\x1cNOT_PLACED_REASON_INELIGIBLE\x10\x01\x12\x1d\n\x19NOT_PLACED_REASON_PENDING\x10\x02\x12 \n\x1cNOT_PLACED_REASON_NOT_RANKED\x10\x03\x12\x1a\n\x16NOT_PLACED_REASON_FULL\x10\x04\x12\x1e\n\x1aNOT_PLACED_REASON_WITHHELD\x10\x05*\xaa\x01\n\x0eMatchJobStatus\x12 \n\x1cMATCH_JOB_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17MATCH_JOB_STATUS_QUEUED\x10\x01\x12\x1c\n\x18MATCH_JOB_STATUS_RUNNING\x10\x02\x12\x1e\n\x1aMATCH_JOB_STATUS_SUCCEEDED\x10\x03\x12\x1b\n\x17MATCH_JOB_STATUS_FAILED\x10\x04*\xe1\x01\n\rMatchJobPhase\x12\x1f\n\x1bMATCH_JOB_PHASE_UNSPECIFIED\x10\x00\x12\x1a\n\x16MATCH_JOB_PHASE_QUEUED\x10\x01\x12\x1f\n\x1bMATCH_JOB_PHASE_ELIGIBILITY\x10\x02\x12\x1c\n\x18MATCH_JOB_PHASE_MATCHING\x10\x03\x12\x1e\n\x1aMATCH_JOB_PHASE_EXPLAINING\x10\x04\x12\x1a\n\x16MATCH_JOB_PHASE_SAVING\x10\x05\x12\x18\n\x14MATCH_JOB_PHASE_DONE\x10\x06\x32\xc5\x02\n\x0fMatchingService\x12\x38\n\x05Match\x12\x16.bekal.v1.MatchRequest\x1a\x17.bekal.v1.MatchResponse\x12O\n\x0cUploadCohort\x12\x1d.bekal.v1.UploadCohortRequest\x1a\x1e.bekal.v1.UploadCohortResponse(\x01\x12J\n\x0bGetMatchJob\x12\x1c.bekal.v1.GetMatchJobRequest\x1a\x1d.bekal.v1.GetMatchJobResponse\x12[\n\x10StreamPlacements\x12!.bekal.v1.StreamPlacementsRequest\x1a\".bekal.v1.StreamPlacementsResponse0\x01\x42J\n\x0bid.bekal.v1P\x01Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\xaa\x02\x08\x42\x65kal.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bekal.v1.matching_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_RESERVEORDER']._serialized_start=2770
-  _globals['_RESERVEORDER']._serialized_end=2879
-  _globals['_NOTPLACEDREASON']._serialized_start=2882
-  _globals['_NOTPLACEDREASON']._serialized_end=3093
-  _globals['_MATCHJOBSTATUS']._serialized_start=3096
-  _globals['_MATCHJOBSTATUS']._serialized_end=3266
-  _globals['_MATCHSETTINGS']._serialized_start=113
-  _globals['_MATCHSETTINGS']._serialized_end=247
-  _globals['_COURSERANKING']._serialized_start=249
-  _globals['_COURSERANKING']._serialized_end=305
-  _globals['_MATCHREQUEST']._serialized_start=308
-  _globals['_MATCHREQUEST']._serialized_end=478
-  _globals['_MATCHRESPONSE']._serialized_start=481
-  _globals['_MATCHRESPONSE']._serialized_end=623
-  _globals['_STANDING']._serialized_start=625
-  _globals['_STANDING']._serialized_end=716
-  _globals['_NOTPLACED']._serialized_start=719
-  _globals['_NOTPLACED']._serialized_end=920
-  _globals['_CLIENTPLACEMENT']._serialized_start=923
-  _globals['_CLIENTPLACEMENT']._serialized_end=1113
-  _globals['_COURSEFILL']._serialized_start=1116
-  _globals['_COURSEFILL']._serialized_end=1386
-  _globals['_MATCHSUMMARY']._serialized_start=1389
-  _globals['_MATCHSUMMARY']._serialized_end=1912
-  _globals['_UPLOADCOHORTREQUEST']._serialized_start=1915
-  _globals['_UPLOADCOHORTREQUEST']._serialized_end=2112
-  _globals['_UPLOADCOHORTRESPONSE']._serialized_start=2114
-  _globals['_UPLOADCOHORTRESPONSE']._serialized_end=2169
-  _globals['_MATCHJOB']._serialized_start=2172
-  _globals['_MATCHJOB']._serialized_end=2540
-  _globals['_GETMATCHJOBREQUEST']._serialized_start=2542
-  _globals['_GETMATCHJOBREQUEST']._serialized_end=2578
-  _globals['_GETMATCHJOBRESPONSE']._serialized_start=2580
-  _globals['_GETMATCHJOBRESPONSE']._serialized_end=2634
-  _globals['_STREAMPLACEMENTSREQUEST']._serialized_start=2636
-  _globals['_STREAMPLACEMENTSREQUEST']._serialized_end=2693
-  _globals['_STREAMPLACEMENTSRESPONSE']._serialized_start=2695
-  _globals['_STREAMPLACEMENTSRESPONSE']._serialized_end=2768
-  _globals['_MATCHINGSERVICE']._serialized_start=3269
-  _globals['_MATCHINGSERVICE']._serialized_end=3594
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013id.bekal.v1P\001Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\252\002\010Bekal.V1'
+  _globals['_RESERVEORDER']._serialized_start=3014
+  _globals['_RESERVEORDER']._serialized_end=3123
+  _globals['_NOTPLACEDREASON']._serialized_start=3126
+  _globals['_NOTPLACEDREASON']._serialized_end=3337
+  _globals['_MATCHJOBSTATUS']._serialized_start=3340
+  _globals['_MATCHJOBSTATUS']._serialized_end=3510
+  _globals['_MATCHJOBPHASE']._serialized_start=3513
+  _globals['_MATCHJOBPHASE']._serialized_end=3738
+  _globals['_MATCHSETTINGS']._serialized_start=195
+  _globals['_MATCHSETTINGS']._serialized_end=348
+  _globals['_COURSERANKING']._serialized_start=350
+  _globals['_COURSERANKING']._serialized_end=406
+  _globals['_MATCHREQUEST']._serialized_start=409
+  _globals['_MATCHREQUEST']._serialized_end=579
+  _globals['_MATCHRESPONSE']._serialized_start=582
+  _globals['_MATCHRESPONSE']._serialized_end=724
+  _globals['_STANDING']._serialized_start=726
+  _globals['_STANDING']._serialized_end=817
+  _globals['_NOTPLACED']._serialized_start=820
+  _globals['_NOTPLACED']._serialized_end=1021
+  _globals['_CLIENTPLACEMENT']._serialized_start=1024
+  _globals['_CLIENTPLACEMENT']._serialized_end=1214
+  _globals['_COURSEFILL']._serialized_start=1217
+  _globals['_COURSEFILL']._serialized_end=1487
+  _globals['_MATCHSUMMARY']._serialized_start=1490
+  _globals['_MATCHSUMMARY']._serialized_end=2032
+  _globals['_UPLOADCOHORTREQUEST']._serialized_start=2035
+  _globals['_UPLOADCOHORTREQUEST']._serialized_end=2232
+  _globals['_UPLOADCOHORTRESPONSE']._serialized_start=2234
+  _globals['_UPLOADCOHORTRESPONSE']._serialized_end=2289
+  _globals['_MATCHJOB']._serialized_start=2292
+  _globals['_MATCHJOB']._serialized_end=2784
+  _globals['_GETMATCHJOBREQUEST']._serialized_start=2786
+  _globals['_GETMATCHJOBREQUEST']._serialized_end=2822
+  _globals['_GETMATCHJOBRESPONSE']._serialized_start=2824
+  _globals['_GETMATCHJOBRESPONSE']._serialized_end=2878
+  _globals['_STREAMPLACEMENTSREQUEST']._serialized_start=2880
+  _globals['_STREAMPLACEMENTSREQUEST']._serialized_end=2937
+  _globals['_STREAMPLACEMENTSRESPONSE']._serialized_start=2939
+  _globals['_STREAMPLACEMENTSRESPONSE']._serialized_end=3012
+  _globals['_MATCHINGSERVICE']._serialized_start=3741
+  _globals['_MATCHINGSERVICE']._serialized_end=4066
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,8 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.rpc import status_pb2 as _status_pb2
+from google.type import date_pb2 as _date_pb2
 from bekal.v1 import decision_pb2 as _decision_pb2
 from bekal.v1 import eligibility_pb2 as _eligibility_pb2
 from bekal.v1 import facts_pb2 as _facts_pb2
@@ -32,6 +37,16 @@ class MatchJobStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MATCH_JOB_STATUS_RUNNING: _ClassVar[MatchJobStatus]
     MATCH_JOB_STATUS_SUCCEEDED: _ClassVar[MatchJobStatus]
     MATCH_JOB_STATUS_FAILED: _ClassVar[MatchJobStatus]
+
+class MatchJobPhase(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MATCH_JOB_PHASE_UNSPECIFIED: _ClassVar[MatchJobPhase]
+    MATCH_JOB_PHASE_QUEUED: _ClassVar[MatchJobPhase]
+    MATCH_JOB_PHASE_ELIGIBILITY: _ClassVar[MatchJobPhase]
+    MATCH_JOB_PHASE_MATCHING: _ClassVar[MatchJobPhase]
+    MATCH_JOB_PHASE_EXPLAINING: _ClassVar[MatchJobPhase]
+    MATCH_JOB_PHASE_SAVING: _ClassVar[MatchJobPhase]
+    MATCH_JOB_PHASE_DONE: _ClassVar[MatchJobPhase]
 RESERVE_ORDER_UNSPECIFIED: ReserveOrder
 RESERVE_ORDER_OPEN_FIRST: ReserveOrder
 RESERVE_ORDER_RESERVED_FIRST: ReserveOrder
@@ -46,6 +61,13 @@ MATCH_JOB_STATUS_QUEUED: MatchJobStatus
 MATCH_JOB_STATUS_RUNNING: MatchJobStatus
 MATCH_JOB_STATUS_SUCCEEDED: MatchJobStatus
 MATCH_JOB_STATUS_FAILED: MatchJobStatus
+MATCH_JOB_PHASE_UNSPECIFIED: MatchJobPhase
+MATCH_JOB_PHASE_QUEUED: MatchJobPhase
+MATCH_JOB_PHASE_ELIGIBILITY: MatchJobPhase
+MATCH_JOB_PHASE_MATCHING: MatchJobPhase
+MATCH_JOB_PHASE_EXPLAINING: MatchJobPhase
+MATCH_JOB_PHASE_SAVING: MatchJobPhase
+MATCH_JOB_PHASE_DONE: MatchJobPhase
 
 class MatchSettings(_message.Message):
     __slots__ = ("as_of_date", "seed", "reserve_order", "audience")
@@ -53,11 +75,11 @@ class MatchSettings(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     RESERVE_ORDER_FIELD_NUMBER: _ClassVar[int]
     AUDIENCE_FIELD_NUMBER: _ClassVar[int]
-    as_of_date: str
+    as_of_date: _date_pb2.Date
     seed: int
     reserve_order: ReserveOrder
     audience: _eligibility_pb2.Audience
-    def __init__(self, as_of_date: _Optional[str] = ..., seed: _Optional[int] = ..., reserve_order: _Optional[_Union[ReserveOrder, str]] = ..., audience: _Optional[_Union[_eligibility_pb2.Audience, str]] = ...) -> None: ...
+    def __init__(self, as_of_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., seed: _Optional[int] = ..., reserve_order: _Optional[_Union[ReserveOrder, str]] = ..., audience: _Optional[_Union[_eligibility_pb2.Audience, str]] = ...) -> None: ...
 
 class CourseRanking(_message.Message):
     __slots__ = ("course_code", "client_ids")
@@ -204,10 +226,10 @@ class MatchSummary(_message.Message):
     not_ranked_pairs: int
     proposals: int
     ruleset_version: str
-    as_of_date: str
+    as_of_date: _date_pb2.Date
     seed: int
     reserve_order: ReserveOrder
-    def __init__(self, clients: _Optional[int] = ..., placed: _Optional[int] = ..., unmatched: _Optional[int] = ..., courses: _Optional[int] = ..., seats: _Optional[int] = ..., seats_filled: _Optional[int] = ..., courses_full: _Optional[int] = ..., group_clients: _Optional[int] = ..., group_placed: _Optional[int] = ..., reserved_seats: _Optional[int] = ..., reserved_to_group: _Optional[int] = ..., first_choice: _Optional[int] = ..., pairs: _Optional[int] = ..., eligible_pairs: _Optional[int] = ..., ineligible_pairs: _Optional[int] = ..., pending_pairs: _Optional[int] = ..., withheld_pairs: _Optional[int] = ..., not_ranked_pairs: _Optional[int] = ..., proposals: _Optional[int] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[str] = ..., seed: _Optional[int] = ..., reserve_order: _Optional[_Union[ReserveOrder, str]] = ...) -> None: ...
+    def __init__(self, clients: _Optional[int] = ..., placed: _Optional[int] = ..., unmatched: _Optional[int] = ..., courses: _Optional[int] = ..., seats: _Optional[int] = ..., seats_filled: _Optional[int] = ..., courses_full: _Optional[int] = ..., group_clients: _Optional[int] = ..., group_placed: _Optional[int] = ..., reserved_seats: _Optional[int] = ..., reserved_to_group: _Optional[int] = ..., first_choice: _Optional[int] = ..., pairs: _Optional[int] = ..., eligible_pairs: _Optional[int] = ..., ineligible_pairs: _Optional[int] = ..., pending_pairs: _Optional[int] = ..., withheld_pairs: _Optional[int] = ..., not_ranked_pairs: _Optional[int] = ..., proposals: _Optional[int] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., seed: _Optional[int] = ..., reserve_order: _Optional[_Union[ReserveOrder, str]] = ...) -> None: ...
 
 class UploadCohortRequest(_message.Message):
     __slots__ = ("request_id", "settings", "clients", "courses", "rankings")
@@ -230,7 +252,7 @@ class UploadCohortResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[MatchJob, _Mapping]] = ...) -> None: ...
 
 class MatchJob(_message.Message):
-    __slots__ = ("job_id", "status", "phase", "progress_done", "progress_total", "clients", "courses", "settings", "summary", "course_fills", "error", "created_time", "update_time", "attempts")
+    __slots__ = ("job_id", "status", "phase", "progress_done", "progress_total", "clients", "courses", "settings", "summary", "course_fills", "error", "create_time", "update_time", "attempts", "operation_name")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PHASE_FIELD_NUMBER: _ClassVar[int]
@@ -242,12 +264,13 @@ class MatchJob(_message.Message):
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     COURSE_FILLS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
-    CREATED_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_NAME_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     status: MatchJobStatus
-    phase: str
+    phase: MatchJobPhase
     progress_done: int
     progress_total: int
     clients: int
@@ -255,11 +278,12 @@ class MatchJob(_message.Message):
     settings: MatchSettings
     summary: MatchSummary
     course_fills: _containers.RepeatedCompositeFieldContainer[CourseFill]
-    error: str
-    created_time: str
-    update_time: str
+    error: _status_pb2.Status
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
     attempts: int
-    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[MatchJobStatus, str]] = ..., phase: _Optional[str] = ..., progress_done: _Optional[int] = ..., progress_total: _Optional[int] = ..., clients: _Optional[int] = ..., courses: _Optional[int] = ..., settings: _Optional[_Union[MatchSettings, _Mapping]] = ..., summary: _Optional[_Union[MatchSummary, _Mapping]] = ..., course_fills: _Optional[_Iterable[_Union[CourseFill, _Mapping]]] = ..., error: _Optional[str] = ..., created_time: _Optional[str] = ..., update_time: _Optional[str] = ..., attempts: _Optional[int] = ...) -> None: ...
+    operation_name: str
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[MatchJobStatus, str]] = ..., phase: _Optional[_Union[MatchJobPhase, str]] = ..., progress_done: _Optional[int] = ..., progress_total: _Optional[int] = ..., clients: _Optional[int] = ..., courses: _Optional[int] = ..., settings: _Optional[_Union[MatchSettings, _Mapping]] = ..., summary: _Optional[_Union[MatchSummary, _Mapping]] = ..., course_fills: _Optional[_Iterable[_Union[CourseFill, _Mapping]]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., operation_name: _Optional[str] = ...) -> None: ...
 
 class GetMatchJobRequest(_message.Message):
     __slots__ = ("job_id",)

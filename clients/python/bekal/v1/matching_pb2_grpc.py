@@ -40,8 +40,20 @@ class MatchingServiceStub:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
+    Every job is also a long-running operation (AIP-151): the server serves
+    `google.longrunning.Operations` GetOperation and WaitOperation for the name
+    in `MatchJob.operation_name` ("operations/<job id>"), so any language's
+    ready Operations client can poll it. The operation's `metadata` is the
+    `MatchJob` (status, phase, progress); once `done`, `response` is the final
+    `MatchJob` (summary and course fills) or `error` why it failed. The
+    per-client results (up to 200,000 placements, too many for one message)
+    stay in StreamPlacements. ListOperations, CancelOperation and
+    DeleteOperation are UNIMPLEMENTED (reason OPERATION_NOT_SUPPORTED): a job
+    runs to its end and is kept.
+
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `clients[3].preferences[1]` or `settings.as_of_date`;
     - NOT_FOUND for an unknown job id;
@@ -93,8 +105,20 @@ class MatchingServiceServicer:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
+    Every job is also a long-running operation (AIP-151): the server serves
+    `google.longrunning.Operations` GetOperation and WaitOperation for the name
+    in `MatchJob.operation_name` ("operations/<job id>"), so any language's
+    ready Operations client can poll it. The operation's `metadata` is the
+    `MatchJob` (status, phase, progress); once `done`, `response` is the final
+    `MatchJob` (summary and course fills) or `error` why it failed. The
+    per-client results (up to 200,000 placements, too many for one message)
+    stay in StreamPlacements. ListOperations, CancelOperation and
+    DeleteOperation are UNIMPLEMENTED (reason OPERATION_NOT_SUPPORTED): a job
+    runs to its end and is kept.
+
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `clients[3].preferences[1]` or `settings.as_of_date`;
     - NOT_FOUND for an unknown job id;
@@ -183,8 +207,20 @@ class MatchingService:
     no finished job, and a job interrupted by a crash is run again when a server
     starts (or, after 3 interruptions, marked FAILED with the reason).
 
+    Every job is also a long-running operation (AIP-151): the server serves
+    `google.longrunning.Operations` GetOperation and WaitOperation for the name
+    in `MatchJob.operation_name` ("operations/<job id>"), so any language's
+    ready Operations client can poll it. The operation's `metadata` is the
+    `MatchJob` (status, phase, progress); once `done`, `response` is the final
+    `MatchJob` (summary and course fills) or `error` why it failed. The
+    per-client results (up to 200,000 placements, too many for one message)
+    stay in StreamPlacements. ListOperations, CancelOperation and
+    DeleteOperation are UNIMPLEMENTED (reason OPERATION_NOT_SUPPORTED): a job
+    runs to its end and is kept.
+
     Errors (as gRPC status codes; details in the `grpc-status-details-bin`
-    trailer as `google.rpc.Status`):
+    trailer as `google.rpc.Status`, with a `google.rpc.ErrorInfo` whose reason
+    is listed in docs/integrators.md):
     - INVALID_ARGUMENT with `google.rpc.BadRequest` field violations naming the
     field, e.g. `clients[3].preferences[1]` or `settings.as_of_date`;
     - NOT_FOUND for an unknown job id;

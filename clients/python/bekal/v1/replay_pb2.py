@@ -27,33 +27,32 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x62\x65kal/v1/replay.proto\x12\x08\x62\x65kal.v1\x1a\x17\x62\x65kal/v1/decision.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"J\n\x15ReplayDecisionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1d\n\x15\x63ompare_current_rules\x18\x02 \x01(\x08\"\xec\x02\n\x16ReplayDecisionResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x03 \x01(\t\x12\x17\n\x0fruleset_version\x18\x04 \x01(\t\x12%\n\nas_of_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x31\n\rrecorded_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\nparameters\x18\x07 \x03(\x0b\x32\x18.bekal.v1.ParameterValue\x12-\n\tdecisions\x18\x08 \x03(\x0b\x32\x1a.bekal.v1.ReplayedDecision\x12\x11\n\tidentical\x18\t \x01(\x08\x12\x1f\n\x17\x63urrent_ruleset_version\x18\n \x01(\t\x12\x17\n\x0fsame_as_current\x18\x0b \x01(\x08\"-\n\x0eParameterValue\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xc3\x01\n\x10ReplayedDecision\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12\'\n\x06logged\x18\x02 \x01(\x0b\x32\x17.bekal.v1.LoggedOutcome\x12$\n\x08replayed\x18\x03 \x01(\x0b\x32\x12.bekal.v1.Decision\x12\x11\n\tidentical\x18\x04 \x01(\x08\x12#\n\x07\x63urrent\x18\x05 \x01(\x0b\x32\x12.bekal.v1.Decision\x12\x13\n\x0b\x64ifferences\x18\x06 \x03(\t\"W\n\rLoggedOutcome\x12\"\n\x07outcome\x18\x01 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x10\n\x08rule_ids\x18\x03 \x03(\t\",\n\x17\x45raseClientFactsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\"u\n\x18\x45raseClientFactsResponse\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x16\n\x0e\x65rased_records\x18\x02 \x01(\x05\x12.\n\nerase_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\'\n\x15ReplayMatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xa8\x02\n\x16ReplayMatchJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63reator\x18\x03 \x01(\t\x12\x17\n\x0fruleset_version\x18\x04 \x01(\t\x12%\n\nas_of_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x31\n\rrecorded_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x63lients\x18\x07 \x01(\x05\x12\x0e\n\x06placed\x18\x08 \x01(\x05\x12\x11\n\tidentical\x18\t \x01(\x08\x12\x32\n\x0b\x64ifferences\x18\n \x03(\x0b\x32\x1d.bekal.v1.PlacementDifference\"X\n\x13PlacementDifference\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x15\n\rlogged_course\x18\x02 \x01(\t\x12\x17\n\x0freplayed_course\x18\x03 \x01(\t2\x94\x02\n\rReplayService\x12S\n\x0eReplayDecision\x12\x1f.bekal.v1.ReplayDecisionRequest\x1a .bekal.v1.ReplayDecisionResponse\x12S\n\x0eReplayMatchJob\x12\x1f.bekal.v1.ReplayMatchJobRequest\x1a .bekal.v1.ReplayMatchJobResponse\x12Y\n\x10\x45raseClientFacts\x12!.bekal.v1.EraseClientFactsRequest\x1a\".bekal.v1.EraseClientFactsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x62\x65kal/v1/replay.proto\x12\x08\x62\x65kal.v1\x1a\x17\x62\x65kal/v1/decision.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"J\n\x15ReplayDecisionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1d\n\x15\x63ompare_current_rules\x18\x02 \x01(\x08\"\xe7\x02\n\x16ReplayDecisionResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x03 \x01(\t\x12\x17\n\x0fruleset_version\x18\x04 \x01(\t\x12%\n\nas_of_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x31\n\rrecorded_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\nparameters\x18\x07 \x03(\x0b\x32\x13.bekal.v1.FactValue\x12-\n\tdecisions\x18\x08 \x03(\x0b\x32\x1a.bekal.v1.ReplayedDecision\x12\x11\n\tidentical\x18\t \x01(\x08\x12\x1f\n\x17\x63urrent_ruleset_version\x18\n \x01(\t\x12\x17\n\x0fsame_as_current\x18\x0b \x01(\x08\"\xc3\x01\n\x10ReplayedDecision\x12\x13\n\x0b\x63ourse_code\x18\x01 \x01(\t\x12\'\n\x06logged\x18\x02 \x01(\x0b\x32\x17.bekal.v1.LoggedOutcome\x12$\n\x08replayed\x18\x03 \x01(\x0b\x32\x12.bekal.v1.Decision\x12\x11\n\tidentical\x18\x04 \x01(\x08\x12#\n\x07\x63urrent\x18\x05 \x01(\x0b\x32\x12.bekal.v1.Decision\x12\x13\n\x0b\x64ifferences\x18\x06 \x03(\t\"W\n\rLoggedOutcome\x12\"\n\x07outcome\x18\x01 \x01(\x0e\x32\x11.bekal.v1.Outcome\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x10\n\x08rule_ids\x18\x03 \x03(\t\",\n\x17\x45raseClientFactsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\"u\n\x18\x45raseClientFactsResponse\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x16\n\x0e\x65rased_records\x18\x02 \x01(\x05\x12.\n\nerase_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\'\n\x15ReplayMatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xa8\x02\n\x16ReplayMatchJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63reator\x18\x03 \x01(\t\x12\x17\n\x0fruleset_version\x18\x04 \x01(\t\x12%\n\nas_of_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x31\n\rrecorded_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x63lients\x18\x07 \x01(\x05\x12\x0e\n\x06placed\x18\x08 \x01(\x05\x12\x11\n\tidentical\x18\t \x01(\x08\x12\x32\n\x0b\x64ifferences\x18\n \x03(\x0b\x32\x1d.bekal.v1.PlacementDifference\"X\n\x13PlacementDifference\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x15\n\rlogged_course\x18\x02 \x01(\t\x12\x17\n\x0freplayed_course\x18\x03 \x01(\t2\x94\x02\n\rReplayService\x12S\n\x0eReplayDecision\x12\x1f.bekal.v1.ReplayDecisionRequest\x1a .bekal.v1.ReplayDecisionResponse\x12S\n\x0eReplayMatchJob\x12\x1f.bekal.v1.ReplayMatchJobRequest\x1a .bekal.v1.ReplayMatchJobResponse\x12Y\n\x10\x45raseClientFacts\x12!.bekal.v1.EraseClientFactsRequest\x1a\".bekal.v1.EraseClientFactsResponseBJ\n\x0bid.bekal.v1P\x01Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\xaa\x02\x08\x42\x65kal.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bekal.v1.replay_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013id.bekal.v1P\001Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\252\002\010Bekal.V1'
   _globals['_REPLAYDECISIONREQUEST']._serialized_start=117
   _globals['_REPLAYDECISIONREQUEST']._serialized_end=191
   _globals['_REPLAYDECISIONRESPONSE']._serialized_start=194
-  _globals['_REPLAYDECISIONRESPONSE']._serialized_end=558
-  _globals['_PARAMETERVALUE']._serialized_start=560
-  _globals['_PARAMETERVALUE']._serialized_end=605
-  _globals['_REPLAYEDDECISION']._serialized_start=608
-  _globals['_REPLAYEDDECISION']._serialized_end=803
-  _globals['_LOGGEDOUTCOME']._serialized_start=805
-  _globals['_LOGGEDOUTCOME']._serialized_end=892
-  _globals['_ERASECLIENTFACTSREQUEST']._serialized_start=894
-  _globals['_ERASECLIENTFACTSREQUEST']._serialized_end=938
-  _globals['_ERASECLIENTFACTSRESPONSE']._serialized_start=940
-  _globals['_ERASECLIENTFACTSRESPONSE']._serialized_end=1057
-  _globals['_REPLAYMATCHJOBREQUEST']._serialized_start=1059
-  _globals['_REPLAYMATCHJOBREQUEST']._serialized_end=1098
-  _globals['_REPLAYMATCHJOBRESPONSE']._serialized_start=1101
-  _globals['_REPLAYMATCHJOBRESPONSE']._serialized_end=1397
-  _globals['_PLACEMENTDIFFERENCE']._serialized_start=1399
-  _globals['_PLACEMENTDIFFERENCE']._serialized_end=1487
-  _globals['_REPLAYSERVICE']._serialized_start=1490
-  _globals['_REPLAYSERVICE']._serialized_end=1766
+  _globals['_REPLAYDECISIONRESPONSE']._serialized_end=553
+  _globals['_REPLAYEDDECISION']._serialized_start=556
+  _globals['_REPLAYEDDECISION']._serialized_end=751
+  _globals['_LOGGEDOUTCOME']._serialized_start=753
+  _globals['_LOGGEDOUTCOME']._serialized_end=840
+  _globals['_ERASECLIENTFACTSREQUEST']._serialized_start=842
+  _globals['_ERASECLIENTFACTSREQUEST']._serialized_end=886
+  _globals['_ERASECLIENTFACTSRESPONSE']._serialized_start=888
+  _globals['_ERASECLIENTFACTSRESPONSE']._serialized_end=1005
+  _globals['_REPLAYMATCHJOBREQUEST']._serialized_start=1007
+  _globals['_REPLAYMATCHJOBREQUEST']._serialized_end=1046
+  _globals['_REPLAYMATCHJOBRESPONSE']._serialized_start=1049
+  _globals['_REPLAYMATCHJOBRESPONSE']._serialized_end=1345
+  _globals['_PLACEMENTDIFFERENCE']._serialized_start=1347
+  _globals['_PLACEMENTDIFFERENCE']._serialized_end=1435
+  _globals['_REPLAYSERVICE']._serialized_start=1438
+  _globals['_REPLAYSERVICE']._serialized_end=1714
 # @@protoc_insertion_point(module_scope)

@@ -38,20 +38,12 @@ class ReplayDecisionResponse(_message.Message):
     ruleset_version: str
     as_of_date: _date_pb2.Date
     recorded_time: _timestamp_pb2.Timestamp
-    parameters: _containers.RepeatedCompositeFieldContainer[ParameterValue]
+    parameters: _containers.RepeatedCompositeFieldContainer[_decision_pb2.FactValue]
     decisions: _containers.RepeatedCompositeFieldContainer[ReplayedDecision]
     identical: bool
     current_ruleset_version: str
     same_as_current: bool
-    def __init__(self, request_id: _Optional[str] = ..., client_id: _Optional[str] = ..., caller: _Optional[str] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., recorded_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parameters: _Optional[_Iterable[_Union[ParameterValue, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[ReplayedDecision, _Mapping]]] = ..., identical: _Optional[bool] = ..., current_ruleset_version: _Optional[str] = ..., same_as_current: _Optional[bool] = ...) -> None: ...
-
-class ParameterValue(_message.Message):
-    __slots__ = ("name", "value")
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    VALUE_FIELD_NUMBER: _ClassVar[int]
-    name: str
-    value: str
-    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., client_id: _Optional[str] = ..., caller: _Optional[str] = ..., ruleset_version: _Optional[str] = ..., as_of_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., recorded_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parameters: _Optional[_Iterable[_Union[_decision_pb2.FactValue, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[ReplayedDecision, _Mapping]]] = ..., identical: _Optional[bool] = ..., current_ruleset_version: _Optional[str] = ..., same_as_current: _Optional[bool] = ...) -> None: ...
 
 class ReplayedDecision(_message.Message):
     __slots__ = ("course_code", "logged", "replayed", "identical", "current", "differences")

@@ -22,37 +22,39 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x62\x65kal/v1/rules.proto\x12\x08\x62\x65kal.v1\"\x8f\x01\n\x0bRulesetInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x04 \x01(\t\x12\x17\n\x0f\x65\x66\x66\x65\x63tive_until\x18\x05 \x01(\t\x12\x12\n\nrule_count\x18\x06 \x01(\x05\x12\x10\n\x08rule_ids\x18\x07 \x03(\t\"\x15\n\x13ListRulesetsRequest\"n\n\x14ListRulesetsResponse\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12\'\n\x08rulesets\x18\x02 \x03(\x0b\x32\x15.bekal.v1.RulesetInfo\x12\x14\n\x0c\x63ourse_codes\x18\x03 \x03(\t\"!\n\x11GetRulesetRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"e\n\x12GetRulesetResponse\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12&\n\x07ruleset\x18\x02 \x01(\x0b\x32\x15.bekal.v1.RulesetInfo\x12\x0e\n\x06source\x18\x03 \x01(\t\")\n\x08RuleFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"Q\n\x14ValidateRulesRequest\x12!\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x12.bekal.v1.RuleFile\x12\x16\n\x0eoverlay_loaded\x18\x02 \x01(\x08\"e\n\nDiagnostic\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04line\x18\x02 \x01(\x05\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\x05\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x0c\n\x04hint\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\"|\n\x15ValidateRulesResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x17\n\x0fruleset_version\x18\x02 \x01(\t\x12)\n\x0b\x64iagnostics\x18\x03 \x03(\x0b\x32\x14.bekal.v1.Diagnostic\x12\x10\n\x08rulesets\x18\x04 \x03(\t\"\x14\n\x12ReloadRulesRequest\"Y\n\x13ReloadRulesResponse\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12\x18\n\x10previous_version\x18\x02 \x01(\t\x12\x0f\n\x07\x63hanged\x18\x03 \x01(\x08\x32\xc4\x02\n\x0cRulesService\x12M\n\x0cListRulesets\x12\x1d.bekal.v1.ListRulesetsRequest\x1a\x1e.bekal.v1.ListRulesetsResponse\x12G\n\nGetRuleset\x12\x1b.bekal.v1.GetRulesetRequest\x1a\x1c.bekal.v1.GetRulesetResponse\x12P\n\rValidateRules\x12\x1e.bekal.v1.ValidateRulesRequest\x1a\x1f.bekal.v1.ValidateRulesResponse\x12J\n\x0bReloadRules\x12\x1c.bekal.v1.ReloadRulesRequest\x1a\x1d.bekal.v1.ReloadRulesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x62\x65kal/v1/rules.proto\x12\x08\x62\x65kal.v1\x1a\x16google/type/date.proto\"\xbf\x01\n\x0bRulesetInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\x12.\n\x13\x65\x66\x66\x65\x63tive_from_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12/\n\x14\x65\x66\x66\x65\x63tive_until_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x12\n\nrule_count\x18\x06 \x01(\x05\x12\x10\n\x08rule_ids\x18\x07 \x03(\t\"\x15\n\x13ListRulesetsRequest\"n\n\x14ListRulesetsResponse\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12\'\n\x08rulesets\x18\x02 \x03(\x0b\x32\x15.bekal.v1.RulesetInfo\x12\x14\n\x0c\x63ourse_codes\x18\x03 \x03(\t\"!\n\x11GetRulesetRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"e\n\x12GetRulesetResponse\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12&\n\x07ruleset\x18\x02 \x01(\x0b\x32\x15.bekal.v1.RulesetInfo\x12\x0e\n\x06source\x18\x03 \x01(\t\")\n\x08RuleFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"Q\n\x14ValidateRulesRequest\x12!\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x12.bekal.v1.RuleFile\x12\x16\n\x0eoverlay_loaded\x18\x02 \x01(\x08\"e\n\nDiagnostic\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04line\x18\x02 \x01(\x05\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\x05\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x0c\n\x04hint\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\"|\n\x15ValidateRulesResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x17\n\x0fruleset_version\x18\x02 \x01(\t\x12)\n\x0b\x64iagnostics\x18\x03 \x03(\x0b\x32\x14.bekal.v1.Diagnostic\x12\x10\n\x08rulesets\x18\x04 \x03(\t\"\x14\n\x12ReloadRulesRequest\"Y\n\x13ReloadRulesResponse\x12\x17\n\x0fruleset_version\x18\x01 \x01(\t\x12\x18\n\x10previous_version\x18\x02 \x01(\t\x12\x0f\n\x07\x63hanged\x18\x03 \x01(\x08\x32\xc4\x02\n\x0cRulesService\x12M\n\x0cListRulesets\x12\x1d.bekal.v1.ListRulesetsRequest\x1a\x1e.bekal.v1.ListRulesetsResponse\x12G\n\nGetRuleset\x12\x1b.bekal.v1.GetRulesetRequest\x1a\x1c.bekal.v1.GetRulesetResponse\x12P\n\rValidateRules\x12\x1e.bekal.v1.ValidateRulesRequest\x1a\x1f.bekal.v1.ValidateRulesResponse\x12J\n\x0bReloadRules\x12\x1c.bekal.v1.ReloadRulesRequest\x1a\x1d.bekal.v1.ReloadRulesResponseBJ\n\x0bid.bekal.v1P\x01Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\xaa\x02\x08\x42\x65kal.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bekal.v1.rules_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_RULESETINFO']._serialized_start=35
-  _globals['_RULESETINFO']._serialized_end=178
-  _globals['_LISTRULESETSREQUEST']._serialized_start=180
-  _globals['_LISTRULESETSREQUEST']._serialized_end=201
-  _globals['_LISTRULESETSRESPONSE']._serialized_start=203
-  _globals['_LISTRULESETSRESPONSE']._serialized_end=313
-  _globals['_GETRULESETREQUEST']._serialized_start=315
-  _globals['_GETRULESETREQUEST']._serialized_end=348
-  _globals['_GETRULESETRESPONSE']._serialized_start=350
-  _globals['_GETRULESETRESPONSE']._serialized_end=451
-  _globals['_RULEFILE']._serialized_start=453
-  _globals['_RULEFILE']._serialized_end=494
-  _globals['_VALIDATERULESREQUEST']._serialized_start=496
-  _globals['_VALIDATERULESREQUEST']._serialized_end=577
-  _globals['_DIAGNOSTIC']._serialized_start=579
-  _globals['_DIAGNOSTIC']._serialized_end=680
-  _globals['_VALIDATERULESRESPONSE']._serialized_start=682
-  _globals['_VALIDATERULESRESPONSE']._serialized_end=806
-  _globals['_RELOADRULESREQUEST']._serialized_start=808
-  _globals['_RELOADRULESREQUEST']._serialized_end=828
-  _globals['_RELOADRULESRESPONSE']._serialized_start=830
-  _globals['_RELOADRULESRESPONSE']._serialized_end=919
-  _globals['_RULESSERVICE']._serialized_start=922
-  _globals['_RULESSERVICE']._serialized_end=1246
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013id.bekal.v1P\001Z.github.com/bekal/bekal/gen/go/bekal/v1;bekalv1\252\002\010Bekal.V1'
+  _globals['_RULESETINFO']._serialized_start=59
+  _globals['_RULESETINFO']._serialized_end=250
+  _globals['_LISTRULESETSREQUEST']._serialized_start=252
+  _globals['_LISTRULESETSREQUEST']._serialized_end=273
+  _globals['_LISTRULESETSRESPONSE']._serialized_start=275
+  _globals['_LISTRULESETSRESPONSE']._serialized_end=385
+  _globals['_GETRULESETREQUEST']._serialized_start=387
+  _globals['_GETRULESETREQUEST']._serialized_end=420
+  _globals['_GETRULESETRESPONSE']._serialized_start=422
+  _globals['_GETRULESETRESPONSE']._serialized_end=523
+  _globals['_RULEFILE']._serialized_start=525
+  _globals['_RULEFILE']._serialized_end=566
+  _globals['_VALIDATERULESREQUEST']._serialized_start=568
+  _globals['_VALIDATERULESREQUEST']._serialized_end=649
+  _globals['_DIAGNOSTIC']._serialized_start=651
+  _globals['_DIAGNOSTIC']._serialized_end=752
+  _globals['_VALIDATERULESRESPONSE']._serialized_start=754
+  _globals['_VALIDATERULESRESPONSE']._serialized_end=878
+  _globals['_RELOADRULESREQUEST']._serialized_start=880
+  _globals['_RELOADRULESREQUEST']._serialized_end=900
+  _globals['_RELOADRULESRESPONSE']._serialized_start=902
+  _globals['_RELOADRULESRESPONSE']._serialized_end=991
+  _globals['_RULESSERVICE']._serialized_start=994
+  _globals['_RULESSERVICE']._serialized_end=1318
 # @@protoc_insertion_point(module_scope)

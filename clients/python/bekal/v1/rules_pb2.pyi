@@ -1,3 +1,4 @@
+from google.type import date_pb2 as _date_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -7,22 +8,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RulesetInfo(_message.Message):
-    __slots__ = ("name", "title", "file", "effective_from", "effective_until", "rule_count", "rule_ids")
+    __slots__ = ("name", "title", "file", "effective_from_date", "effective_until_date", "rule_count", "rule_ids")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     FILE_FIELD_NUMBER: _ClassVar[int]
-    EFFECTIVE_FROM_FIELD_NUMBER: _ClassVar[int]
-    EFFECTIVE_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_UNTIL_DATE_FIELD_NUMBER: _ClassVar[int]
     RULE_COUNT_FIELD_NUMBER: _ClassVar[int]
     RULE_IDS_FIELD_NUMBER: _ClassVar[int]
     name: str
     title: str
     file: str
-    effective_from: str
-    effective_until: str
+    effective_from_date: _date_pb2.Date
+    effective_until_date: _date_pb2.Date
     rule_count: int
     rule_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., file: _Optional[str] = ..., effective_from: _Optional[str] = ..., effective_until: _Optional[str] = ..., rule_count: _Optional[int] = ..., rule_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., file: _Optional[str] = ..., effective_from_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., effective_until_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., rule_count: _Optional[int] = ..., rule_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListRulesetsRequest(_message.Message):
     __slots__ = ()

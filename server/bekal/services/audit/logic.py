@@ -93,7 +93,8 @@ class Audit:
         caller = query.caller
         if principal.role is not Role.AUDITOR:
             if principal.role is not Role.REFERRER:  # the policy lets no one else in; fail closed anyway
-                raise ServiceError("PERMISSION_DENIED", "only an auditor or a BNN office reads the decision log")
+                raise ServiceError("PERMISSION_DENIED", "only an auditor or a BNN office reads the decision log",
+                                   reason="ROLE_NOT_ALLOWED")
             caller = principal.name
         size = _size(query.page_size)
         filters = [query.client_id, caller]

@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from google.rpc import status_pb2
+
 from bekal.services.codec import as_of_from, audience_from, client_facts, decision_pb
 from bekal.services.eligibility.logic import Check, CheckResult
 from bekal.services.errors import ServiceError, Violations, invalid
-from bekal.services.limits import MAX_CHECKS, MAX_ID, check_id
+from bekal.services.guard import status_pb
+from bekal.services.limits import MAX_CHECKS, MAX_ID, check_id, date_pb
 from bekal.v1 import eligibility_pb2
 
 
@@ -32,7 +35,7 @@ def parse_check(request: eligibility_pb2.CheckEligibilityRequest) -> Check:
         client = client_facts(request.client, "client", violations)
     if len(request.course_code) > MAX_ID:
         violations.append(("course_code", f"at most {MAX_ID} characters"))
-    as_of = as_of_from(request.as_of_date, "as_of_date", violations)
+    as_of = as_of_from(request, "as_of_date", "as_of_date", violations)
     audience = audience_from(request.audience, "audience", violations)
     if violations:
         raise invalid(violations)
@@ -66,18 +69,15 @@ def response_pb(
     out = eligibility_pb2.CheckEligibilityResponse() if out is None else out
     out.request_id = result.request_id
     out.ruleset_version = result.ruleset_version
-    out.as_of_date = result.as_of.isoformat()
+    out.as_of_date.CopyFrom(date_pb(result.as_of))
     for decision in result.decisions:
         decision_pb(decision, out.decisions.add())
     return out
 
 
-def error_pb(error: ServiceError, out: eligibility_pb2.CheckError) -> None:
-    out.code = error.number
-    out.status = error.code
-    out.message = error.message
-    for field, description in error.violations:
-        out.field_violations.add(field=field, description=description)
+def error_pb(error: ServiceError, out: status_pb2.Status) -> None:
+    """A failed check of the stream: the same ``google.rpc.Status`` a unary call fails with."""
+    out.CopyFrom(status_pb(error))
 
 
 def stream_response_pb(

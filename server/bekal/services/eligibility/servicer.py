@@ -30,7 +30,8 @@ def _as_caller(check: Check, call: Call) -> Check:
     try:
         audience = audience_for(call.principal, check.audience)
     except Denied as exc:
-        raise ServiceError("PERMISSION_DENIED", exc.message, [(exc.field or "audience", exc.message)]) from None
+        raise ServiceError("PERMISSION_DENIED", exc.message, [(exc.field or "audience", exc.message)],
+                           reason="AUDIENCE_NOT_ALLOWED") from None
     return replace(check, audience=audience, principal=call.principal)
 
 
@@ -64,7 +65,7 @@ class EligibilityServicer:
                 yield self.encoder.stream_response(request.checks, results)
             if self.draining.is_set():
                 raise ServiceError("UNAVAILABLE", "server is shutting down; resend the unanswered checks",
-                                   retry_after=0.1)
+                                   retry_after=0.1, reason="SHUTTING_DOWN")
 
 
 def _checked(check: Check, call: Call) -> Check | ServiceError:

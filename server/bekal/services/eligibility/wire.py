@@ -20,10 +20,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from bekal.decision import Decision, FactValue, Reason
-from bekal.services.codec import OUTCOME_PB, decision_pb
-from bekal.services.eligibility.codec import error_pb
+from bekal.services.codec import ENUM_PREFIX, OUTCOME_PB, decision_pb
 from bekal.services.eligibility.logic import CheckResult
 from bekal.services.errors import ServiceError
+from bekal.services.guard import status_pb
 from bekal.v1 import decision_pb2, eligibility_pb2
 
 _LIMIT = 100_000
@@ -67,8 +67,15 @@ def _fact(f: FactValue) -> bytes:
     if isinstance(v, float):
         return out + b"\x21" + _pack_double(v)
     if isinstance(v, date):
-        return out + _len(0x12, v.isoformat().encode())
+        return out + _len(0x32, _date(v))
+    if f.name in ENUM_PREFIX:
+        return out + _len(0x3A, (ENUM_PREFIX[f.name] + str(v).upper()).encode("utf-8"))
     return out + _len(0x12, str(v).encode("utf-8"))
+
+
+def _date(d: date) -> bytes:
+    """A ``google.type.Date``: year (1), month (2), day (3), each a varint (never 0 for a real date)."""
+    return b"\x08" + varint(d.year) + b"\x10" + varint(d.month) + b"\x18" + varint(d.day)
 
 
 _pack_double = struct.Struct("<d").pack
@@ -90,12 +97,13 @@ class Encoder:
         parts = [
             _str(0x0A, r.rule_id), _str(0x12, r.ruleset),
             b"\x18" + varint(OUTCOME_PB[r.outcome]),
-            _str(0x22, r.message_id), _str(0x2A, r.message_en),
             *[_len(0x32, _fact(f)) for f in r.facts],
             _str(0x3A, r.source),
             b"\x40\x01" if r.shareable else b"",
             b"\x48" + varint(r.priority) if r.priority else b"",
             *[_len(0x52, m.encode("utf-8")) for m in r.missing],
+            _len(0x5A, _str(0x0A, "id") + _str(0x12, r.message_id)),  # messages: LocalizedText, id then en
+            _len(0x5A, _str(0x0A, "en") + _str(0x12, r.message_en)),
         ]
         encoded = _len(0x22, b"".join(parts))  # as Decision.reasons (field 4)
         self._reasons[id(r)] = (r, encoded)
@@ -111,7 +119,7 @@ class Encoder:
         return hit
 
     def decision(self, d: Decision, client_field: bytes, tail: bytes) -> bytes:
-        """``client_field``: encoded client_id; ``tail``: encoded ruleset_version + as_of_date."""
+        """``client_field``: encoded client_id; ``tail``: encoded ruleset_version + as_of_date (field 7)."""
         if d.trace:
             msg = decision_pb2.Decision()
             decision_pb(d, msg)
@@ -130,16 +138,15 @@ class Encoder:
 
     def response(self, result: CheckResult) -> bytes:
         """A ``CheckEligibilityResponse``."""
-        as_of = result.as_of.isoformat()
         version = result.ruleset_version
-        parts = [_str(0x0A, result.request_id), self.string(0x12, version), self.string(0x1A, as_of)]
+        parts = [_str(0x0A, result.request_id), self.string(0x12, version), _len(0x1A, _date(result.as_of))]
         tails: dict[tuple[str, date], bytes] = {}
         clients: dict[str, bytes] = {}
         for d in result.decisions:
             key = (d.ruleset_version, d.as_of)
             tail = tails.get(key)
             if tail is None:
-                tail = tails[key] = self.string(0x32, d.ruleset_version) + self.string(0x3A, d.as_of.isoformat())
+                tail = tails[key] = self.string(0x32, d.ruleset_version) + _len(0x3A, _date(d.as_of))
             cf = clients.get(d.client_id)
             if cf is None:
                 cf = clients[d.client_id] = _str(0x0A, d.client_id)
@@ -153,9 +160,7 @@ class Encoder:
         for request, result in zip(requests, results):
             rid = _str(0x0A, request.request_id)
             if isinstance(result, ServiceError):
-                err = eligibility_pb2.CheckError()
-                error_pb(result, err)
-                item = rid + _len(0x1A, err.SerializeToString())
+                item = rid + _len(0x1A, status_pb(result).SerializeToString())
             else:
                 item = rid + _len(0x12, self.response(result))
             parts.append(_len(0x0A, item))

@@ -19,7 +19,8 @@ from bekal.matching import ReserveOrder, Standing
 from bekal.placement import Because, ClientPlacement, CourseFill, Placement, PlacementSummary
 from bekal.placement.cohort import Facts
 from bekal.services.codec import AUDIENCE_PB, as_of_from, audience_from, client_facts, course_facts, reason_pb
-from bekal.services.errors import Violations, invalid
+from bekal.services.errors import ServiceError, Violations, invalid
+from bekal.services.guard import status_pb
 from bekal.services.limits import (
     MAX_COURSES,
     MAX_INLINE_CLIENTS,
@@ -28,7 +29,10 @@ from bekal.services.limits import (
     MAX_UPLOAD_BYTES,
     MAX_VIOLATIONS,
     MiB,
+    check_client_id,
     check_id,
+    date_pb,
+    timestamp_pb,
 )
 from bekal.services.matching.logic import CohortRequest, MatchSettings, Upload
 from bekal.store.jobs import JobRecord, JobStatus, ResultChunk
@@ -56,6 +60,14 @@ JOB_STATUS_PB = {
     JobStatus.SUCCEEDED: matching_pb2.MATCH_JOB_STATUS_SUCCEEDED,
     JobStatus.FAILED: matching_pb2.MATCH_JOB_STATUS_FAILED,
 }
+PHASE_PB = {
+    "queued": matching_pb2.MATCH_JOB_PHASE_QUEUED,
+    "eligibility": matching_pb2.MATCH_JOB_PHASE_ELIGIBILITY,
+    "matching": matching_pb2.MATCH_JOB_PHASE_MATCHING,
+    "explaining": matching_pb2.MATCH_JOB_PHASE_EXPLAINING,
+    "saving": matching_pb2.MATCH_JOB_PHASE_SAVING,
+    "done": matching_pb2.MATCH_JOB_PHASE_DONE,
+}
 SUMMARY_FIGURES = ("clients", "placed", "unmatched", "courses", "seats", "seats_filled", "courses_full",
                    "group_clients", "group_placed", "reserved_seats", "reserved_to_group", "first_choice", "pairs",
                    "eligible_pairs", "ineligible_pairs", "pending_pairs", "withheld_pairs", "not_ranked_pairs",
@@ -67,7 +79,7 @@ SUMMARY_FIGURES = ("clients", "placed", "unmatched", "courses", "seats", "seats_
 
 def settings_from(pb: matching_pb2.MatchSettings, violations: Violations, prefix: str = "settings.") -> MatchSettings:
     """The settings with their defaults resolved (empty as-of date: today in Kalimantan Selatan)."""
-    as_of = as_of_from(pb.as_of_date, f"{prefix}as_of_date", violations)
+    as_of = as_of_from(pb, "as_of_date", f"{prefix}as_of_date", violations)
     order = RESERVE_ORDER.get(pb.reserve_order)
     if order is None:
         violations.append((f"{prefix}reserve_order", f"unknown reserve order {pb.reserve_order}"))
@@ -78,7 +90,7 @@ def settings_from(pb: matching_pb2.MatchSettings, violations: Violations, prefix
 def settings_pb(settings: MatchSettings) -> matching_pb2.MatchSettings:
     """Settings with every default filled in (the as-of date above all), as a job keeps them."""
     return matching_pb2.MatchSettings(
-        as_of_date=settings.as_of.isoformat(), seed=settings.seed,
+        as_of_date=date_pb(settings.as_of), seed=settings.seed,
         reserve_order=RESERVE_ORDER_PB[settings.reserve_order], audience=AUDIENCE_PB[settings.audience],
     )
 
@@ -101,6 +113,10 @@ def cohort_request(clients: Sequence[facts_pb2.Client], courses: Sequence[facts_
         facts = course_facts(course, f"courses[{k}]", violations)
         course_list.append(facts if facts is not None else {"code": course.code, "seats": course.seats})
         _stop_at_limit(violations)
+    for r, ranking in enumerate(rankings):
+        for c, client_id in enumerate(ranking.client_ids):
+            check_client_id(client_id, f"rankings[{r}].client_ids[{c}]", violations)
+            _stop_at_limit(violations)
     entries = [(r.course_code, list(r.client_ids)) for r in rankings]
     return CohortRequest(client_list, course_list, entries, settings, violations)
 
@@ -196,7 +212,7 @@ def course_message(facts: Mapping[str, Any]) -> facts_pb2.Course:
         if fd.enum_type is not None:
             setattr(msg, fd.name, number_of(fd.enum_type, value))
         elif isinstance(value, date):
-            setattr(msg, fd.name, value.isoformat())
+            getattr(msg, fd.name).CopyFrom(date_pb(value))
         else:
             setattr(msg, fd.name, value)
     return msg
@@ -266,7 +282,7 @@ def course_fill_pb(f: CourseFill, out: matching_pb2.CourseFill) -> None:
 def summary_pb(s: PlacementSummary, out: matching_pb2.MatchSummary) -> None:
     for name in SUMMARY_FIGURES:
         setattr(out, name, getattr(s, name))
-    out.as_of_date = s.as_of.isoformat()
+    out.as_of_date.CopyFrom(date_pb(s.as_of))
     out.reserve_order = RESERVE_ORDER_PB[s.reserve_order]
 
 
@@ -284,11 +300,14 @@ def match_response(placement: Placement, with_placements: bool = True) -> matchi
 
 def job_pb(job: JobRecord) -> matching_pb2.MatchJob:
     out = matching_pb2.MatchJob(
-        job_id=job.job_id, status=JOB_STATUS_PB[job.status], phase=job.phase,
+        job_id=job.job_id, status=JOB_STATUS_PB[job.status],
+        phase=PHASE_PB.get(job.phase, matching_pb2.MATCH_JOB_PHASE_UNSPECIFIED),
         progress_done=job.progress_done, progress_total=job.progress_total, clients=job.clients,
-        courses=job.courses, error=job.error, created_time=job.created_at, update_time=job.updated_at,
-        attempts=job.attempts,
+        courses=job.courses, create_time=timestamp_pb(job.created_at), update_time=timestamp_pb(job.updated_at),
+        attempts=job.attempts, operation_name=f"operations/{job.job_id}",
     )
+    if job.error:
+        out.error.CopyFrom(status_pb(ServiceError("INTERNAL", job.error, reason="JOB_FAILED")))
     out.settings.ParseFromString(job.settings)
     if job.status is JobStatus.SUCCEEDED and job.summary:
         results = matching_pb2.MatchResponse.FromString(job.summary)

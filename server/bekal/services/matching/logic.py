@@ -328,19 +328,22 @@ class Matching:
             raise invalid([("offset", "must be >= 0")])
         if job.status is JobStatus.FAILED:
             raise ServiceError("FAILED_PRECONDITION", f"match job {job_id} failed: {job.error}",
-                               preconditions=[("JOB_STATUS", job_id, f"failed: {job.error}")])
+                               preconditions=[("JOB_STATUS", job_id, f"failed: {job.error}")],
+                               reason="JOB_NOT_SUCCEEDED")
         if job.status is not JobStatus.SUCCEEDED:
             raise ServiceError(
                 "FAILED_PRECONDITION",
                 f"match job {job_id} is {job.status.value} ({job.phase} {job.progress_done}/{job.progress_total});"
                 " poll GetMatchJob until it has succeeded",
-                preconditions=[("JOB_STATUS", job_id, f"{job.status.value}: not finished yet")])
+                preconditions=[("JOB_STATUS", job_id, f"{job.status.value}: not finished yet")],
+                reason="JOB_NOT_SUCCEEDED")
         return _readable(self._store().results(job_id, offset))
 
     def _store(self) -> JobStore:
         if self.jobs is None:
             raise ServiceError("FAILED_PRECONDITION", "this server keeps no match jobs (no database)",
-                               preconditions=[("STORE", "jobs", "the server was started without a job store")])
+                               preconditions=[("STORE", "jobs", "the server was started without a job store")],
+                               reason="JOBS_NOT_KEPT")
         return self.jobs
 
     def run_job(self, job_id: str) -> None:
@@ -503,7 +506,7 @@ def _own_courses_only(request: CohortRequest, catalogue: Mapping[str, Facts], pr
                 denied.append((f"clients[{i}].preferences[{j}]", f"course {code} is not {provider}'s"))
     if denied:
         raise ServiceError("PERMISSION_DENIED", f"a training centre places clients into its own courses only "
-                           f"({len(denied)} not {provider}'s)", denied[:MAX_VIOLATIONS])
+                           f"({len(denied)} not {provider}'s)", denied[:MAX_VIOLATIONS], reason="COURSE_NOT_OWNED")
 
 
 class _Stopping(Exception):

@@ -30,7 +30,8 @@ def _as_caller(request: CohortRequest, call: Call) -> CohortRequest:
     try:
         audience = audience_for(call.principal, request.settings.audience)
     except Denied as exc:
-        raise ServiceError("PERMISSION_DENIED", exc.message, [("settings.audience", exc.message)]) from None
+        raise ServiceError("PERMISSION_DENIED", exc.message, [("settings.audience", exc.message)],
+                           reason="AUDIENCE_NOT_ALLOWED") from None
     provider = call.principal.provider if call.principal.role is Role.TRAINING_PROVIDER else None
     return replace(request, settings=replace(request.settings, audience=audience), provider=provider)
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 
-from google.protobuf import timestamp_pb2
-from google.type import date_pb2  # type: ignore[import-untyped]
-
-from bekal.services.codec import decision_pb
+from bekal.decision import FactValue
+from bekal.services.codec import decision_pb, fact_value_pb
 from bekal.services.errors import Violations, invalid
-from bekal.services.limits import check_id
+from bekal.services.limits import check_id, date_pb, timestamp_pb
 from bekal.services.replay.logic import Erased, JobReplay, Replay
 from bekal.v1 import decision_pb2, replay_pb2
 
@@ -37,21 +34,12 @@ def job_id_of(request: replay_pb2.ReplayMatchJobRequest) -> str:
 
 def client_id_of(request: replay_pb2.EraseClientFactsRequest) -> str:
     violations: Violations = []
+    # an id only, not the pseudonym pattern: facts logged before the pattern was set (or under a wider
+    # one) must stay erasable -- refusing an erasure would keep health data against the client's right
     check_id(request.client_id, "client_id", violations)
     if violations:
         raise invalid(violations)
     return request.client_id
-
-
-def timestamp(iso: str) -> timestamp_pb2.Timestamp:
-    """An ISO timestamp of the store (UTC) as a Timestamp; unset for an empty or unreadable one."""
-    out = timestamp_pb2.Timestamp()
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return out
-    out.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    return out
 
 
 def replay_response(replay: Replay) -> replay_pb2.ReplayDecisionResponse:
@@ -60,11 +48,11 @@ def replay_response(replay: Replay) -> replay_pb2.ReplayDecisionResponse:
     out = replay_pb2.ReplayDecisionResponse(
         request_id=entry.request_id, client_id=entry.client_id, caller=entry.caller,
         ruleset_version=entry.ruleset_version,
-        as_of_date=date_pb2.Date(year=as_of.year, month=as_of.month, day=as_of.day),
-        recorded_time=timestamp(entry.created_at), identical=replay.identical,
+        as_of_date=date_pb(as_of),
+        recorded_time=timestamp_pb(entry.created_at), identical=replay.identical,
         current_ruleset_version=replay.current_version, same_as_current=replay.same_as_current)
     for name, value in sorted(replay.parameters.items()):
-        out.parameters.add(name=name, value=json.dumps(value, ensure_ascii=False))
+        fact_value_pb(FactValue(f"param.{name}", value), out.parameters.add())
     for course in replay.courses:
         item = out.decisions.add(course_code=course.course_code, identical=course.identical,
                                  differences=course.differences)
@@ -82,8 +70,8 @@ def job_response(replay: JobReplay) -> replay_pb2.ReplayMatchJobResponse:
     as_of = datetime.fromisoformat(job.as_of).date()
     out = replay_pb2.ReplayMatchJobResponse(
         job_id=job.job_id, request_id=job.request_id, creator=job.creator, ruleset_version=job.ruleset_version,
-        as_of_date=date_pb2.Date(year=as_of.year, month=as_of.month, day=as_of.day),
-        recorded_time=timestamp(job.created_at), clients=len(replay.replayed),
+        as_of_date=date_pb(as_of),
+        recorded_time=timestamp_pb(job.created_at), clients=len(replay.replayed),
         placed=sum(1 for _c, course in replay.replayed if course), identical=replay.identical)
     for cid, logged, again in replay.differences[:MAX_DIFFERENCES]:
         out.differences.add(client_id=cid, logged_course=logged, replayed_course=again)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from google.type import date_pb2
+
 from bekal.lang.diagnostics import Diagnostic
+from bekal.services.limits import date_pb
 from bekal.services.rules.logic import Loaded, LoadedRuleset, RulesetSource
 from bekal.services.snapshots import ReloadOutcome, Validation
 from bekal.v1 import rules_pb2
 
 
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value else ""
+def _date(value: date | None) -> date_pb2.Date | None:
+    return date_pb(value) if value else None
 
 
 def ruleset_info_pb(loaded: LoadedRuleset) -> rules_pb2.RulesetInfo:
@@ -20,8 +23,8 @@ def ruleset_info_pb(loaded: LoadedRuleset) -> rules_pb2.RulesetInfo:
         name=rs.name,
         title=rs.title or "",
         file=loaded.file,
-        effective_from=_iso(rs.effective_from),
-        effective_until=_iso(rs.effective_until),
+        effective_from_date=_date(rs.effective_from),
+        effective_until_date=_date(rs.effective_until),
         rule_count=len(rs.rules),
         rule_ids=[r.id for r in rs.rules],
     )

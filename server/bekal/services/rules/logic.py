@@ -93,6 +93,7 @@ class RulesAdmin:
                 f"the rule files have {len(diagnostics)} problem(s); {keeps}; first: {diagnostics[0]}",
                 preconditions=[("RULES", str(d), d.message + (f" (hint: {d.hint})" if d.hint else ""))
                                for d in diagnostics[:50]],
+                reason="RULES_REJECTED",
             ) from None
         if outcome.changed and self.notify_siblings is not None:
             self.notify_siblings()
