@@ -79,6 +79,7 @@ def test_replay_after_a_rule_change_and_erasure(start_server, rules_dir: Path, t
             raise AssertionError("an erased client's check replayed")
         except BekalError as exc:
             assert exc.code == "FAILED_PRECONDITION" and "erased" in exc.message
+            assert exc.reason == "FACTS_NOT_KEPT"
         assert auditor.replay_decision("bnn-b-1").identical
         entries = {e.request_id: e for e in auditor.decision_log(client_id="CLIENT-A")}
         assert set(entries) == {"bnn-a-1", "bnn-a-2"}
@@ -110,6 +111,7 @@ def test_the_server_purges_facts_past_retention_at_start(start_server, rules_dir
             raise AssertionError("facts past retention replayed")
         except BekalError as exc:
             assert exc.code == "FAILED_PRECONDITION" and "retention" in exc.message
+            assert exc.reason == "FACTS_NOT_KEPT"
         assert {e.request_id for e in auditor.decision_log()} == {"old", "new"}  # the outcomes stay
 
 

@@ -99,7 +99,8 @@ def test_erasing_one_client_ends_the_replay_of_the_jobs_they_were_in(setup):
     assert replayer.erase("C01", AUDITOR).records == 1  # the one job's input: no single check of C01 exists
     with pytest.raises(ServiceError) as err:
         replayer.replay_job(with_c1.job_id, AUDITOR)
-    assert err.value.code == "FAILED_PRECONDITION" and "erased" in err.value.message
+    assert (err.value.code, err.value.reason) == ("FAILED_PRECONDITION", "FACTS_NOT_KEPT")
+    assert "erased" in err.value.message
     assert replayer.replay_job(without.job_id, AUDITOR).identical  # a job without C01 is untouched
     kept = log.job(with_c1.job_id)
     assert kept is not None and not kept.sealed and kept.parts == () and kept.ruleset_version

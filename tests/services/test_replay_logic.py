@@ -202,7 +202,7 @@ def test_a_bnn_office_replays_and_erases_only_its_own_checks(rules, log, replaye
     assert replayer.replay("mine", BNNK).identical
     with pytest.raises(ServiceError) as err:
         replayer.replay("theirs", BNNK)
-    assert err.value.code == "NOT_FOUND"  # as if it did not exist
+    assert (err.value.code, err.value.reason) == ("NOT_FOUND", "REQUEST_NOT_FOUND")  # as if it did not exist
     assert replayer.replay("theirs", AUDITOR).identical
     assert replayer.erase("C-1", BNNK).records == 1  # its own record of the client only
     assert log.facts("mine") is None
@@ -295,3 +295,4 @@ def test_a_kept_version_that_does_not_hash_to_its_name_is_refused(rules, log, re
     with pytest.raises(ServiceError) as err:
         replayer.replay("r-1", AUDITOR)
     assert err.value.code == "FAILED_PRECONDITION" and "hashes to" in err.value.message
+    assert err.value.reason == "RULES_VERSION_NOT_KEPT"

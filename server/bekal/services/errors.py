@@ -44,6 +44,11 @@ REASONS: dict[str, str] = {
     "JOB_FAILED": "the match job stopped for good (MatchJob.error); the message says why",
     "OPERATION_NOT_SUPPORTED": "listing, cancelling or deleting operations: a match job runs to its end and is kept",
     "JOB_INPUT_MISSING": "the match job's stored input is gone",
+    "REQUEST_NOT_FOUND": "no logged check with that request id (or not one the caller may see)",
+    "FACTS_NOT_KEPT": "the facts a replay needs are gone: erased on the client's request, past the retention "
+                      "period, or logged before bekal kept them; the log still shows the outcome",
+    "FACTS_KEY_MISMATCH": "the kept facts do not open with the server's facts key; nothing was replayed",
+    "RULES_VERSION_NOT_KEPT": "the rules version a replay needs is not kept, or its kept text no longer builds it",
     "TOO_MANY_STREAMS": "the server's or the caller's limit of open streams is reached; retry later",
     "STREAM_IDLE": "a client stream sent nothing for too long and was closed",
     "RATE_LIMITED": "too many rule validations or reloads a minute; retry later",
@@ -108,7 +113,8 @@ def invalid(violations: Sequence[tuple[str, str]], message: str | None = None) -
 
 def not_found(message: str, field: str, noun: str, resource_type: str, name: str) -> ServiceError:
     """NOT_FOUND for the resource ``name`` named in ``field``, with ``google.rpc.ResourceInfo``."""
-    reason = {"course": "COURSE_NOT_FOUND", "ruleset": "RULESET_NOT_FOUND"}.get(noun, "JOB_NOT_FOUND")
+    reason = {"course": "COURSE_NOT_FOUND", "ruleset": "RULESET_NOT_FOUND", "request": "REQUEST_NOT_FOUND"
+              }.get(noun, "JOB_NOT_FOUND")
     return ServiceError("NOT_FOUND", message, [(field, f"unknown {noun} {name!r}")], resource=(resource_type, name),
                         reason=reason)
 

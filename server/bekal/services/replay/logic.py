@@ -127,7 +127,7 @@ def _facts_missing(entry: LoggedRequest, log_: DecisionLog) -> ServiceError:
                "bekal kept facts")
     return ServiceError("FAILED_PRECONDITION", f"request {entry.request_id} cannot be replayed: {why}; the log "
                         "still shows its outcome (bekal audit decisions)",
-                        preconditions=[("FACTS", entry.request_id, why)])
+                        preconditions=[("FACTS", entry.request_id, why)], reason="FACTS_NOT_KEPT")
 
 
 class Replayer:
@@ -166,21 +166,25 @@ class Replayer:
         files = self.decisions.ruleset(version)
         if files is None:
             raise ServiceError("FAILED_PRECONDITION", f"rules version {version} is not kept in the decision log",
-                               preconditions=[("RULES_VERSION", version, "not kept")])
+                               preconditions=[("RULES_VERSION", version, "not kept")],
+                               reason="RULES_VERSION_NOT_KEPT")
         try:
             rulebook = load_rulebook_from_texts(files)
         except RuleError as exc:
             raise ServiceError("FAILED_PRECONDITION", f"rules version {version} no longer compiles: "
                                f"{exc.diagnostics[0] if exc.diagnostics else exc}",
-                               preconditions=[("RULES_VERSION", version, "does not compile")]) from None
+                               preconditions=[("RULES_VERSION", version, "does not compile")],
+                               reason="RULES_VERSION_NOT_KEPT") from None
         if rulebook.version != version:  # the kept text is not what decided: refuse, never replay other rules
             raise ServiceError("FAILED_PRECONDITION", f"the text kept for rules version {version} hashes to "
-                               f"{rulebook.version}", preconditions=[("RULES_VERSION", version, "hash differs")])
+                               f"{rulebook.version}", preconditions=[("RULES_VERSION", version, "hash differs")],
+                               reason="RULES_VERSION_NOT_KEPT")
         try:
             engine = Engine(rulebook)
         except EngineError as exc:
             raise ServiceError("FAILED_PRECONDITION", f"rules version {version} cannot be loaded: {exc}",
-                               preconditions=[("RULES_VERSION", version, "cannot be loaded")]) from None
+                               preconditions=[("RULES_VERSION", version, "cannot be loaded")],
+                               reason="RULES_VERSION_NOT_KEPT") from None
         self._engines[version] = (rulebook, engine)
         while len(self._engines) > CACHED_VERSIONS:
             _old, (_rb, old_engine) = self._engines.popitem(last=False)
@@ -198,7 +202,8 @@ class Replayer:
             log.error("replay of %s: %s", request_id, exc)
             raise ServiceError("FAILED_PRECONDITION", f"the facts of request {request_id} do not open with the "
                                "server's facts key; nothing was replayed",
-                               preconditions=[("FACTS_KEY", request_id, "does not open")]) from None
+                               preconditions=[("FACTS_KEY", request_id, "does not open")],
+                               reason="FACTS_KEY_MISMATCH") from None
         except StoreUnavailable as exc:
             raise storage_unavailable("the decision log", exc.retry_after) from None
         if facts is None:
@@ -217,7 +222,8 @@ class Replayer:
             if again is None:  # the kept catalogue lacks the course: cannot happen for a kept version
                 raise ServiceError("FAILED_PRECONDITION", f"rules version {entry.ruleset_version} has no course "
                                    f"{d.course_code}", preconditions=[("RULES_VERSION", entry.ruleset_version,
-                                                                       "course missing")])
+                                                                       "course missing")],
+                                   reason="RULES_VERSION_NOT_KEPT")
             now = current[i]
             courses.append(CourseReplay(d.course_code, d, again, now,
                                         differences(again, now) if compare_current else ()))
@@ -239,7 +245,8 @@ class Replayer:
             log.error("replay of match job %s: %s", job_id, exc)
             raise ServiceError("FAILED_PRECONDITION", f"the input of match job {job_id} does not open with the "
                                "server's facts key; nothing was replayed",
-                               preconditions=[("FACTS_KEY", job_id, "does not open")]) from None
+                               preconditions=[("FACTS_KEY", job_id, "does not open")],
+                               reason="FACTS_KEY_MISMATCH") from None
         except StoreUnavailable as exc:
             raise storage_unavailable("the decision log", exc.retry_after) from None
         if kept is None or not (principal.role is Role.AUDITOR or (kept.creator and kept.creator == principal.name)):
@@ -248,9 +255,9 @@ class Replayer:
             why = ("its input is gone: a client of its cohort had their facts erased, or it is past the retention "
                    "period")
             raise ServiceError("FAILED_PRECONDITION", f"match job {job_id} cannot be replayed: {why}",
-                               preconditions=[("FACTS", job_id, why)])
+                               preconditions=[("FACTS", job_id, why)], reason="FACTS_NOT_KEPT")
         if self.jobs is None:
-            raise ServiceError("FAILED_PRECONDITION", "this server does not run matching jobs")
+            raise ServiceError("FAILED_PRECONDITION", "this server does not run matching jobs", reason="JOBS_NOT_KEPT")
         with self._lock:
             rulebook, engine = self._version(kept.ruleset_version)
             placement = self.jobs.replay(kept, Snapshot(rulebook, engine))
