@@ -29,7 +29,7 @@ from bekal.i18n import _
 from bekal.lang import ast
 from bekal.lang.checker import check_parameters, check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
-from bekal.lang.parser import parse_file_partially
+from bekal.lang.parser import MONITORING_EFFECTS, parse_file_partially
 from bekal.lang.source import MAX_BYTES, too_large_diagnostic
 from bekal.sources import Document, check_quotes
 
@@ -39,6 +39,7 @@ __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_ruleboo
 
 SUFFIXES = (".yaml", ".yml")
 ELIGIBILITY = "eligibility"  # the ruleset every rules directory must have
+MONITORING_PREFIX = "monitoring"  # monitoring*.rules.yaml, monitoring*.test.yaml: bekal.monitoring.rules
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,20 @@ def _read(path: Path, name: str) -> str:
         raise RuleError([Diagnostic(Location(name, 1, 1), _("cannot read: {error}", error=exc.strerror))]) from None
 
 
+def is_monitoring(path: str | Path) -> bool:
+    """Is this a monitoring rules or rule-test file (``monitoring*.yaml``)? Those are read by
+    :mod:`bekal.monitoring.rules` over their own facts, never into the eligibility rulebook."""
+    return Path(path).name.startswith(MONITORING_PREFIX)
+
+
 def read_files(path: str | Path) -> dict[str, str]:
-    """The rule files under ``path`` (a directory, searched recursively, or one file), by display name."""
+    """The rule files under ``path`` (a directory, searched recursively, or one file), by display name;
+    in a directory, without the monitoring files (:func:`is_monitoring`)."""
     root = Path(path)
     if not root.exists():
         raise RuleError([Diagnostic(Location(str(path), 1, 1), _("no such file or directory"))])
-    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                                                 and not is_monitoring(p))
     files: dict[str, str] = {}
     problems: list[Diagnostic] = []
     for p in paths:
@@ -178,6 +187,10 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
     problems += course_problems
     problems += check_parameters(parameters)
     problems += check_rulesets(rulesets, facts, parameters)
+    problems += [Diagnostic(r.effect.loc, _("effect {effect!r} is for monitoring rules only", effect=r.effect.kind),
+                            _("use ineligible, pending or priority: +N; monitoring rules live in "
+                              "monitoring*.rules.yaml"))
+                 for rs in rulesets for r in rs.rules if r.effect.kind in MONITORING_EFFECTS]
     if documents is not None:
         citations = [r.citation for rs in rulesets for r in rs.rules if r.citation]
         citations += [c for p in parameters for c in (p.citation, *(v.citation for v in p.values)) if c]
