@@ -22,13 +22,14 @@ from cryptography.hazmat.primitives import serialization
 
 from bekal.access import POLICY, Role
 from bekal.certs import DEV_AGENCIES, issue, make_ca
-from bekal.v1 import audit_pb2, eligibility_pb2, matching_pb2, rules_pb2
+from bekal.v1 import audit_pb2, eligibility_pb2, matching_pb2, monitoring_pb2, rules_pb2
 from tests.support.servers import dev_certs
 
 SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
             matching_pb2.DESCRIPTOR.services_by_name["MatchingService"],
             rules_pb2.DESCRIPTOR.services_by_name["RulesService"],
-            audit_pb2.DESCRIPTOR.services_by_name["AuditService"]]
+            audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
+            monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"]]
 METHODS = [(f"/{service.full_name}/{m.name}", m) for service in SERVICES for m in service.methods]
 ROLE_OF = {a.name: Role(a.role) for a in DEV_AGENCIES}
 
@@ -49,6 +50,15 @@ MATRIX = {
     "/bekal.v1.RulesService/ReloadRules": "A",
     "/bekal.v1.AuditService/ListDecisions": "RU",  # a BNN office: the entries of its own checks
     "/bekal.v1.AuditService/ListAuditEvents": "U",
+    # issue 13: monitoring after placement; alerts go to the referring BNN office only
+    "/bekal.v1.MonitoringService/CreateEnrolments": "R",
+    "/bekal.v1.MonitoringService/EndEnrolment": "RT",
+    "/bekal.v1.MonitoringService/ListEnrolments": "RTU",
+    "/bekal.v1.MonitoringService/GetEnrolmentRecord": "RTU",
+    "/bekal.v1.MonitoringService/RecordTraining": "RT",
+    "/bekal.v1.MonitoringService/ListAlerts": "RU",
+    "/bekal.v1.MonitoringService/AcknowledgeAlert": "R",
+    "/bekal.v1.MonitoringService/WatchAlerts": "R",
 }
 
 

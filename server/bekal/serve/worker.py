@@ -38,6 +38,7 @@ from bekal.services.eligibility import servicer as eligibility_servicer
 from bekal.services.eligibility.logic import Eligibility
 from bekal.services.matching import servicer as matching_servicer
 from bekal.services.matching.logic import JobSettings
+from bekal.services.monitoring import servicer as monitoring_servicer
 from bekal.services.registration import Gate, Limits
 from bekal.services.rules import servicer as rules_servicer
 from bekal.services.snapshots import ServedRules, Snapshot
@@ -84,7 +85,10 @@ class Worker:
             audit_servicer.add_to(self.server, self.gate, Audit(self.stores.decisions, self.stores.audit)),
             rules_servicer.add_to(self.server, self.gate, self.rules,
                                   notify_supervisor if self.supervised else None),
+            monitoring_servicer.SERVICE.full_name,
         )
+        monitoring_servicer.add_to(self.server, self.gate, self.rules, self.stores.monitoring, self.matching,
+                                   self.draining)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection((*served, HEALTH, reflection.SERVICE_NAME), self.server)
         self.port = self._listen()
@@ -111,7 +115,7 @@ class Worker:
         for name in follows_rules:
             await self.health.set(name, NOT_SERVING)
         for name in (rules_servicer.SERVICE.full_name, matching_servicer.SERVICE.full_name,
-                     audit_servicer.SERVICE.full_name):
+                     audit_servicer.SERVICE.full_name, monitoring_servicer.SERVICE.full_name):
             await self.health.set(name, SERVING)  # ValidateRules works without loaded rules
         loop = asyncio.get_running_loop()
 

@@ -418,7 +418,8 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                     last = cur.execute("SELECT max(waiting_position) FROM enrolment WHERE course_code = ?",
                                        (item.course_code,)).fetchone()[0]
                     position = (last or 0) + 1
-                cur.execute(f"INSERT INTO enrolment ({_ENROLMENT}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, '', 0, ?, ?, ?, ?)",
+                cur.execute(f"INSERT INTO enrolment ({_ENROLMENT}) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, '', 0, ?, ?, ?, ?)",
                             (eid, item.client_id, item.course_code, item.referring_office, item.provider,
                              WAITING if item.waiting else ENROLLED, item.start_date.isoformat(), position,
                              item.job_id, now, now))
@@ -487,7 +488,8 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
 
     def enrolments(self, course_code: str | None = None, office: str | None = None, provider: str | None = None,
                    after: tuple[str, int, int, str] | None = None, limit: int = 1000) -> list[EnrolmentRow]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         for column, value in (("course_code", course_code), ("referring_office", office), ("provider", provider)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -606,8 +608,8 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                     violations.append((f"{field}.outcome_date", f"{o.outcome_date} is before the course was completed "
                                                                 f"on {row.end_date}"))
                     continue
-                stored = cur.execute("SELECT enrolment_id, outcome_date, kind, follow_up FROM outcome WHERE recorder = ?"
-                                     " AND record_id = ?", (scope.recorder, o.record_id)).fetchone()
+                stored = cur.execute("SELECT enrolment_id, outcome_date, kind, follow_up FROM outcome "
+                                     "WHERE recorder = ? AND record_id = ?", (scope.recorder, o.record_id)).fetchone()
                 content = _describe(o.enrolment_id, o.outcome_date, f"{o.kind} at {o.follow_up}")
                 before = None if stored is None else _describe(stored[0], date.fromisoformat(stored[1]),
                                                                f"{stored[2]} at {stored[3]}")
@@ -682,7 +684,8 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
 
     def attendance(self, enrolment_id: str | None = None, since: date | None = None,
                    until: date | None = None) -> list[AttendanceRow]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if enrolment_id is not None:
             where.append("enrolment_id = ?")
             params.append(enrolment_id)
@@ -722,7 +725,8 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
 
     def alerts(self, office: str | None = None, after: int = 0, limit: int = 1000, unacknowledged: bool = False,
                enrolment_id: str | None = None) -> list[AlertRow]:
-        where, params = ["sequence > ?"], [after]
+        where: list[str] = ["sequence > ?"]
+        params: list[Any] = [after]
         if office is not None:
             where.append("referring_office = ?")
             params.append(office)
