@@ -13,9 +13,10 @@ from bekal.client.audit import AuditCalls
 from bekal.client.eligibility import EligibilityCalls
 from bekal.client.errors import BekalError
 from bekal.client.matching import MatchingCalls
+from bekal.client.monitoring import MonitoringCalls
 from bekal.client.retry import RetryPolicy
 from bekal.client.rules import RulesCalls
-from bekal.v1 import audit_pb2_grpc, eligibility_pb2_grpc, matching_pb2_grpc, rules_pb2_grpc
+from bekal.v1 import audit_pb2_grpc, eligibility_pb2_grpc, matching_pb2_grpc, monitoring_pb2_grpc, rules_pb2_grpc
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
@@ -68,7 +69,7 @@ def connect(
                   audience=audience, target=target)
 
 
-class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls):
+class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls, MonitoringCalls):
     """The bekal API with plain Python arguments and results. Thread-safe; close when done."""
 
     def __init__(self, channel: grpc.Channel, *, timeout: float = 10.0, retry: RetryPolicy = RetryPolicy(),
@@ -82,6 +83,7 @@ class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls):
         self._rules = rules_pb2_grpc.RulesServiceStub(channel)
         self._matching = matching_pb2_grpc.MatchingServiceStub(channel)
         self._audit = audit_pb2_grpc.AuditServiceStub(channel)
+        self._monitoring = monitoring_pb2_grpc.MonitoringServiceStub(channel)
 
     def __enter__(self) -> Client:
         return self
