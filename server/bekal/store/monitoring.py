@@ -242,6 +242,7 @@ CREATE TABLE IF NOT EXISTS enrolment (
     UNIQUE (course_code, client_id)
 );
 CREATE INDEX IF NOT EXISTS enrolment_office ON enrolment (referring_office, course_code);
+CREATE INDEX IF NOT EXISTS enrolment_waiting ON enrolment (course_code, waiting_position);
 CREATE INDEX IF NOT EXISTS enrolment_client ON enrolment (client_id);
 CREATE TABLE IF NOT EXISTS enrolment_request (
     caller TEXT NOT NULL,
@@ -400,6 +401,7 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                 return [self._get(cur, e) for e in json.loads(seen[1])]
             violations: Violations = []
             rows: list[EnrolmentRow] = []
+            last_position: dict[str, int] = {}  # course -> its waiting list's last position so far
             for k, item in enumerate(new):
                 eid = enrolment_id_for(item.course_code, item.client_id)
                 existing = self._get_or_none(cur, eid)
@@ -415,9 +417,11 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                     continue
                 position = 0
                 if item.waiting:
-                    last = cur.execute("SELECT max(waiting_position) FROM enrolment WHERE course_code = ?",
-                                       (item.course_code,)).fetchone()[0]
-                    position = (last or 0) + 1
+                    if item.course_code not in last_position:
+                        last_position[item.course_code] = cur.execute(
+                            "SELECT max(waiting_position) FROM enrolment WHERE course_code = ?",
+                            (item.course_code,)).fetchone()[0] or 0
+                    position = last_position[item.course_code] = last_position[item.course_code] + 1
                 cur.execute(f"INSERT INTO enrolment ({_ENROLMENT}) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, '', 0, ?, ?, ?, ?)",
                             (eid, item.client_id, item.course_code, item.referring_office, item.provider,
