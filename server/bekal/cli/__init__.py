@@ -28,6 +28,7 @@ def _register() -> None:
     from bekal.cli import certs as certs_cmd
     from bekal.cli import check as check_cmd
     from bekal.cli import match as match_cmd
+    from bekal.cli import monitoring as monitoring_cmd
     from bekal.cli import rules as rules_cmd
     from bekal.cli import rules_diff  # noqa: F401  (adds `bekal rules diff` to the rules group)
     from bekal.cli import serve as serve_cmd
@@ -38,6 +39,7 @@ def _register() -> None:
     main.add_command(match_cmd.match)
     main.add_command(certs_cmd.certs)
     main.add_command(audit_cmd.audit)
+    main.add_command(monitoring_cmd.monitoring)
 
 
 _register()

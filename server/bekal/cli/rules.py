@@ -23,8 +23,8 @@ from bekal.i18n import _, language
 if TYPE_CHECKING:  # the engine and the rules load when a rules command runs, not for every command
     from bekal.engine import Engine
     from bekal.facts import Fact
-    from bekal.monitoring.rules import MonitoringRules
     from bekal.lang.diagnostics import Location
+    from bekal.monitoring.rules import MonitoringRules
     from bekal.rulebook import Rulebook
     from bekal.sources import Document
 
