@@ -186,8 +186,8 @@ def test(paths: tuple[str, ...]) -> None:
             click.echo(_("    expected {expected}; fired {fired}", expected=", ".join(outcome.test.expect) or "-",
                          fired=", ".join(outcome.fired) or "-"))
     if monitoring_run:
-        click.echo(_("monitoring rule tests: {passed} passed, {failed} failed", passed=monitoring_run - monitoring_failed,
-                     failed=monitoring_failed))
+        click.echo(_("monitoring rule tests: {passed} passed, {failed} failed",
+                     passed=monitoring_run - monitoring_failed, failed=monitoring_failed))
     if only is not None and not only:  # monitoring test files only
         sys.exit(1 if monitoring_failed else 0)
     rulebook, engine = load_checked(path)
