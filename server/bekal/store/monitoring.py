@@ -37,7 +37,7 @@ import abc
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -340,20 +340,44 @@ def _alert(row: Sequence[Any]) -> AlertRow:
     return AlertRow(*row)
 
 
+_FIELDS = tuple(f.name for f in fields(Summary))
+_DAYS = {"start", "last_attended"}
+_KEYS = {"last_session", "latest_assessment"}  # (date, record id)
+
+
 def _state(summary: Summary) -> str:
-    data = asdict(summary)
-    return json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, date) else v)
+    """A summary as the JSON list of its fields (dates as text): written for every enrolment of every batch."""
+    out: list[Any] = []
+    for name in _FIELDS:
+        value = getattr(summary, name)
+        if name in _DAYS and value is not None:
+            value = value.isoformat()
+        elif name in _KEYS and value is not None:
+            value = [value[0].isoformat(), value[1]]
+        out.append(value)
+    return json.dumps(out, separators=(",", ":"))
 
 
 def _summary(text: str) -> Summary:
-    data = json.loads(text)
-    data["start"] = date.fromisoformat(data["start"])
-    if data["last_attended"]:
-        data["last_attended"] = date.fromisoformat(data["last_attended"])
-    for key in ("last_session", "latest_assessment"):
-        if data[key]:
-            data[key] = (date.fromisoformat(data[key][0]), data[key][1])
+    values = json.loads(text)
+    data: dict[str, Any] = dict(zip(_FIELDS, values, strict=True))
+    for name in _DAYS:
+        if data[name] is not None:
+            data[name] = date.fromisoformat(data[name])
+    for name in _KEYS:
+        if data[name] is not None:
+            data[name] = (date.fromisoformat(data[name][0]), data[name][1])
     return Summary(**data)
+
+
+def _chunked_select(cur: Transaction, sql: str, keys: set[str], params: Sequence[Any] = ()) -> list[Any]:
+    """``sql`` (ending in ``IN``) for every key, in statements of at most 500 keys (SQLite's variable limit)."""
+    out: list[Any] = []
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 500):
+        part = ordered[start:start + 500]
+        out += cur.execute(f"{sql} ({', '.join('?' * len(part))})", (*params, *part)).fetchall()
+    return out
 
 
 def _describe(enrolment_id: str, day: date, what: Any) -> str:
@@ -513,11 +537,17 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
             violations: Violations = []
             enrolments: dict[str, EnrolmentRow | None] = {}
 
+            # what the batch refers to, read in a few statements rather than one per record
+            wanted = {r.enrolment_id for part in (batch.attendance, batch.conduct, batch.outcomes) for r in part}
+            for raw in _chunked_select(cur, f"SELECT {_ENROLMENT} FROM enrolment WHERE enrolment_id IN", wanted):
+                found = _enrolment(raw)
+                enrolments[found.enrolment_id] = found if scope.allows(found) else None
+            stored_sessions = {r[0]: r[1:] for r in _chunked_select(
+                cur, "SELECT record_id, enrolment_id, session_date, status FROM attendance WHERE recorder = ? "
+                     "AND record_id IN", {a.record_id for a in batch.attendance}, (scope.recorder,))}
+
             def enrolment(eid: str) -> EnrolmentRow | None:
-                if eid not in enrolments:
-                    row = self._get_or_none(cur, eid)
-                    enrolments[eid] = row if row is not None and scope.allows(row) else None
-                return enrolments[eid]
+                return enrolments.get(eid)
 
             fresh_sessions: dict[str, list[AttendanceRow]] = {}
             fresh_conduct: dict[str, list[ConductRow]] = {}
@@ -557,8 +587,7 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                 if row.status in (WAITING, WITHDRAWN):
                     violations.append((f"{field}.enrolment_id", f"the client is {row.status}, not enrolled"))
                     continue
-                stored = cur.execute("SELECT enrolment_id, session_date, status FROM attendance WHERE recorder = ? "
-                                     "AND record_id = ?", (scope.recorder, a.record_id)).fetchone()
+                stored = stored_sessions.get(a.record_id)
                 content = _describe(a.enrolment_id, a.session_date, a.status)
                 was = seen_before("attendance", a.record_id, f"{field}.record_id", content,
                                   None if stored is None else _describe(stored[0], date.fromisoformat(stored[1]),
@@ -639,10 +668,16 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
             recorded = sum(map(len, fresh_sessions.values())) + sum(map(len, fresh_conduct.values())) + len(
                 fresh_outcomes)
             raised: list[AlertRow] = []
-            for eid in dict.fromkeys([*fresh_sessions, *fresh_conduct]):
+            touched = list(dict.fromkeys([*fresh_sessions, *fresh_conduct]))
+            states = dict(_chunked_select(
+                cur, "SELECT enrolment_id, state FROM enrolment_summary WHERE enrolment_id IN", set(touched)))
+            kept: list[tuple[str, str]] = []
+            for eid in touched:
                 row = enrolments[eid]
                 assert row is not None
-                summary = self._updated(cur, row, fresh_sessions.get(eid, []), fresh_conduct.get(eid, []))
+                summary = self._updated(cur, row, states.get(eid), fresh_sessions.get(eid, []),
+                                        fresh_conduct.get(eid, []))
+                kept.append((eid, _state(summary)))
                 on = max(d for d in (summary.last_session[0] if summary.last_session else None,
                                      summary.latest_assessment[0] if summary.latest_assessment else None,
                                      row.start_date) if d is not None)
@@ -657,14 +692,14 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                     if done.rowcount:
                         raised.append(_alert(cur.execute(f"SELECT {_ALERT} FROM alert WHERE alert_id = ?",
                                                          (alert_id,)).fetchone()))
+            cur.executemany("INSERT INTO enrolment_summary VALUES (?, ?) ON CONFLICT (enrolment_id) DO UPDATE SET "
+                            "state = excluded.state", kept)
             return Recorded(recorded, duplicates, raised)
 
-    def _updated(self, cur: Transaction, row: EnrolmentRow, sessions: Sequence[AttendanceRow],
+    def _updated(self, cur: Transaction, row: EnrolmentRow, stored: str | None, sessions: Sequence[AttendanceRow],
                  conduct: Sequence[ConductRow]) -> Summary:
-        """The enrolment's summary with the new records (kept), extended or, for an earlier record, recomputed."""
-        stored = cur.execute("SELECT state FROM enrolment_summary WHERE enrolment_id = ?",
-                             (row.enrolment_id,)).fetchone()
-        summary: Summary | None = _summary(stored[0]) if stored else Summary(row.start_date)
+        """The enrolment's summary with the new records, extended or, for an earlier record, recomputed."""
+        summary: Summary | None = _summary(stored) if stored else Summary(row.start_date)
         for a in sorted(sessions, key=lambda s: (s.session_date, s.record_id)):
             assert summary is not None
             summary = add_session(summary, Session(a.session_date, a.record_id, a.status))
@@ -680,8 +715,6 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
         else:
             for c in conduct:
                 summary = add_assessment(summary, Assessment(c.assessment_date, c.record_id, c.rating))
-        cur.execute("INSERT INTO enrolment_summary VALUES (?, ?) ON CONFLICT (enrolment_id) DO UPDATE SET "
-                    "state = excluded.state", (row.enrolment_id, _state(summary)))
         return summary
 
     # ------------------------------------------------------------------------------ reads
