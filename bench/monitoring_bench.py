@@ -177,15 +177,14 @@ def main() -> int:
         server.terminate()
         server.wait(30)
         log.close()
+    # alerts are numbered in the order they were committed (with gaps): the r-th alert belongs to the
+    # call whose cumulative count first reaches r
     delays = []
-    k = 0
+    ranked = [arrivals[seq] for seq in sorted(arrivals)]
     previous = 0
     for ack_time, cumulative in acks:
-        for seq in range(previous + 1, cumulative + 1):
-            if seq in arrivals:
-                delays.append(max(0.0, arrivals[seq] - ack_time))
+        delays += [max(0.0, arrived - ack_time) for arrived in ranked[previous:cumulative]]
         previous = cumulative
-        k += 1
     base = baseline(folder, eids, days, ns.batch)
     print(f"ingested      {total:,} records in {elapsed:.1f} s: {total / elapsed:,.0f} records/s")
     print(f"alerts        {raised:,} raised: {raised / elapsed:,.1f} alerts/s; {len(arrivals):,} reached the watcher")
