@@ -63,6 +63,7 @@ class Rulebook:
     tests: tuple[ReadyTest, ...] = field(default=())
     parameters: tuple[ast.Parameter, ...] = field(default=())
     declared: Mapping[str, schema.Fact] = field(default_factory=dict)  # facts the folder declares (facts.yaml)
+    monitoring: Any = None  # bekal.monitoring.rules.MonitoringRules: monitoring*.yaml, None when the folder has none
 
     @property
     def facts(self) -> Mapping[str, schema.Fact]:
@@ -90,19 +91,17 @@ def _read(path: Path, name: str) -> str:
 
 
 def is_monitoring(path: str | Path) -> bool:
-    """Is this a monitoring rules or rule-test file (``monitoring*.yaml``)? Those are read by
-    :mod:`bekal.monitoring.rules` over their own facts, never into the eligibility rulebook."""
+    """Is this a monitoring rules or rule-test file (``monitoring*.yaml``)? Those are checked by
+    :mod:`bekal.monitoring.rules` over their own facts (:attr:`Rulebook.monitoring`), never as eligibility rules."""
     return Path(path).name.startswith(MONITORING_PREFIX)
 
 
 def read_files(path: str | Path) -> dict[str, str]:
-    """The rule files under ``path`` (a directory, searched recursively, or one file), by display name;
-    in a directory, without the monitoring files (:func:`is_monitoring`)."""
+    """The rule files under ``path`` (a directory, searched recursively, or one file), by display name."""
     root = Path(path)
     if not root.exists():
         raise RuleError([Diagnostic(Location(str(path), 1, 1), _("no such file or directory"))])
-    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-                                                 and not is_monitoring(p))
+    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file())
     files: dict[str, str] = {}
     problems: list[Diagnostic] = []
     for p in paths:
@@ -169,8 +168,18 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
 
     ``documents``: the source documents rules may quote (:mod:`bekal.sources`); with them, every
     ``quote:`` is checked word for word (without them, quotes are taken as written)."""
+    from bekal.monitoring.rules import load_from_texts as load_monitoring
+
     problems: list[Diagnostic] = []
     parsed: list[ast.SourceFile] = []
+    watched = {name: text for name, text in files.items() if is_monitoring(name)}
+    monitoring = None
+    if watched:  # checked with the rest, all or nothing; their version is their own (not the rulebook's)
+        try:
+            monitoring = load_monitoring(watched, documents)
+        except RuleError as exc:
+            problems.extend(exc.diagnostics)
+    files = {name: text for name, text in files.items() if name not in watched}
     for name in sorted(files):
         try:
             source, file_problems = parse_file_partially(name, files[name])
@@ -229,6 +238,7 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
         tests=tuple(tests),
         parameters=tuple(parameters),
         declared=declared,
+        monitoring=monitoring,
     )
 
 

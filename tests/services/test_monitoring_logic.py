@@ -47,7 +47,7 @@ def mon():
             raise ServiceError("NOT_FOUND", f"unknown job {job_id}")
         return placements[job_id]
 
-    m = Monitoring(store, lambda: COURSES, None, job, today=lambda: TODAY)
+    m = Monitoring(store, lambda: COURSES, job, today=lambda: TODAY)
     m.use_rules(load_monitoring_rules(RULES))
     yield m
     store.close()
@@ -224,7 +224,7 @@ def test_an_enrolment_that_contradicts_a_stored_one_is_refused_naming_both(mon):
 
 def test_without_monitoring_rules_nothing_is_recorded_unwatched():
     store = SQLiteMonitoringStore(":memory:")
-    m = Monitoring(store, lambda: COURSES, None, None, today=lambda: TODAY)
+    m = Monitoring(store, lambda: COURSES, None, today=lambda: TODAY)
     eid = m.create_enrolments(EnrolmentsRequest("r", direct=[DirectEnrolment("C-1", "JHT-01", None)]),
                               BNN)[0].enrolment_id
     with pytest.raises(ServiceError) as exc:

@@ -113,8 +113,8 @@ def check(path: str, sources: str | None) -> None:
     click.echo(_("{path}: OK: {rulesets} ruleset(s), {rules} rule(s), {courses} course(s), {tests} test(s); "
                  "version {version}", path=path, rulesets=len(rulebook.rulesets), rules=n_rules,
                  courses=len(rulebook.courses), tests=len(rulebook.tests), version=rulebook.version))
-    monitoring = load_monitoring_checked(path, documents)
-    if monitoring.rulesets:
+    monitoring = rulebook.monitoring
+    if monitoring is not None:
         click.echo(_("{path}: monitoring OK: {rules} rule(s), {tests} test(s); version {version}", path=path,
                      rules=len(monitoring.rules), tests=len(monitoring.tests), version=monitoring.version))
 
@@ -172,11 +172,11 @@ def test(paths: tuple[str, ...]) -> None:
 
     path, only = _test_files(paths)
     monitoring_only = None if only is None else {f for f in only if is_monitoring(f)}
-    only = None if only is None else (only - monitoring_only if monitoring_only is not None else only)
-    monitoring = load_monitoring_checked(path)
+    only = None if only is None or monitoring_only is None else only - monitoring_only
+    rulebook, engine = load_checked(path)
     monitoring_failed = 0
     monitoring_run = 0
-    for outcome in run_monitoring_tests(monitoring):
+    for outcome in run_monitoring_tests(rulebook.monitoring) if rulebook.monitoring is not None else ():
         if monitoring_only is not None and Path(outcome.test.loc.file).resolve() not in monitoring_only:
             continue
         monitoring_run += 1
@@ -189,8 +189,8 @@ def test(paths: tuple[str, ...]) -> None:
         click.echo(_("monitoring rule tests: {passed} passed, {failed} failed",
                      passed=monitoring_run - monitoring_failed, failed=monitoring_failed))
     if only is not None and not only:  # monitoring test files only
+        engine.close()
         sys.exit(1 if monitoring_failed else 0)
-    rulebook, engine = load_checked(path)
     if only is not None:
         known = {Path(t.case.file).resolve() for t in rulebook.tests}
         for f in sorted(only - known):

@@ -5,9 +5,11 @@ A monitoring rule file is a ruleset file like any other (``ruleset: monitoring``
 :mod:`bekal.lang.checker` against the ``enrolment.*`` facts (:mod:`.facts`) instead of the
 client and course facts; its effects are ``warning`` or ``alert``. Their rule tests are
 ``monitoring*.test.yaml`` files (``monitoring_tests:``): an attendance sequence and conduct
-ratings in, the rule ids that fire out. ``bekal rules check`` and ``bekal rules test`` load
-them with the eligibility rules; ``bekal monitoring explain`` shows the facts and the rules
-that fire for one history.
+ratings in, the rule ids that fire out. The rulebook (:func:`bekal.rulebook.load_rulebook`) loads
+them with the eligibility rules, all or nothing (:attr:`bekal.rulebook.Rulebook.monitoring`), so
+``bekal rules check``, ``bekal rules test``, ``ValidateRules`` and the server's reload gate (their
+tests must pass) treat them like any rule file; ``bekal monitoring explain`` shows the facts and
+the rules that fire for one history.
 
 How they are evaluated. Not one durable_rules session per enrolment (durable_rules keeps at
 most 1,024 live sessions per ruleset, and an enrolment lives for months): each time records
@@ -40,7 +42,6 @@ from bekal.lang.parser import MONITORING_EFFECTS, parse_file_partially
 from bekal.lang.source import Node, load_yaml
 from bekal.monitoring.facts import MONITORING_FACTS, derive
 from bekal.monitoring.history import ATTENDANCE, RATINGS, Assessment, Session, Summary, summarise
-from bekal.rulebook import MONITORING_PREFIX, SUFFIXES, _read
 from bekal.sources import Document, check_quotes
 
 WARNING, ALERT = MONITORING_EFFECTS
@@ -88,6 +89,8 @@ EMPTY = MonitoringRules("none", ())
 
 def monitoring_files(path: str | Path) -> dict[str, str]:
     """The monitoring rule and test files of a rules folder (none: an empty mapping)."""
+    from bekal.rulebook import MONITORING_PREFIX, SUFFIXES, _read
+
     root = Path(path)
     if root.is_file():
         paths = [root] if root.name.startswith(MONITORING_PREFIX) else []

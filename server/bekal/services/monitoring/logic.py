@@ -18,11 +18,11 @@ competition (panel rank, then priority, then the lottery number: the job's own o
 an enrolled client drops out, the seat goes to the first on the list who still waits: a
 client who meanwhile holds a seat elsewhere leaves the list (WITHDRAWN) instead.
 
-Evaluation. The monitoring rules (:mod:`bekal.monitoring.rules`) are loaded from the served
-rules folder at start and again whenever the served rules change; a broken monitoring file
-keeps the previous monitoring rules serving (as a broken eligibility file does). Without any
-loaded monitoring rules a batch of training records is refused (FAILED_PRECONDITION), never
-recorded without being watched.
+Evaluation. The monitoring rules (:mod:`bekal.monitoring.rules`) are those of the served
+rulebook (:attr:`bekal.rulebook.Rulebook.monitoring`): they change when the served rules change,
+through the same reload gate (a broken monitoring file or a failing monitoring rule test is
+refused, and the previous version keeps serving). Without monitoring rules a batch of training
+records is refused (FAILED_PRECONDITION), never recorded without being watched.
 """
 
 from __future__ import annotations
@@ -39,10 +39,9 @@ from typing import Any
 
 from bekal.access import Principal, Role
 from bekal.audience import BLK
-from bekal.lang.diagnostics import RuleError
 from bekal.monitoring.facts import derive
 from bekal.monitoring.history import Summary
-from bekal.monitoring.rules import Finding, MonitoringRules, evaluate, load_monitoring_rules
+from bekal.monitoring.rules import Finding, MonitoringRules, evaluate
 from bekal.services.errors import ServiceError, invalid, not_found, storage_unavailable
 from bekal.store.errors import StoreUnavailable
 from bekal.store.monitoring import (
@@ -176,7 +175,7 @@ class Monitoring:
     """The monitoring service's behaviour over a :class:`MonitoringStore`."""
 
     def __init__(self, store: MonitoringStore, courses: Callable[[], Mapping[str, Mapping[str, Any]]],
-                 rules_dir: Any = None, placements: Callable[[str, str], Sequence[JobPlacement]] | None = None,
+                 placements: Callable[[str, str], Sequence[JobPlacement]] | None = None,
                  today: Callable[[], date] | None = None):
         from bekal import clock
 
@@ -184,30 +183,17 @@ class Monitoring:
         self.courses = courses  # the served course catalogue: code -> course facts
         self.placements = placements  # (job id, viewer) -> the job's placements; raises ServiceError
         self.today = today or clock.today
-        self.rules_dir = rules_dir
         self._held = _Held()
-        if rules_dir is not None:
-            self.reload_rules()
 
     # -------------------------------------------------------------------------- rules
 
-    def reload_rules(self) -> None:
-        """Load the monitoring rules of the rules folder; a broken file keeps the previous ones."""
-        try:
-            rules = load_monitoring_rules(self.rules_dir)
-        except RuleError as exc:
-            with self._held.lock:
-                self._held.error = f"{len(exc.diagnostics)} problem(s) in the monitoring rules"
-            log.error("monitoring rules refused (%d problems); %s", len(exc.diagnostics),
-                      "previous version keeps serving" if self._held.rules else "none loaded")
-            return
-        self.use_rules(rules)
-
-    def use_rules(self, rules: MonitoringRules) -> None:
+    def use_rules(self, rules: MonitoringRules | None) -> None:
+        """Evaluate with these monitoring rules from now on (None: none, training records are refused)."""
         with self._held.lock:
-            changed = self._held.rules is None or self._held.rules.version != rules.version
-            self._held.rules, self._held.error = rules, ""
-        if changed:
+            before = self._held.rules
+            self._held.rules = rules if rules is not None and rules.rulesets else None
+            self._held.error = "" if self._held.rules else "the rules folder has no monitoring*.rules.yaml"
+        if rules is not None and (before is None or before.version != rules.version):
             log.info("monitoring rules %s: %d rule(s)", rules.version, len(rules.rules))
 
     @property

@@ -112,7 +112,10 @@ def add_to(server: grpc.aio.Server, gate: Gate, rules: ServedRules, store: Monit
         assert matching is not None
         return codec.job_placements(matching.results(job_id, 0, viewer))
 
-    monitoring = Monitoring(store, courses, rules.rules_dir, placements if matching is not None else None)
-    rules.on_change(lambda _snapshot: monitoring.reload_rules())
+    monitoring = Monitoring(store, courses, placements if matching is not None else None)
+    current = rules.current
+    if current is not None:
+        monitoring.use_rules(current.rulebook.monitoring)
+    rules.on_change(lambda snapshot: monitoring.use_rules(snapshot.rulebook.monitoring))
     register(server, SERVICE, MonitoringServicer(monitoring, draining), gate)
     return monitoring
