@@ -9,6 +9,7 @@ everywhere. A broken file raises ``RuleError`` listing every problem with its
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,6 +41,7 @@ __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_ruleboo
 SUFFIXES = (".yaml", ".yml")
 ELIGIBILITY = "eligibility"  # the ruleset every rules directory must have
 MONITORING_PREFIX = "monitoring"  # monitoring*.rules.yaml, monitoring*.test.yaml: bekal.monitoring.rules
+MONITORING_TESTS = re.compile(r"^monitoring_tests:", re.M)  # a monitoring rule test file (not versioned)
 
 
 @dataclass(frozen=True)
@@ -216,9 +218,11 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
     if problems:
         raise RuleError(problems)
     versioned = {f.path: f.text for f in parsed if f.kind != "tests"}
+    # the monitoring rule files count too: a change to them alone is a new version (the reload swaps it in)
+    hashed = {**versioned, **{n: t for n, t in watched.items() if not MONITORING_TESTS.search(t)}}
     digest = hashlib.sha256()
-    for name in sorted(versioned):
-        digest.update(Path(name).name.encode() + b"\0" + versioned[name].encode() + b"\0")
+    for name in sorted(hashed):
+        digest.update(Path(name).name.encode() + b"\0" + hashed[name].encode() + b"\0")
     version = "sha256:" + digest.hexdigest()[:16]
     tests, test_problems = _read_tests([t for f in parsed for t in f.tests], courses, rulesets, declared)
     problems += test_problems

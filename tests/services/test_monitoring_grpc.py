@@ -250,3 +250,47 @@ def test_kill_9_during_a_matching_job_then_enrolments_from_it_exactly_once(tmp_p
                 assert waiting == list(range(1, len(waiting) + 1))  # one ordered list per course
     finally:
         assert server.stop() == 0, server.log()
+
+
+def _wait_for(server: Server, text: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in server.log():
+        assert time.monotonic() < deadline, f"{text!r} not in the log:\n{server.log()}"
+        time.sleep(0.05)
+
+
+def test_a_monitoring_change_goes_through_the_reload_gate(start_server, rules_dir):
+    server = start_server(rules_dir)
+    path = rules_dir / "monitoring.rules.yaml"
+    original = path.read_text()
+    with server.connect() as bnn:
+        eids = [e.enrolment_id for e in bnn.create_enrolments(
+            enrolments=[{"client_id": f"R-{i}", "course_code": "LAS-01"} for i in range(3)])]
+    path.write_text(original.replace("enrolment.low_conduct_ratings >= 2", "enrolment.low_ratings >= 2"))
+    _wait_for(server, "monitoring.rules.yaml:41:11: unknown fact 'enrolment.low_ratings'")
+    # a threshold whose own tests now fail is refused too: 90% makes "an excused session ..." warn
+    path.write_text(original.replace("attendance_rate < 80", "attendance_rate < 90"))
+    _wait_for(server, "rule test fails: an excused session neither counts nor breaks the run")
+    with server.connect(as_=BLK) as blk:
+        assert blk.record_training(attendance=absences(eids[0], "x")).alerts_raised == 1
+    with server.connect() as bnn:
+        first = [a for a in bnn.alerts()]
+    assert [a.rule_id for a in first] == ["three-unexcused-absences"]
+    # a change with its tests: three absences become two, live at once
+    tests = rules_dir / "monitoring.test.yaml"
+    tests.write_text(tests.read_text().replace(
+        "  - name: an excused session neither counts nor breaks the run\n    start: 2019-07-01\n"
+        "    attendance: [present, absent, excused, absent,", "  - name: an excused session neither counts nor "
+        "breaks the run\n    start: 2019-07-01\n    attendance: [present, absent, excused, present,"))
+    path.write_text(original.replace("consecutive_unexcused_absences >= 3", "consecutive_unexcused_absences >= 2"))
+    _wait_for(server, "rules changed on disk: now serving version")
+    with server.connect(as_=BLK) as blk:
+        deadline = time.monotonic() + 10
+        raised = blk.record_training(attendance=absences(eids[1], "y", n=2)).alerts_raised
+        while raised == 0 and time.monotonic() < deadline:  # the reload reaches the monitoring rules at once
+            time.sleep(0.1)
+            raised = blk.record_training(attendance=absences(eids[2], f"z{time.monotonic_ns()}", n=2)).alerts_raised
+    with server.connect() as bnn:
+        later = [a for a in bnn.alerts()][1:]
+    assert later and later[0].rule_id == "three-unexcused-absences" and later[0].ruleset_version != first[
+        0].ruleset_version
