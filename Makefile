@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/placement_bench.py
 	$(BIN)/python bench/zen_bench.py
 	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/monitoring_bench.py --enrolments 2000 --days 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
