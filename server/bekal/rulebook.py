@@ -217,12 +217,13 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
                                      "decided without them", name=ELIGIBILITY)))
     if problems:
         raise RuleError(problems)
-    versioned = {f.path: f.text for f in parsed if f.kind != "tests"}
-    # the monitoring rule files count too: a change to them alone is a new version (the reload swaps it in)
-    hashed = {**versioned, **{n: t for n, t in watched.items() if not MONITORING_TESTS.search(t)}}
+    # the monitoring rule files count too: a change to them alone is a new version (the reload swaps it in),
+    # and a rulebook rebuilt from its sources (placement worker processes) is the same
+    versioned = {**{f.path: f.text for f in parsed if f.kind != "tests"},
+                 **{n: t for n, t in watched.items() if not MONITORING_TESTS.search(t)}}
     digest = hashlib.sha256()
-    for name in sorted(hashed):
-        digest.update(Path(name).name.encode() + b"\0" + hashed[name].encode() + b"\0")
+    for name in sorted(versioned):
+        digest.update(Path(name).name.encode() + b"\0" + versioned[name].encode() + b"\0")
     version = "sha256:" + digest.hexdigest()[:16]
     tests, test_problems = _read_tests([t for f in parsed for t in f.tests], courses, rulesets, declared)
     problems += test_problems
