@@ -33,19 +33,17 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from bekal.access import Principal, Role
-from bekal.audience import BLK
 from bekal.monitoring.facts import derive
 from bekal.monitoring.history import Summary
 from bekal.monitoring.rules import Finding, MonitoringRules, evaluate
 from bekal.services.errors import ServiceError, invalid, not_found, storage_unavailable
 from bekal.store.errors import StoreUnavailable
 from bekal.store.monitoring import (
-    COMPLETED,
     DROPPED_OUT,
     AlertRow,
     Batch,
@@ -166,8 +164,6 @@ def _position(token: str, filters: Sequence[Any]) -> Any:
 
 def blk_view(row: EnrolmentRow) -> EnrolmentRow:
     """What a training centre sees of an enrolment: no referring office, a reason only if shareable."""
-    from dataclasses import replace
-
     return replace(row, referring_office="", end_reason=row.end_reason if row.end_reason_shareable else "")
 
 
@@ -304,8 +300,6 @@ class Monitoring:
         centre = principal.role is Role.TRAINING_PROVIDER
         conduct = self._read(self.store.conduct, enrolment_id)
         if not centre:
-            from dataclasses import replace
-
             conduct = [c if c.note_shareable else replace(c, note="") for c in conduct]
         alerts = [] if centre else self._read(self.store.alerts, None, 0, 10_000, False, enrolment_id)
         return EnrolmentRecord(blk_view(row) if centre else row, self._read(self.store.attendance, enrolment_id),
@@ -415,6 +409,3 @@ def _conflict(exc: MonitoringConflict) -> ServiceError:
     first = exc.violations[0][1] if exc.violations else exc.code
     return ServiceError(exc.code, first, exc.violations)
 
-
-STATUSES = (COMPLETED, DROPPED_OUT)
-BLK_VIEW = BLK
