@@ -96,6 +96,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/zen_bench.py
 	$(BIN)/python bench/audit_bench.py
 	$(BIN)/python bench/replay_bench.py
+	$(BIN)/python bench/monitoring_bench.py --enrolments 2000 --days 100
 	$(MAKE) bench-node
 
 ## bench-node: the Node client's stream throughput next to the Python client's, in one run

@@ -90,6 +90,16 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "/google.longrunning.Operations/ListOperations": _JOBS,
     "/google.longrunning.Operations/DeleteOperation": _JOBS,
     "/google.longrunning.Operations/CancelOperation": _JOBS,
+    # monitoring after placement (services/monitoring/logic.py: whose enrolments, which view)
+    "/bekal.v1.MonitoringService/CreateEnrolments": frozenset({Role.REFERRER}),  # its own clients
+    "/bekal.v1.MonitoringService/EndEnrolment": _JOBS,  # a BNN office its clients', a BLK its courses'
+    "/bekal.v1.MonitoringService/ListEnrolments": frozenset({Role.REFERRER, Role.TRAINING_PROVIDER, Role.AUDITOR}),
+    "/bekal.v1.MonitoringService/GetEnrolmentRecord": frozenset({Role.REFERRER, Role.TRAINING_PROVIDER,
+                                                                 Role.AUDITOR}),
+    "/bekal.v1.MonitoringService/RecordTraining": _JOBS,  # a BLK: attendance, conduct, outcomes; BNN: outcomes
+    "/bekal.v1.MonitoringService/ListAlerts": frozenset({Role.REFERRER, Role.AUDITOR}),  # BNN: its own alerts
+    "/bekal.v1.MonitoringService/AcknowledgeAlert": frozenset({Role.REFERRER}),
+    "/bekal.v1.MonitoringService/WatchAlerts": frozenset({Role.REFERRER}),
 }
 RATE_LIMITED = frozenset({"/bekal.v1.RulesService/ValidateRules", "/bekal.v1.RulesService/ReloadRules"})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,7 +31,7 @@ from bekal.i18n import _
 from bekal.lang import ast
 from bekal.lang.checker import check_parameters, check_rulesets
 from bekal.lang.diagnostics import Diagnostic, Location, RuleError
-from bekal.lang.parser import parse_file_partially
+from bekal.lang.parser import MONITORING_EFFECTS, parse_file_partially
 from bekal.lang.source import MAX_BYTES, too_large_diagnostic
 from bekal.sources import Document, check_quotes
 
@@ -40,6 +41,8 @@ __all__ = ["Diagnostic", "Rulebook", "RuleError", "RulebookError", "load_ruleboo
 
 SUFFIXES = (".yaml", ".yml")
 ELIGIBILITY = "eligibility"  # the ruleset every rules directory must have
+MONITORING_PREFIX = "monitoring"  # monitoring*.rules.yaml, monitoring*.test.yaml: bekal.monitoring.rules
+MONITORING_TESTS = re.compile(r"^monitoring_tests:", re.M)  # a monitoring rule test file (not versioned)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Rulebook:
     tests: tuple[ReadyTest, ...] = field(default=())
     parameters: tuple[ast.Parameter, ...] = field(default=())
     declared: Mapping[str, schema.Fact] = field(default_factory=dict)  # facts the folder declares (facts.yaml)
+    monitoring: Any = None  # bekal.monitoring.rules.MonitoringRules: monitoring*.yaml, None when the folder has none
 
     @property
     def facts(self) -> Mapping[str, schema.Fact]:
@@ -87,6 +91,12 @@ def _read(path: Path, name: str) -> str:
                                     _("save the file as UTF-8"))]) from None
     except OSError as exc:
         raise RuleError([Diagnostic(Location(name, 1, 1), _("cannot read: {error}", error=exc.strerror))]) from None
+
+
+def is_monitoring(path: str | Path) -> bool:
+    """Is this a monitoring rules or rule-test file (``monitoring*.yaml``)? Those are checked by
+    :mod:`bekal.monitoring.rules` over their own facts (:attr:`Rulebook.monitoring`), never as eligibility rules."""
+    return Path(path).name.startswith(MONITORING_PREFIX)
 
 
 def read_files(path: str | Path) -> dict[str, str]:
@@ -161,8 +171,18 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
 
     ``documents``: the source documents rules may quote (:mod:`bekal.sources`); with them, every
     ``quote:`` is checked word for word (without them, quotes are taken as written)."""
+    from bekal.monitoring.rules import load_from_texts as load_monitoring
+
     problems: list[Diagnostic] = []
     parsed: list[ast.SourceFile] = []
+    watched = {name: text for name, text in files.items() if is_monitoring(name)}
+    monitoring = None
+    if watched:  # checked with the rest, all or nothing; their version is their own (not the rulebook's)
+        try:
+            monitoring = load_monitoring(watched, documents)
+        except RuleError as exc:
+            problems.extend(exc.diagnostics)
+    files = {name: text for name, text in files.items() if name not in watched}
     for name in sorted(files):
         try:
             source, file_problems = parse_file_partially(name, files[name])
@@ -179,6 +199,10 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
     problems += course_problems
     problems += check_parameters(parameters)
     problems += check_rulesets(rulesets, facts, parameters)
+    problems += [Diagnostic(r.effect.loc, _("effect {effect!r} is for monitoring rules only", effect=r.effect.kind),
+                            _("use ineligible, pending or priority: +N; monitoring rules live in "
+                              "monitoring*.rules.yaml"))
+                 for rs in rulesets for r in rs.rules if r.effect.kind in MONITORING_EFFECTS]
     if documents is not None:
         citations = [r.citation for rs in rulesets for r in rs.rules if r.citation]
         citations += [c for p in parameters for c in (p.citation, *(v.citation for v in p.values)) if c]
@@ -194,7 +218,10 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
                                      "decided without them", name=ELIGIBILITY)))
     if problems:
         raise RuleError(problems)
-    versioned = {f.path: f.text for f in parsed if f.kind != "tests"}
+    # the monitoring rule files count too: a change to them alone is a new version (the reload swaps it in),
+    # and a rulebook rebuilt from its sources (placement worker processes) is the same
+    versioned = {**{f.path: f.text for f in parsed if f.kind != "tests"},
+                 **{n: t for n, t in watched.items() if not MONITORING_TESTS.search(t)}}
     digest = hashlib.sha256()
     for name in sorted(versioned):
         digest.update(Path(name).name.encode() + b"\0" + versioned[name].encode() + b"\0")
@@ -217,6 +244,7 @@ def load_rulebook_from_texts(files: Mapping[str, str], documents: Mapping[str, D
         tests=tuple(tests),
         parameters=tuple(parameters),
         declared=declared,
+        monitoring=monitoring,
     )
 
 

@@ -130,8 +130,18 @@ def _untested(compiled: CompiledRules, exercised: set[tuple[str, date]]) -> list
 def gate(rulebook: Rulebook, engine: Engine | None = None) -> list[Diagnostic]:
     """The reload gate: a rules version goes live only if its rule tests pass. Each failure as a
     diagnostic at its test's ``file:line:col``; empty when every test passes (or there are none)."""
+    from bekal.monitoring.rules import run_tests as run_monitoring_tests
+
     report = run_tests(rulebook, engine)
-    return [Diagnostic(r.test.loc, _("rule test fails: {name}: {problems}", name=r.test.name,
-                                     problems="; ".join(r.problems)),
-                       _("the rules and their tests disagree: fix one of them (bekal rules test shows the details)"))
-            for r in report.failed]
+    out = [Diagnostic(r.test.loc, _("rule test fails: {name}: {problems}", name=r.test.name,
+                                    problems="; ".join(r.problems)),
+                      _("the rules and their tests disagree: fix one of them (bekal rules test shows the details)"))
+           for r in report.failed]
+    if rulebook.monitoring is not None:
+        hint = _("the rules and their tests disagree: fix one of them (bekal rules test shows the details)")
+        out += [Diagnostic(m.test.loc, _("rule test fails: {name}: {problems}", name=m.test.name,
+                                         problems=_("expected {expected}; fired {fired}",
+                                                    expected=", ".join(m.test.expect) or "-",
+                                                    fired=", ".join(m.fired) or "-")), hint)
+                for m in run_monitoring_tests(rulebook.monitoring) if not m.passed]
+    return out

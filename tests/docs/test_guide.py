@@ -139,7 +139,8 @@ def test_the_worked_change_works_as_written(tmp_path: Path):
             assert matches(block.expected, got), f"$ {block.command}\nexpected:\n{block.expected}\ngot:\n{got}"
     repo = tmp_path / "clone"
     tested = run(".venv/bin/bekal rules test rules", repo, "")
-    assert tested.splitlines() == ["rule tests: 22 passed, 0 failed"]  # nothing untested, nothing failing
+    assert tested.splitlines() == ["monitoring rule tests: 7 passed, 0 failed",  # nothing untested, nothing failing
+                                   "rule tests: 22 passed, 0 failed"]
     assert run(".venv/bin/bekal rules check rules", repo, "").startswith("rules: OK: 2 ruleset(s), 12 rule(s)")
 
 

@@ -23,7 +23,7 @@ from google.longrunning import operations_proto_pb2
 
 from bekal.access import POLICY, Role
 from bekal.certs import DEV_AGENCIES, issue, make_ca
-from bekal.v1 import audit_pb2, catalog_pb2, eligibility_pb2, matching_pb2, replay_pb2, rules_pb2
+from bekal.v1 import audit_pb2, catalog_pb2, eligibility_pb2, matching_pb2, monitoring_pb2, replay_pb2, rules_pb2
 from tests.support.servers import dev_certs
 
 SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
@@ -32,7 +32,8 @@ SERVICES = [eligibility_pb2.DESCRIPTOR.services_by_name["EligibilityService"],
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
             replay_pb2.DESCRIPTOR.services_by_name["ReplayService"],
             catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
-            operations_proto_pb2.DESCRIPTOR.services_by_name["Operations"]]
+            operations_proto_pb2.DESCRIPTOR.services_by_name["Operations"],
+            monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"]]
 METHODS = [(f"/{service.full_name}/{m.name}", m) for service in SERVICES for m in service.methods]
 ROLE_OF = {a.name: Role(a.role) for a in DEV_AGENCIES}
 
@@ -63,6 +64,15 @@ MATRIX = {
     "/google.longrunning.Operations/ListOperations": "RT",
     "/google.longrunning.Operations/DeleteOperation": "RT",
     "/google.longrunning.Operations/CancelOperation": "RT",
+    # issue 13: monitoring after placement; alerts go to the referring BNN office only
+    "/bekal.v1.MonitoringService/CreateEnrolments": "R",
+    "/bekal.v1.MonitoringService/EndEnrolment": "RT",
+    "/bekal.v1.MonitoringService/ListEnrolments": "RTU",
+    "/bekal.v1.MonitoringService/GetEnrolmentRecord": "RTU",
+    "/bekal.v1.MonitoringService/RecordTraining": "RT",
+    "/bekal.v1.MonitoringService/ListAlerts": "RU",
+    "/bekal.v1.MonitoringService/AcknowledgeAlert": "R",
+    "/bekal.v1.MonitoringService/WatchAlerts": "R",
 }
 
 

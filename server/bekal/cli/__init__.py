@@ -29,6 +29,7 @@ def _register() -> None:
     from bekal.cli import check as check_cmd
     from bekal.cli import log as log_cmd
     from bekal.cli import match as match_cmd
+    from bekal.cli import monitoring as monitoring_cmd
     from bekal.cli import replay as replay_cmd
     from bekal.cli import report as report_cmd
     from bekal.cli import rules as rules_cmd
@@ -44,6 +45,7 @@ def _register() -> None:
     main.add_command(replay_cmd.replay)
     main.add_command(log_cmd.log)
     main.add_command(report_cmd.report)
+    main.add_command(monitoring_cmd.monitoring)
 
 
 _register()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the engine and the rules load when a rules command runs, no
     from bekal.engine import Engine
     from bekal.facts import Fact
     from bekal.lang.diagnostics import Location
+    from bekal.monitoring.rules import MonitoringRules
     from bekal.rulebook import Rulebook
     from bekal.sources import Document
 
@@ -100,14 +101,33 @@ def source_documents(folder: str | None) -> Mapping[str, Document] | None:
 def check(path: str, sources: str | None) -> None:
     """Check rule files (a directory or one file): syntax, facts, types, limits, quotes. A test, facts,
     parameters or course file is checked with the folder it is in."""
-    if Path(path).is_file() and _first_key(Path(path)) in ("tests", "facts", "parameters", "courses"):
+    from bekal.rulebook import is_monitoring
+
+    if Path(path).is_file() and (_first_key(Path(path)) in ("tests", "facts", "parameters", "courses")
+                                 or is_monitoring(path)):
         path = str(Path(path).parent)
-    rulebook, engine = load_checked(path, source_documents(sources))
+    documents = source_documents(sources)
+    rulebook, engine = load_checked(path, documents)
     engine.close()
     n_rules = len(rulebook.compiled.rules)
     click.echo(_("{path}: OK: {rulesets} ruleset(s), {rules} rule(s), {courses} course(s), {tests} test(s); "
                  "version {version}", path=path, rulesets=len(rulebook.rulesets), rules=n_rules,
                  courses=len(rulebook.courses), tests=len(rulebook.tests), version=rulebook.version))
+    monitoring = rulebook.monitoring
+    if monitoring is not None:
+        click.echo(_("{path}: monitoring OK: {rules} rule(s), {tests} test(s); version {version}", path=path,
+                     rules=len(monitoring.rules), tests=len(monitoring.tests), version=monitoring.version))
+
+
+def load_monitoring_checked(path: str, documents: Mapping[str, Document] | None = None) -> MonitoringRules:
+    """The monitoring rules of a rules folder (monitoring*.rules.yaml), checked, or exit 1 with every problem."""
+    from bekal.lang.diagnostics import RuleError
+    from bekal.monitoring.rules import load_monitoring_rules
+
+    try:
+        return load_monitoring_rules(path, documents)
+    except RuleError as exc:
+        _fail([str(d) for d in exc.diagnostics] + [_("{n} problem(s) in {path}", n=len(exc.diagnostics), path=path)])
 
 
 def _first_key(path: Path) -> str | None:
@@ -146,10 +166,31 @@ def _test_files(paths: tuple[str, ...]) -> tuple[str, set[Path] | None]:
 def test(paths: tuple[str, ...]) -> None:
     """Run the rule tests (*.test.yaml) of a rules folder (default: rules), or only those of the test
     files given (with the rules of their folder), and list rules no test exercises."""
+    from bekal.monitoring.rules import run_tests as run_monitoring_tests
+    from bekal.rulebook import is_monitoring
     from bekal.ruletests import run_tests
 
     path, only = _test_files(paths)
+    monitoring_only = None if only is None else {f for f in only if is_monitoring(f)}
+    only = None if only is None or monitoring_only is None else only - monitoring_only
     rulebook, engine = load_checked(path)
+    monitoring_failed = 0
+    monitoring_run = 0
+    for outcome in run_monitoring_tests(rulebook.monitoring) if rulebook.monitoring is not None else ():
+        if monitoring_only is not None and Path(outcome.test.loc.file).resolve() not in monitoring_only:
+            continue
+        monitoring_run += 1
+        if not outcome.passed:
+            monitoring_failed += 1
+            click.echo(_("{where}: FAIL {name}", where=outcome.test.loc, name=outcome.test.name))
+            click.echo(_("    expected {expected}; fired {fired}", expected=", ".join(outcome.test.expect) or "-",
+                         fired=", ".join(outcome.fired) or "-"))
+    if monitoring_run:
+        click.echo(_("monitoring rule tests: {passed} passed, {failed} failed",
+                     passed=monitoring_run - monitoring_failed, failed=monitoring_failed))
+    if only is not None and not only:  # monitoring test files only
+        engine.close()
+        sys.exit(1 if monitoring_failed else 0)
     if only is not None:
         known = {Path(t.case.file).resolve() for t in rulebook.tests}
         for f in sorted(only - known):
@@ -172,7 +213,7 @@ def test(paths: tuple[str, ...]) -> None:
             click.echo(str(untested))
     passed = len(report.results) - len(report.failed)
     click.echo(_("rule tests: {passed} passed, {failed} failed", passed=passed, failed=len(report.failed)))
-    if report.failed:
+    if report.failed or monitoring_failed:
         sys.exit(1)
 
 

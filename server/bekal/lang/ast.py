@@ -200,7 +200,7 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    kind: str  # "ineligible", "pending" or "priority"
+    kind: str  # "ineligible", "pending" or "priority"; a monitoring rule's "warning" or "alert"
     points: int  # priority points (0 unless kind == "priority")
     loc: Location
 

@@ -83,7 +83,13 @@ class _Checker:
         fact = self.facts.get(ref.name)
         if fact is None:
             kind = ref.name.split(".", 1)[0]
-            if kind not in ("client", "course"):
+            kinds = sorted({n.split(".", 1)[0] for n in self.facts} - {"client", "course", "param"})
+            if kinds:  # other facts than a client's and a course's: e.g. monitoring rules' enrolment.*
+                close = schema.suggest(ref.name, list(self.facts), cutoff=0.7)
+                self.error(ref.loc, _("unknown fact {name!r}", name=ref.name),
+                           _("did you mean {close!r}?", close=close) if close else
+                           _("facts start with {kinds}", kinds=" or ".join(k + "." for k in kinds)))
+            elif kind not in ("client", "course"):
                 self.error(ref.loc, _("unknown fact {name!r}", name=ref.name), _("facts start with client. or course."))
             else:
                 # a close match only when it is likely a typo: 'client.dependants' is not 'client.education'

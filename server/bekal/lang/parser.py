@@ -27,6 +27,7 @@ TEST_KEYS = {"name", "as_of", "client", "course", "expect"}
 EXPECT_KEYS = {"outcome", "priority", "reasons", "missing"}
 OUTCOMES = ("ELIGIBLE", "INELIGIBLE", "PENDING")
 EFFECTS = ("ineligible", "pending", "priority")
+MONITORING_EFFECTS = ("warning", "alert")  # effects of monitoring rules only (bekal.monitoring.rules)
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 KINDS = ("ruleset", "courses", "tests", "parameters", "facts")  # a file's first key says what it is
 STARTS = N_("a rule file starts with exactly one of 'ruleset:', 'courses:', 'tests:', 'parameters:' or 'facts:'")
@@ -111,7 +112,7 @@ def _quoted_positions(value: str, raw: str, quote: Location) -> Callable[[int, i
 def _effect(node: Node, c: _Collector) -> ast.Effect | None:
     value = node.value
     if isinstance(value, str):
-        if value in ("ineligible", "pending"):
+        if value in ("ineligible", "pending", *MONITORING_EFFECTS):
             return ast.Effect(value, 0, node.loc)
         close = difflib.get_close_matches(value, EFFECTS, n=1)
         c.error(node.loc, _("unknown effect {effect!r}", effect=value),

@@ -41,6 +41,7 @@ from bekal.services.eligibility.logic import Eligibility
 from bekal.services.limits import set_pseudonym_pattern
 from bekal.services.matching import servicer as matching_servicer
 from bekal.services.matching.logic import JobSettings
+from bekal.services.monitoring import servicer as monitoring_servicer
 from bekal.services.operations import servicer as operations_servicer
 from bekal.services.registration import Gate, Limits
 from bekal.services.replay import servicer as replay_servicer
@@ -98,7 +99,10 @@ class Worker:
             operations_servicer.add_to(self.server, self.gate, self.matching),
             rules_servicer.add_to(self.server, self.gate, self.rules,
                                   notify_supervisor if self.supervised else None),
+            monitoring_servicer.SERVICE.full_name,
         )
+        monitoring_servicer.add_to(self.server, self.gate, self.rules, self.stores.monitoring, self.matching,
+                                   self.draining)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable((*served, HEALTH), self.server)
         self.port = self._listen()
@@ -149,7 +153,8 @@ class Worker:
             await self.health.set(name, NOT_SERVING)
         for name in (rules_servicer.SERVICE.full_name, audit_servicer.SERVICE.full_name,
                      operations_servicer.SERVICE.full_name,  # reading jobs needs no rules
-                     replay_servicer.SERVICE.full_name):  # a replay rebuilds the version it names
+                     replay_servicer.SERVICE.full_name,  # a replay rebuilds the version it names
+                     monitoring_servicer.SERVICE.full_name):  # refuses records itself without monitoring rules
             await self.health.set(name, SERVING)
         loop = asyncio.get_running_loop()
 

@@ -44,6 +44,9 @@ REASONS: dict[str, str] = {
     "JOB_FAILED": "the match job stopped for good (MatchJob.error); the message says why",
     "OPERATION_NOT_SUPPORTED": "listing, cancelling or deleting operations: a match job runs to its end and is kept",
     "JOB_INPUT_MISSING": "the match job's stored input is gone",
+    "ENROLMENT_NOT_FOUND": "no enrolment with that id (or not one the caller may see)",
+    "ALERT_NOT_FOUND": "no monitoring alert with that id (or not one the caller may see)",
+    "MONITORING_RULES_NOT_LOADED": "no monitoring rules are loaded, so training records are not taken unwatched",
     "REQUEST_NOT_FOUND": "no logged check with that request id (or not one the caller may see)",
     "FACTS_NOT_KEPT": "the facts a replay needs are gone: erased on the client's request, past the retention "
                       "period, or logged before bekal kept them; the log still shows the outcome",
@@ -113,8 +116,8 @@ def invalid(violations: Sequence[tuple[str, str]], message: str | None = None) -
 
 def not_found(message: str, field: str, noun: str, resource_type: str, name: str) -> ServiceError:
     """NOT_FOUND for the resource ``name`` named in ``field``, with ``google.rpc.ResourceInfo``."""
-    reason = {"course": "COURSE_NOT_FOUND", "ruleset": "RULESET_NOT_FOUND", "request": "REQUEST_NOT_FOUND"
-              }.get(noun, "JOB_NOT_FOUND")
+    reason = {"course": "COURSE_NOT_FOUND", "ruleset": "RULESET_NOT_FOUND", "request": "REQUEST_NOT_FOUND",
+              "enrolment": "ENROLMENT_NOT_FOUND", "alert": "ALERT_NOT_FOUND"}.get(noun, "JOB_NOT_FOUND")
     return ServiceError("NOT_FOUND", message, [(field, f"unknown {noun} {name!r}")], resource=(resource_type, name),
                         reason=reason)
 

@@ -3,6 +3,7 @@
 - :mod:`bekal.store.decisionlog` -- every answered eligibility check, once per request id, with what
   replays it: the rules versions it used, and its facts sealed (:mod:`bekal.store.sealing`);
 - :mod:`bekal.store.jobs` -- matching jobs, their input until they end, and their results;
+- :mod:`bekal.store.monitoring` -- enrolments, attendance, conduct, outcomes and monitoring alerts;
 - :mod:`bekal.store.audit` -- who called what, when, about which pseudonymous client (append-only);
 - :mod:`bekal.store.owners` -- which worker process owns a job, and whether it still lives;
 - :mod:`bekal.store.secrets` -- the secret key of the keyed digests (``secret_file``);
@@ -25,6 +26,7 @@ from bekal.store.audit import AuditEvent, AuditLog, SQLiteAuditLog
 from bekal.store.decisionlog import DecisionLog, Erasure, LoggedDecision, LoggedRequest, Recorded, SQLiteDecisionLog
 from bekal.store.errors import JobConflict, SchemaTooNew, StoreError, StoreUnavailable
 from bekal.store.jobs import JobStore, SQLiteJobStore
+from bekal.store.monitoring import MonitoringStore, SQLiteMonitoringStore
 from bekal.store.sealing import FactsUnreadable
 from bekal.store.secrets import secret_for
 from bekal.store.sqlite import sqlite_path
@@ -57,11 +59,13 @@ class Stores:
     decisions: DecisionLog
     jobs: JobStore
     audit: AuditLog
+    monitoring: MonitoringStore
 
     def close(self) -> None:
-        """Close all three (the audit trail last: it writes what is still queued)."""
+        """Close them all (the audit trail last: it writes what is still queued)."""
         self.decisions.close()
         self.jobs.close()
+        self.monitoring.close()
         self.audit.close()
 
 
@@ -84,14 +88,21 @@ def open_stores(location: str | Path, secret_file: str | Path | None = None,
         decisions.close()
         raise
     try:
-        audit = SQLiteAuditLog(path)
+        monitoring = SQLiteMonitoringStore(path)
     except BaseException:
         decisions.close()
         jobs.close()
         raise
-    return Stores(decisions, jobs, audit)
+    try:
+        audit = SQLiteAuditLog(path)
+    except BaseException:
+        decisions.close()
+        jobs.close()
+        monitoring.close()
+        raise
+    return Stores(decisions, jobs, audit, monitoring)
 
 
 __all__ = ["AuditEvent", "AuditLog", "DecisionLog", "Erasure", "FactsUnreadable", "JobConflict", "JobStore",
-           "LoggedDecision", "LoggedRequest", "Recorded", "SchemaTooNew", "Stores", "StoreError",
+           "LoggedDecision", "LoggedRequest", "MonitoringStore", "Recorded", "SchemaTooNew", "Stores", "StoreError",
            "StoreUnavailable", "open_audit_log", "open_decision_log", "open_job_store", "open_stores"]

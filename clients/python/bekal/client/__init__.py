@@ -1,4 +1,5 @@
-"""Python client for the bekal gRPC API (``bekal.v1``): eligibility, rules, matching jobs, the audit log, replay.
+"""Python client for the bekal gRPC API (``bekal.v1``): eligibility, rules, matching jobs, the audit log, replay,
+monitoring (enrolments, training records, alerts).
 
 >>> from bekal.client import connect
 >>> with connect("127.0.0.1:50051", root_certificates="certs/ca.pem",  # mutual TLS: who you are
@@ -18,6 +19,7 @@ from bekal.client.audit import AuditEntry, LoggedCheck, LoggedDecision
 from bekal.client.connection import DEFAULT_TARGET, Client, connect
 from bekal.client.eligibility import Check
 from bekal.client.errors import BekalError, FieldViolation, InvalidInput, JobFailed
+from bekal.client.monitoring import Alert, Enrolment, Recorded
 from bekal.client.placements import (
     Because,
     ClientPlacement,
@@ -49,10 +51,10 @@ from bekal.client.results import (
 from bekal.client.retry import RetryPolicy
 
 __all__ = [
-    "DEFAULT_TARGET", "AuditEntry", "Because", "BekalError", "Check", "CheckResult", "Client", "ClientPlacement",
-    "CourseFill", "Decision", "Diagnostic", "FactValue", "FieldViolation", "InvalidInput", "JobFailed", "JobReplay",
-    "JobStatus",
-    "LoggedCheck", "LoggedDecision", "MatchJob", "MatchResult", "MatchSummary", "NotPlaced", "Outcome", "Reason",
-    "Reload", "Replay", "ReplayedDecision", "ReserveOrder", "RetryPolicy", "RuleStatus", "RuleTrace", "RulesetInfo",
-    "RulesetSource", "Rulesets", "Standing", "Validation", "connect",
+    "DEFAULT_TARGET", "Alert", "AuditEntry", "Because", "BekalError", "Check", "CheckResult", "Client",
+    "ClientPlacement", "CourseFill", "Decision", "Diagnostic", "Enrolment", "FactValue", "FieldViolation",
+    "InvalidInput", "JobFailed", "JobReplay", "JobStatus", "LoggedCheck", "LoggedDecision", "MatchJob", "MatchResult",
+    "MatchSummary", "NotPlaced", "Outcome", "Reason", "Recorded", "Reload", "Replay", "ReplayedDecision",
+    "ReserveOrder", "RetryPolicy", "RuleStatus", "RuleTrace", "RulesetInfo", "RulesetSource", "Rulesets", "Standing",
+    "Validation", "connect",
 ]

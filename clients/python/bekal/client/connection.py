@@ -14,6 +14,7 @@ from bekal.client.catalog import CatalogCalls
 from bekal.client.eligibility import EligibilityCalls
 from bekal.client.errors import BekalError
 from bekal.client.matching import MatchingCalls
+from bekal.client.monitoring import MonitoringCalls
 from bekal.client.replay import ReplayCalls
 from bekal.client.retry import RetryPolicy
 from bekal.client.rules import RulesCalls
@@ -22,6 +23,7 @@ from bekal.v1 import (
     catalog_pb2_grpc,
     eligibility_pb2_grpc,
     matching_pb2_grpc,
+    monitoring_pb2_grpc,
     replay_pb2_grpc,
     rules_pb2_grpc,
 )
@@ -77,7 +79,7 @@ def connect(
                   audience=audience, target=target)
 
 
-class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls, ReplayCalls, CatalogCalls):
+class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls, ReplayCalls, CatalogCalls, MonitoringCalls):
     """The bekal API with plain Python arguments and results. Thread-safe; close when done."""
 
     def __init__(self, channel: grpc.Channel, *, timeout: float = 10.0, retry: RetryPolicy = RetryPolicy(),
@@ -93,6 +95,7 @@ class Client(EligibilityCalls, RulesCalls, MatchingCalls, AuditCalls, ReplayCall
         self._audit = audit_pb2_grpc.AuditServiceStub(channel)
         self._replay = replay_pb2_grpc.ReplayServiceStub(channel)
         self._catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+        self._monitoring = monitoring_pb2_grpc.MonitoringServiceStub(channel)
 
     def __enter__(self) -> Client:
         return self

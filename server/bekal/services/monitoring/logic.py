@@ -1,0 +1,412 @@
+"""Monitoring after placement, on plain types: enrolments, training records, alerts (tested without gRPC).
+
+Who sees and writes what is decided here, per record, after :data:`bekal.access.POLICY` let
+the call in (docs/integrators.md, "Monitoring"):
+
+- a BNN office (referrer) creates the enrolments of its own clients (from its own finished
+  matching job, or directly), ends them, reads them, records outcomes of its own clients, and
+  alone receives their alerts (ListAlerts, AcknowledgeAlert, WatchAlerts);
+- a training centre records attendance, conduct and outcomes for its own courses, ends its
+  enrolments, and reads them in the training centre's view: no referring office, a drop-out
+  reason only when marked shareable, no alerts;
+- an auditor reads everything but the conduct notes the centre did not mark shareable.
+
+Where the waiting list comes from. A matching job's placements say, per client, the course
+it got and, for every course it preferred more, why not; a client turned away by a *full*
+course was ELIGIBLE for it and waits on that course's list, ordered as the job ranked the
+competition (panel rank, then priority, then the lottery number: the job's own order). When
+an enrolled client drops out, the seat goes to the first on the list who still waits: a
+client who meanwhile holds a seat elsewhere leaves the list (WITHDRAWN) instead.
+
+Evaluation. The monitoring rules (:mod:`bekal.monitoring.rules`) are those of the served
+rulebook (:attr:`bekal.rulebook.Rulebook.monitoring`): they change when the served rules change,
+through the same reload gate (a broken monitoring file or a failing monitoring rule test is
+refused, and the previous version keeps serving). Without monitoring rules a batch of training
+records is refused (FAILED_PRECONDITION), never recorded without being watched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from bekal.access import Principal, Role
+from bekal.monitoring.facts import derive
+from bekal.monitoring.history import Summary
+from bekal.monitoring.rules import Finding, MonitoringRules, evaluate
+from bekal.services.errors import ServiceError, invalid, not_found, storage_unavailable
+from bekal.store.errors import StoreUnavailable
+from bekal.store.monitoring import (
+    DROPPED_OUT,
+    AlertRow,
+    Batch,
+    ConductRow,
+    EnrolmentRow,
+    MonitoringConflict,
+    MonitoringStore,
+    NewEnrolmentRow,
+    OutcomeRow,
+    Recorded,
+    Scope,
+)
+
+log = logging.getLogger("bekal.service")
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class DirectEnrolment:
+    client_id: str
+    course_code: str
+    start_date: date | None
+    waiting: bool = False
+
+
+@dataclass(frozen=True)
+class JobPlacement:
+    """What enrolments need of one client's placement in a matching job."""
+
+    client_id: str
+    course_code: str  # "" when not placed
+    waits_for: Sequence[tuple[str, tuple[float, ...]]] = ()  # (full course, standing sort key) it preferred
+
+
+@dataclass(frozen=True)
+class EnrolmentsRequest:
+    request_id: str
+    job_id: str = ""
+    direct: Sequence[DirectEnrolment] = ()
+
+
+@dataclass(frozen=True)
+class EndRequest:
+    enrolment_id: str
+    status: str  # COMPLETED or DROPPED_OUT
+    end_date: date
+    reason: str = ""
+    reason_shareable: bool = False
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    course_code: str | None = None
+    page_size: int = 0
+    page_token: str = ""
+
+
+@dataclass(frozen=True)
+class AlertQuery:
+    page_size: int = 0
+    page_token: str = ""
+    unacknowledged_only: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Any]
+    next_page_token: str
+
+
+@dataclass(frozen=True)
+class EnrolmentRecord:
+    enrolment: EnrolmentRow
+    attendance: Sequence[Any]
+    conduct: Sequence[ConductRow]
+    outcomes: Sequence[OutcomeRow]
+    alerts: Sequence[AlertRow]
+
+
+@dataclass(frozen=True)
+class Ended:
+    enrolment: EnrolmentRow
+    promoted: EnrolmentRow | None
+
+
+@dataclass
+class _Held:
+    rules: MonitoringRules | None = None
+    error: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _size(requested: int) -> int:
+    if requested < 0:
+        raise invalid([("page_size", "must not be negative")])
+    return DEFAULT_PAGE if requested == 0 else min(requested, MAX_PAGE)
+
+
+def _token(position: Any, filters: Sequence[Any]) -> str:
+    raw = json.dumps({"p": position, "f": list(filters)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _position(token: str, filters: Sequence[Any]) -> Any:
+    if not token:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        position, seen = data["p"], data["f"]
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        raise invalid([("page_token", "not a page token this server gave out")]) from None
+    if seen != list(filters):
+        raise invalid([("page_token", "made for other filters; send the same filters as for the first page")])
+    return position
+
+
+def blk_view(row: EnrolmentRow) -> EnrolmentRow:
+    """What a training centre sees of an enrolment: no referring office, a reason only if shareable."""
+    return replace(row, referring_office="", end_reason=row.end_reason if row.end_reason_shareable else "")
+
+
+class Monitoring:
+    """The monitoring service's behaviour over a :class:`MonitoringStore`."""
+
+    def __init__(self, store: MonitoringStore, courses: Callable[[], Mapping[str, Mapping[str, Any]]],
+                 placements: Callable[[str, str], Sequence[JobPlacement]] | None = None,
+                 today: Callable[[], date] | None = None):
+        from bekal import clock
+
+        self.store = store
+        self.courses = courses  # the served course catalogue: code -> course facts
+        self.placements = placements  # (job id, viewer) -> the job's placements; raises ServiceError
+        self.today = today or clock.today
+        self._held = _Held()
+
+    # -------------------------------------------------------------------------- rules
+
+    def use_rules(self, rules: MonitoringRules | None) -> None:
+        """Evaluate with these monitoring rules from now on (None: none, training records are refused)."""
+        with self._held.lock:
+            before = self._held.rules
+            self._held.rules = rules if rules is not None and rules.rulesets else None
+            self._held.error = "" if self._held.rules else "the rules folder has no monitoring*.rules.yaml"
+        if rules is not None and (before is None or before.version != rules.version):
+            log.info("monitoring rules %s: %d rule(s)", rules.version, len(rules.rules))
+
+    @property
+    def rules(self) -> MonitoringRules | None:
+        return self._held.rules
+
+    # -------------------------------------------------------------------------- enrolments
+
+    def create_enrolments(self, request: EnrolmentsRequest, principal: Principal) -> list[EnrolmentRow]:
+        if principal.role is not Role.REFERRER or not principal.office:
+            raise ServiceError("PERMISSION_DENIED", "only a BNN office (with its office named) creates enrolments")
+        office = principal.office
+        catalogue = self.courses()
+        violations: list[tuple[str, str]] = []
+        new: list[NewEnrolmentRow] = []
+
+        def course(code: str, where: str) -> Mapping[str, Any] | None:
+            found = catalogue.get(code)
+            if found is None:
+                violations.append((where, f"unknown course {code!r} (not in the served catalogue)"))
+            return found
+
+        if request.job_id:
+            if self.placements is None:
+                raise ServiceError("FAILED_PRECONDITION", "matching jobs are not served here", reason="JOBS_NOT_KEPT")
+            placements = self.placements(request.job_id, principal.name)
+            waiting: dict[str, list[tuple[tuple[float, ...], str]]] = {}
+            for k, p in enumerate(placements):
+                if p.course_code:
+                    c = course(p.course_code, f"job[{k}].course_code")
+                    if c is not None:
+                        new.append(self._new(p.client_id, p.course_code, c, None, office, request.job_id, False,
+                                             f"job[{k}]", violations))
+                for code, standing in p.waits_for:
+                    waiting.setdefault(code, []).append((standing, p.client_id))
+            for code in sorted(waiting):
+                c = course(code, f"job.waiting[{code}]")
+                if c is None:
+                    continue
+                for _standing, client_id in sorted(waiting[code]):
+                    new.append(self._new(client_id, code, c, None, office, request.job_id, True,
+                                         f"job.waiting[{code}]", violations))
+        else:
+            for k, d in enumerate(request.direct):
+                c = course(d.course_code, f"enrolments[{k}].course_code")
+                if c is not None:
+                    new.append(self._new(d.client_id, d.course_code, c, d.start_date, office, "", d.waiting,
+                                         f"enrolments[{k}]", violations))
+        if violations:
+            raise invalid(violations)
+        try:
+            return self.store.create_enrolments(request.request_id, principal.name, new)
+        except MonitoringConflict as exc:
+            raise _conflict(exc) from None
+        except StoreUnavailable as exc:
+            raise storage_unavailable("the monitoring store", exc.retry_after) from None
+
+    @staticmethod
+    def _new(client_id: str, code: str, course: Mapping[str, Any], start: date | None, office: str, job_id: str,
+             waiting: bool, where: str, violations: list[tuple[str, str]]) -> NewEnrolmentRow:
+        first = start or course.get("start_date")
+        if not isinstance(first, date):
+            violations.append((f"{where}.start_date", f"required: course {code} has no start date in the catalogue"))
+            first = date.min
+        return NewEnrolmentRow(client_id, code, office, str(course.get("blk") or ""), first, waiting, job_id)
+
+    def end_enrolment(self, request: EndRequest, principal: Principal) -> Ended:
+        if request.end_date > self.today():
+            raise invalid([("end_date", f"{request.end_date} is in the future (today is {self.today()})")])
+        if request.status == DROPPED_OUT and not request.reason:
+            raise invalid([("reason", "required when the client dropped out")])
+        try:
+            row, promoted = self.store.end_enrolment(request.enrolment_id, _scope(principal), request.status,
+                                                     request.end_date, request.reason, request.reason_shareable)
+        except MonitoringConflict as exc:
+            raise _conflict(exc) from None
+        except StoreUnavailable as exc:
+            raise storage_unavailable("the monitoring store", exc.retry_after) from None
+        if principal.role is Role.TRAINING_PROVIDER:
+            return Ended(blk_view(row), blk_view(promoted) if promoted else None)
+        return Ended(row, promoted)
+
+    def list_enrolments(self, query: ListQuery, principal: Principal) -> Page:
+        size = _size(query.page_size)
+        scope = _scope(principal)
+        filters = [query.course_code]
+        position = _position(query.page_token, filters)
+        if position is not None and not (isinstance(position, list) and len(position) == 4):
+            raise invalid([("page_token", "not a page token this server gave out")])
+        rows = self._read(self.store.enrolments, query.course_code, scope.office, scope.provider,
+                          tuple(position) if position else None, size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        token = ""
+        if more:
+            last = rows[-1]
+            token = _token([last.course_code, int(last.status == "waiting"), last.waiting_position,
+                            last.enrolment_id], filters)
+        if principal.role is Role.TRAINING_PROVIDER:
+            rows = [blk_view(r) for r in rows]
+        return Page(rows, token)
+
+    def record_of(self, enrolment_id: str, principal: Principal) -> EnrolmentRecord:
+        row = self._read(self.store.enrolment, enrolment_id)
+        if row is None or not _scope(principal).allows(row):
+            raise not_found(f"unknown enrolment {enrolment_id!r}", "enrolment_id", "enrolment", "Enrolment",
+                            enrolment_id)
+        centre = principal.role is Role.TRAINING_PROVIDER
+        conduct = self._read(self.store.conduct, enrolment_id)
+        if not centre:
+            conduct = [c if c.note_shareable else replace(c, note="") for c in conduct]
+        alerts = [] if centre else self._read(self.store.alerts, None, 0, 10_000, False, enrolment_id)
+        return EnrolmentRecord(blk_view(row) if centre else row, self._read(self.store.attendance, enrolment_id),
+                               conduct, self._read(self.store.outcomes, enrolment_id), alerts)
+
+    # -------------------------------------------------------------------------- records
+
+    def record(self, batch: Batch, principal: Principal) -> Recorded:
+        if principal.role is Role.REFERRER and (batch.attendance or batch.conduct):
+            field_name = "attendance" if batch.attendance else "conduct"
+            raise ServiceError("PERMISSION_DENIED", "a BNN office records outcomes only; attendance and conduct come "
+                               "from the training centre", [(field_name, "recorded by the training centre")])
+        future = self.today()
+        violations = [(f"attendance[{k}].session_date", f"{a.session_date} is in the future (today is {future})")
+                      for k, a in enumerate(batch.attendance) if a.session_date > future]
+        violations += [(f"conduct[{k}].assessment_date", f"{c.assessment_date} is in the future (today is {future})")
+                       for k, c in enumerate(batch.conduct) if c.assessment_date > future]
+        violations += [(f"outcomes[{k}].outcome_date", f"{o.outcome_date} is in the future (today is {future})")
+                       for k, o in enumerate(batch.outcomes) if o.outcome_date > future]
+        if violations:
+            raise invalid(violations)
+        rules = self._held.rules
+        if rules is None:
+            raise ServiceError("FAILED_PRECONDITION", "no monitoring rules are loaded (" + (self._held.error or
+                               "none found") + "); training records are not taken unwatched",
+                               preconditions=[("MONITORING_RULES", "rules", "not loaded")],
+                               reason="MONITORING_RULES_NOT_LOADED")
+
+        def judge(summary: Summary, on: date) -> Sequence[Finding]:
+            return evaluate(rules, derive(summary), on)
+
+        try:
+            return self.store.record(batch, _scope(principal), judge, rules.version)
+        except MonitoringConflict as exc:
+            raise _conflict(exc) from None
+        except StoreUnavailable as exc:
+            raise storage_unavailable("the monitoring store", exc.retry_after) from None
+
+    # -------------------------------------------------------------------------- alerts
+
+    def list_alerts(self, query: AlertQuery, principal: Principal) -> Page:
+        office = _alert_office(principal)
+        size = _size(query.page_size)
+        filters = [query.unacknowledged_only]
+        position = _position(query.page_token, filters)
+        if position is not None and (not isinstance(position, int) or position < 0):
+            raise invalid([("page_token", "not a page token this server gave out")])
+        rows = self._read(self.store.alerts, office, position or 0, size + 1, query.unacknowledged_only)
+        more = len(rows) > size
+        rows = rows[:size]
+        return Page(rows, _token(rows[-1].sequence, filters) if more else "")
+
+    def acknowledge(self, alert_id: str, principal: Principal) -> AlertRow:
+        if principal.role is not Role.REFERRER:
+            raise ServiceError("PERMISSION_DENIED", "only the referring BNN office acknowledges its alerts")
+        try:
+            row = self.store.acknowledge(alert_id, principal.office or "", principal.name)
+        except StoreUnavailable as exc:
+            raise storage_unavailable("the monitoring store", exc.retry_after) from None
+        if row is None:
+            raise not_found(f"unknown alert {alert_id!r}", "alert_id", "alert", "Alert", alert_id)
+        return row
+
+    def alerts_after(self, after: int, principal: Principal, limit: int = 500) -> list[AlertRow]:
+        """WatchAlerts' read: the caller's alerts with a sequence above ``after``, in order."""
+        if after < 0:
+            raise invalid([("after_sequence", "must not be negative")])
+        return list(self._read(self.store.alerts, _alert_office(principal), after, limit))
+
+    @staticmethod
+    def _read(fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except StoreUnavailable as exc:
+            raise storage_unavailable("the monitoring store", exc.retry_after) from None
+
+
+def _alert_office(principal: Principal) -> str | None:
+    """Whose alerts a caller reads: a BNN office its own, an auditor all; nobody else any (fail closed)."""
+    if principal.role is Role.AUDITOR:
+        return None
+    if principal.role is Role.REFERRER and principal.office:
+        return principal.office
+    raise ServiceError("PERMISSION_DENIED", "alerts go to the referring BNN office only")
+
+
+def _scope(principal: Principal) -> Scope:
+    """The enrolments a caller may touch: a training centre its courses', a BNN office its clients'."""
+    if principal.role is Role.TRAINING_PROVIDER:
+        if not principal.provider:
+            raise ServiceError("PERMISSION_DENIED", "this training centre's certificate names no provider")
+        return Scope(provider=principal.provider, recorder=principal.name)
+    if principal.role is Role.REFERRER:
+        if not principal.office:
+            raise ServiceError("PERMISSION_DENIED", "this BNN office's certificate names no office")
+        return Scope(office=principal.office, recorder=principal.name)
+    if principal.role is Role.AUDITOR:
+        return Scope(recorder=principal.name)
+    raise ServiceError("PERMISSION_DENIED", f"{principal} reads no enrolments")
+
+
+def _conflict(exc: MonitoringConflict) -> ServiceError:
+    if exc.code == "NOT_FOUND":
+        name = exc.violations[0][1].split("'")[1] if "'" in exc.violations[0][1] else ""
+        return not_found(exc.violations[0][1], exc.violations[0][0], "enrolment", "Enrolment", name)
+    if exc.code == "INVALID_ARGUMENT":
+        return invalid(exc.violations)
+    first = exc.violations[0][1] if exc.violations else exc.code
+    return ServiceError(exc.code, first, exc.violations)
+
