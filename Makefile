@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NODE_DIR   := clients/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 # the machine's node/npm when 20 or newer, else Node.js from PyPI in .venv (tools/node_bin.py)
-NODE_ENV    = PATH="$$($(BIN)/python tools/node_bin.py):$$PATH"
+NODE_ENV    = PATH="$$($(abspath $(BIN))/python $(CURDIR)/tools/node_bin.py):$$PATH"
 
 .PHONY: run test typecheck proto proto-check lint breaking proto-baseline messages bench bench-node clean browser \
 	node node-proto node-proto-check node-test
