@@ -2,11 +2,11 @@
 
 The report is built from whatever can answer these questions for a period and (optionally) one
 referring office: the decision log and the matching jobs on this server (:mod:`.fromstore`), a
-scenario file (:mod:`.scenario`), and -- once it is merged -- the monitoring store's enrolments,
-attendance, alerts and outcomes. Each source returns plain records; the report counts *people*
+scenario file (:mod:`.scenario`), and the monitoring store's enrolments, attendance, alerts and
+outcomes in the same database (also :mod:`.fromstore`). Each source returns plain records; the report counts *people*
 (distinct pseudonymous client ids) from them and never shows an id (:mod:`.build`).
 
-To wire another source (the monitoring store), implement the methods of :class:`ProgrammeData`;
+To wire another source, implement the methods of :class:`ProgrammeData`;
 a source that does not know a stage returns nothing for it (``stages`` an empty list, ``enrolments``
 an empty list, ...), and the report says "not recorded" for it rather than 0.
 """
@@ -108,11 +108,12 @@ class AlertRecord:
 
 @dataclass(frozen=True)
 class OutcomeRecord:
-    """Where a client stood at a follow-up 3, 6 or 12 months after training."""
+    """Where a client stood at a follow-up 3, 6 or 12 months after training (or at its end: month 0,
+    which the funnel's *employed or self-employed* counts and the follow-up table does not show)."""
 
     client_id: str
     office: str
-    follow_up_month: int  # one of FOLLOW_UP_MONTHS
+    follow_up_month: int  # one of FOLLOW_UP_MONTHS, or 0: at completion (counts in the funnel only)
     status: str  # one of OUTCOME_STATES
     day: date
 
