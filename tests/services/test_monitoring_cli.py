@@ -19,6 +19,15 @@ def test_explain_shows_the_facts_and_the_rules_that_fire():
     assert bad.code == 2 and "gone" in bad.err and "Traceback" not in bad.err
 
 
+
+def test_explain_without_monitoring_rules_is_an_error_not_a_quiet_no(tmp_path):
+    """A wrong --rules folder (or the default run from another folder) must not read as "no rule fires"."""
+    for folder in (tmp_path / "nowhere", tmp_path):
+        got = bekal("monitoring", "explain", "--start", "2019-07-01", "--attendance", "absent,absent,absent",
+                    "--rules", str(folder))
+        assert got.code == 1, got.text
+        assert "no monitoring rules here" in got.err and "no monitoring rule fires" not in got.out
+
 def test_rules_check_and_test_cover_the_monitoring_rules(tmp_path):
     rules = copy_of(RULES, tmp_path)
     ok = bekal("rules", "check", str(rules))

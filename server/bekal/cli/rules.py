@@ -125,9 +125,13 @@ def load_monitoring_checked(path: str, documents: Mapping[str, Document] | None 
     from bekal.monitoring.rules import load_monitoring_rules
 
     try:
-        return load_monitoring_rules(path, documents)
+        rules = load_monitoring_rules(path, documents)
     except RuleError as exc:
         _fail([str(d) for d in exc.diagnostics] + [_("{n} problem(s) in {path}", n=len(exc.diagnostics), path=path)])
+    if not rules.rules:  # a wrong folder must not read as "no rule fires"
+        _fail([_("{path}: no monitoring rules here (monitoring*.rules.yaml); nothing can be judged",
+                 path=path)])
+    return rules
 
 
 def _first_key(path: Path) -> str | None:
