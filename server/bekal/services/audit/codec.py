@@ -6,10 +6,11 @@ from datetime import date
 
 from google.rpc import code_pb2
 
-from bekal.services.audit.logic import DecisionQuery, EventQuery, Page
+from bekal.services.audit.logic import DecisionQuery, EventQuery
 from bekal.services.codec import AUDIENCE_PB
 from bekal.services.errors import Violations, invalid
 from bekal.services.limits import MAX_ID, check_client_id, check_text, date_pb, timestamp_pb
+from bekal.services.pages import Page
 from bekal.store import AuditEvent, LoggedRequest
 from bekal.v1 import audit_pb2, decision_pb2
 

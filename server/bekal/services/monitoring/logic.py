@@ -27,9 +27,6 @@ records is refused (FAILED_PRECONDITION), never recorded without being watched.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +39,7 @@ from bekal.monitoring.facts import derive
 from bekal.monitoring.history import Summary
 from bekal.monitoring.rules import Finding, MonitoringRules, evaluate
 from bekal.services.errors import ServiceError, invalid, not_found, storage_unavailable
+from bekal.services.pages import Page, not_ours, page_position, page_size, page_token
 from bekal.store.errors import StoreUnavailable
 from bekal.store.monitoring import (
     DROPPED_OUT,
@@ -59,8 +57,6 @@ from bekal.store.monitoring import (
 
 log = logging.getLogger("bekal.service")
 
-DEFAULT_PAGE = 100
-MAX_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -111,12 +107,6 @@ class AlertQuery:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: Sequence[Any]
-    next_page_token: str
-
-
-@dataclass(frozen=True)
 class EnrolmentRecord:
     enrolment: EnrolmentRow
     attendance: Sequence[Any]
@@ -136,30 +126,6 @@ class _Held:
     rules: MonitoringRules | None = None
     error: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _size(requested: int) -> int:
-    if requested < 0:
-        raise invalid([("page_size", "must not be negative")])
-    return DEFAULT_PAGE if requested == 0 else min(requested, MAX_PAGE)
-
-
-def _token(position: Any, filters: Sequence[Any]) -> str:
-    raw = json.dumps({"p": position, "f": list(filters)}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _position(token: str, filters: Sequence[Any]) -> Any:
-    if not token:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        position, seen = data["p"], data["f"]
-    except (ValueError, TypeError, KeyError, binascii.Error):
-        raise invalid([("page_token", "not a page token this server gave out")]) from None
-    if seen != list(filters):
-        raise invalid([("page_token", "made for other filters; send the same filters as for the first page")])
-    return position
 
 
 def blk_view(row: EnrolmentRow) -> EnrolmentRow:
@@ -272,13 +238,13 @@ class Monitoring:
             return Ended(blk_view(row), blk_view(promoted) if promoted else None)
         return Ended(row, promoted)
 
-    def list_enrolments(self, query: ListQuery, principal: Principal) -> Page:
-        size = _size(query.page_size)
+    def list_enrolments(self, query: ListQuery, principal: Principal) -> Page[EnrolmentRow]:
+        size = page_size(query.page_size)
         scope = _scope(principal)
         filters = [query.course_code]
-        position = _position(query.page_token, filters)
+        position = page_position(query.page_token, filters)
         if position is not None and not (isinstance(position, list) and len(position) == 4):
-            raise invalid([("page_token", "not a page token this server gave out")])
+            raise not_ours()
         rows = self._read(self.store.enrolments, query.course_code, scope.office, scope.provider,
                           tuple(position) if position else None, size + 1)
         more = len(rows) > size
@@ -286,8 +252,8 @@ class Monitoring:
         token = ""
         if more:
             last = rows[-1]
-            token = _token([last.course_code, int(last.status == "waiting"), last.waiting_position,
-                            last.enrolment_id], filters)
+            token = page_token([last.course_code, int(last.status == "waiting"), last.waiting_position,
+                                last.enrolment_id], filters)
         if principal.role is Role.TRAINING_PROVIDER:
             rows = [blk_view(r) for r in rows]
         return Page(rows, token)
@@ -340,17 +306,17 @@ class Monitoring:
 
     # -------------------------------------------------------------------------- alerts
 
-    def list_alerts(self, query: AlertQuery, principal: Principal) -> Page:
+    def list_alerts(self, query: AlertQuery, principal: Principal) -> Page[AlertRow]:
         office = _alert_office(principal)
-        size = _size(query.page_size)
+        size = page_size(query.page_size)
         filters = [query.unacknowledged_only]
-        position = _position(query.page_token, filters)
+        position = page_position(query.page_token, filters)
         if position is not None and (not isinstance(position, int) or position < 0):
-            raise invalid([("page_token", "not a page token this server gave out")])
+            raise not_ours()
         rows = self._read(self.store.alerts, office, position or 0, size + 1, query.unacknowledged_only)
         more = len(rows) > size
         rows = rows[:size]
-        return Page(rows, _token(rows[-1].sequence, filters) if more else "")
+        return Page(rows, page_token(rows[-1].sequence, filters) if more else "")
 
     def acknowledge(self, alert_id: str, principal: Principal) -> AlertRow:
         if principal.role is not Role.REFERRER:
