@@ -9,7 +9,7 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
-from bekal.services.errors import Violations
+from bekal.services.errors import Violations, invalid
 
 MAX_ID = 128  # request_id, client.id, course codes, job_id
 MAX_TEXT = 256  # any other text field of a client
@@ -50,6 +50,16 @@ def check_client_id(value: str, field: str, violations: Violations) -> None:
     check_id(value, field, violations)
     if len(violations) == before and _pseudonym.fullmatch(value) is None:
         violations.append((field, f"not a pseudonymous id: must match {_pseudonym.pattern}"))
+
+
+def one_id(value: str, field: str) -> str:
+    """A request whose one field is an id (``GetCourse.code``, ``ReplayDecision.request_id``): the id,
+    checked as :func:`check_id` does, or INVALID_ARGUMENT naming ``field``."""
+    violations: Violations = []
+    check_id(value, field, violations)
+    if violations:
+        raise invalid(violations)
+    return value
 
 
 def check_id(value: str, field: str, violations: Violations) -> None:

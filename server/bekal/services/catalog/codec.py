@@ -9,7 +9,7 @@ from typing import Any
 from bekal.services.catalog.logic import CoursePage, FoundCourse
 from bekal.services.codec import as_of_from
 from bekal.services.errors import Violations, invalid
-from bekal.services.limits import check_id, check_text, date_pb
+from bekal.services.limits import check_text, date_pb, one_id
 from bekal.services.matching.codec import course_message
 from bekal.v1 import catalog_pb2, facts_pb2
 
@@ -27,11 +27,7 @@ def list_query(request: catalog_pb2.ListCoursesRequest) -> tuple[date, int, str]
 
 
 def course_code(request: catalog_pb2.GetCourseRequest) -> str:
-    violations: Violations = []
-    check_id(request.code, "code", violations)
-    if violations:
-        raise invalid(violations)
-    return request.code
+    return one_id(request.code, "code")
 
 
 def course_pb(facts: Mapping[str, Any]) -> facts_pb2.Course:

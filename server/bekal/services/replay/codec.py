@@ -6,8 +6,7 @@ from datetime import datetime
 
 from bekal.decision import FactValue
 from bekal.services.codec import decision_pb, fact_value_pb
-from bekal.services.errors import Violations, invalid
-from bekal.services.limits import check_id, date_pb, timestamp_pb
+from bekal.services.limits import date_pb, one_id, timestamp_pb
 from bekal.services.replay.logic import Erased, JobReplay, Replay
 from bekal.v1 import decision_pb2, replay_pb2
 
@@ -17,29 +16,17 @@ _OUTCOME = {"ELIGIBLE": decision_pb2.OUTCOME_ELIGIBLE, "INELIGIBLE": decision_pb
 
 
 def request_id_of(request: replay_pb2.ReplayDecisionRequest) -> str:
-    violations: Violations = []
-    check_id(request.request_id, "request_id", violations)
-    if violations:
-        raise invalid(violations)
-    return request.request_id
+    return one_id(request.request_id, "request_id")
 
 
 def job_id_of(request: replay_pb2.ReplayMatchJobRequest) -> str:
-    violations: Violations = []
-    check_id(request.job_id, "job_id", violations)
-    if violations:
-        raise invalid(violations)
-    return request.job_id
+    return one_id(request.job_id, "job_id")
 
 
 def client_id_of(request: replay_pb2.EraseClientFactsRequest) -> str:
-    violations: Violations = []
     # an id only, not the pseudonym pattern: facts logged before the pattern was set (or under a wider
     # one) must stay erasable -- refusing an erasure would keep health data against the client's right
-    check_id(request.client_id, "client_id", violations)
-    if violations:
-        raise invalid(violations)
-    return request.client_id
+    return one_id(request.client_id, "client_id")
 
 
 def replay_response(replay: Replay) -> replay_pb2.ReplayDecisionResponse:
