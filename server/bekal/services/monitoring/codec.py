@@ -16,8 +16,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.type.date_pb2 import Date
 
 from bekal.client.enums import short_name
+from bekal.services.codec import localized
 from bekal.services.errors import Violations, invalid
-from bekal.services.limits import check_client_id, check_id, check_text, date_from_pb, date_pb, timestamp_pb
+from bekal.services.limits import check_client_id, check_id, check_text, date_from_pb, date_pb, one_id, timestamp_pb
 from bekal.services.monitoring.logic import (
     AlertQuery,
     DirectEnrolment,
@@ -39,7 +40,7 @@ from bekal.store.monitoring import (
     OutcomeRow,
     Recorded,
 )
-from bekal.v1 import common_pb2, matching_pb2, monitoring_pb2
+from bekal.v1 import matching_pb2, monitoring_pb2
 
 MAX_BATCH = 100_000  # records in one RecordTraining batch
 MAX_ENROLMENTS = 10_000  # enrolments in one CreateEnrolments
@@ -203,6 +204,14 @@ def job_placements(chunks: Iterable[ResultChunk]) -> list[JobPlacement]:
     return out
 
 
+def enrolment_id(request: monitoring_pb2.GetEnrolmentRecordRequest) -> str:
+    return one_id(request.enrolment_id, "enrolment_id")
+
+
+def alert_id(request: monitoring_pb2.AcknowledgeAlertRequest) -> str:
+    return one_id(request.alert_id, "alert_id")
+
+
 # ------------------------------------------------------------------------------ responses
 
 
@@ -245,8 +254,7 @@ def alert_pb(row: AlertRow, out: monitoring_pb2.Alert | None = None) -> monitori
     msg.referring_office = row.referring_office
     msg.severity = _number(_SEVERITY, row.severity)  # type: ignore[assignment]
     msg.reason.rule_id = row.rule_id
-    msg.reason.messages.extend([common_pb2.LocalizedText(locale="id", text=row.reason_id),
-                                common_pb2.LocalizedText(locale="en", text=row.reason_en)])
+    msg.reason.messages.extend(localized(row.reason_id, row.reason_en))
     msg.reason.source = row.source
     msg.ruleset_version = row.ruleset_version
     raised = _time(row.raised_at)

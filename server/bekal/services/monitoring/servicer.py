@@ -61,8 +61,9 @@ class MonitoringServicer:
 
     async def GetEnrolmentRecord(self, request: monitoring_pb2.GetEnrolmentRecordRequest,
                                  call: Call) -> monitoring_pb2.GetEnrolmentRecordResponse:
-        call.about(request.enrolment_id)
-        record = await call.run(self.monitoring.record_of, request.enrolment_id, call.principal)
+        enrolment_id = codec.enrolment_id(request)
+        call.about(enrolment_id)
+        record = await call.run(self.monitoring.record_of, enrolment_id, call.principal)
         return codec.record_pb(record)
 
     async def RecordTraining(self, request: monitoring_pb2.RecordTrainingRequest,
@@ -81,8 +82,9 @@ class MonitoringServicer:
 
     async def AcknowledgeAlert(self, request: monitoring_pb2.AcknowledgeAlertRequest,
                                call: Call) -> monitoring_pb2.AcknowledgeAlertResponse:
-        call.about(request.alert_id)
-        row = await call.run(self.monitoring.acknowledge, request.alert_id, call.principal)
+        alert_id = codec.alert_id(request)
+        call.about(alert_id)
+        row = await call.run(self.monitoring.acknowledge, alert_id, call.principal)
         return monitoring_pb2.AcknowledgeAlertResponse(alert=codec.alert_pb(row))
 
     async def WatchAlerts(self, request: monitoring_pb2.WatchAlertsRequest,
