@@ -166,6 +166,7 @@ class CompiledRules:
     versions: tuple[Version, ...] = ()
     parameters: Mapping[str, ast.Parameter] = field(default_factory=dict)  # "param.min_age" -> Parameter
     param_reads: tuple[str, ...] = ()  # parameters the conditions read: only these go into events
+    reads: tuple[str, ...] = ()  # every fact the conditions read, of any kind (monitoring's enrolment.* too)
 
     def param_values(self, on: date) -> dict[str, Any]:
         """Every parameter's value in force on ``on`` ("param.min_age" -> 18); absent before its first date."""
@@ -375,9 +376,14 @@ def _judges(cond: _Conditions, rulesets: Sequence[ast.Ruleset]) -> list[tuple[Ju
 
 
 def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str, parameters: Sequence[ast.Parameter] = (),
-                     facts: Mapping[str, Fact] | None = None) -> CompiledRules:
+                     facts: Mapping[str, Fact] | None = None, missing_checks: bool = True) -> CompiledRules:
     """Compile checked rulesets (``bekal.lang.checker`` found no problem) into one durable ruleset.
-    ``facts``: the facts rules may read (declared ones too), for each rule's sensitivity."""
+    ``facts``: the facts rules may read (declared ones too), for each rule's sensitivity.
+
+    ``missing_checks=False`` leaves out the missing checks: for monitoring rules
+    (:mod:`bekal.monitoring.rules`), where a rule that cannot be decided simply raises nothing
+    (no alert without the records that show it), so those durable rules would only cost time.
+    The rules themselves and the judges are the same either way: one lowering for both."""
     cond = _Conditions()
     definition: dict[str, dict[str, Any]] = {}
     actions: dict[str, tuple[str, int]] = {}
@@ -399,7 +405,7 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str, parameters: 
             definition[f"r{index}"] = {"all": [{"m": _join("$and", [*guard, cond.build(rule.when)])}]}
             actions[f"r{index}"] = (FIRED, index)
             # priority rules too: a priority that cannot be decided is named, never silently 0
-            missing = _missing_check(cond, rule, guard)
+            missing = _missing_check(cond, rule, guard) if missing_checks else None
             if missing is not None:
                 definition[f"m{index}"] = {"all": [{"m": missing}]}
                 actions[f"m{index}"] = (MISSING, index)
@@ -433,6 +439,7 @@ def compile_rulesets(rulesets: Sequence[ast.Ruleset], version: str, parameters: 
         versions=tuple(Version(r.name, r.effective_from, r.effective_until) for r in rulesets),
         parameters=by_ref,
         param_reads=_unique(params_read),
+        reads=read_unique,
     )
 
 

@@ -1,9 +1,10 @@
-"""The one object that owns durable_rules: load compiled rules, decide, swap atomically.
+"""The objects that own durable_rules: load compiled rules, decide, swap atomically.
 
 durable_rules is not thread-safe and never releases the GIL, and every ``Host``
 starts timer threads that dispatch actions on their own. So the
 engine owns a single Host whose background dispatch is switched off, and every
-call into it happens under one lock. A rule version is registered under a
+call into durable_rules happens under one lock (:data:`DURABLE_LOCK`, shared with
+:class:`FlatEngine`, which runs the monitoring rules with the same parts). A rule version is registered under a
 content-derived name next to the one serving; the swap is one assignment under
 the lock, and the old ruleset is deleted once no call can still be using it.
 Callers never see two versions in one answer: a batch captures the version it
@@ -32,7 +33,7 @@ import itertools
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -69,6 +70,9 @@ SESSION = "_s"
 # loaded machine), which was most of a single check's time in the engine. Bigger calls get a session
 # each, deleted after, as before: there the making is shared by up to BATCH events.
 KEPT_MAX = 32
+# Every call into durable_rules, by every engine of the process (eligibility's Engine and the
+# monitoring rules' FlatEngine), holds this lock: durable_rules is one C library with no locking of its own.
+DURABLE_LOCK = threading.Lock()
 
 
 class EngineError(RuntimeError):
@@ -122,6 +126,23 @@ class _Loaded:
     course_reads: _Reads
 
 
+def encode_value(fact: schema.Fact, value: Any) -> str:
+    """``value`` of ``fact`` as event JSON durable_rules reads exactly, checked against the fact's type and
+    range; ValueError or TypeError when it is not one the fact may hold. The one number encoding of every
+    engine here (plain decimal notation, :func:`bekal.facts.json_number`; dates as day numbers)."""
+    if fact.type == schema.NUMBER:
+        return schema.json_number(schema.check_number(fact, value))
+    if fact.type == schema.DATE:
+        if not isinstance(value, date):
+            raise ValueError(f"expected a date, got {type(value).__name__}")
+        return str(day_number(value))
+    if fact.type == schema.BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {type(value).__name__}")
+        return "true" if value else "false"
+    return schema.json_value(schema.check_text(fact, value))
+
+
 class _Reads:
     """The facts of one kind the rules read, and how each goes into an event."""
 
@@ -158,18 +179,7 @@ class _Reads:
                     parts.append(hit)
                     continue
             try:
-                if fact.type == schema.NUMBER:
-                    text = schema.json_number(schema.check_number(fact, value))
-                elif fact.type == schema.DATE:
-                    if not isinstance(value, date):
-                        raise ValueError(f"expected a date, got {type(value).__name__}")
-                    text = str(day_number(value))
-                elif fact.type == schema.BOOL:
-                    if not isinstance(value, bool):
-                        raise ValueError(f"expected true or false, got {type(value).__name__}")
-                    text = "true" if value else "false"
-                else:
-                    text = schema.json_value(schema.check_text(fact, value))
+                text = encode_value(fact, value)
             except (TypeError, ValueError) as exc:
                 problems.append((fact.name, str(exc)))
                 continue
@@ -186,7 +196,7 @@ class Engine:
     """Decides eligibility with durable_rules; safe to call from many threads."""
 
     def __init__(self, rulebook: Any = None):
-        self._lock = threading.Lock()
+        self._lock = DURABLE_LOCK
         self._host = _QuietHost()
         self._active: _Loaded | None = None
         self._sessions = itertools.count(1)
@@ -222,15 +232,7 @@ class Engine:
                 self._host.unregister(old.compiled.name)
 
     def _register(self, rulebook: Any, compiled: CompiledRules) -> _Loaded:
-        definition = copy.deepcopy(compiled.definition)  # durable_rules mutates what it is given
-        # durable_rules wants a callable per rule; `dispatch` records what fired instead of calling them.
-        for name in compiled.actions:
-            definition[name]["run"] = _never_called
-        definition[SESSION] = {"all": [{"m": {SESSION: 1}}], "run": _never_called}
-        try:
-            self._host.register_rulesets({compiled.name: definition})
-        except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
-            raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
+        _register_definition(self._host, compiled.name, compiled)
         facts = getattr(rulebook, "facts", schema.SCHEMA)
         return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), _Reasons(compiled.rules),
                        _Reads("client", compiled.client_facts, facts), _Reads("course", compiled.course_facts, facts))
@@ -361,17 +363,7 @@ class Engine:
             if 0 < len(events) <= KEPT_MAX:
                 self._run_kept(handle, events, record)
                 return fired, missing, judged
-            for start in range(0, len(events), BATCH):
-                sid = f"b{next(self._sessions)}"
-                tail = f',"sid":"{sid}"}}'
-                chunk = "".join(("[{", f'"{SESSION}":1,"id":"s"', tail,
-                                 *["," + e + tail for e in events[start:start + BATCH]], "]"))
-                try:
-                    result = dre.assert_facts(handle, chunk)
-                    # result[0] is 1 when some fact matched no rule: normal for the session sentinel.
-                    dispatch(handle, result[1], record)
-                finally:
-                    dre.delete_state(handle, sid)
+            _run_fresh(handle, events, record, self._sessions)
         return fired, missing, judged
 
     def _run_kept(self, handle: int, events: list[str], record: Callable[[str, int], None]) -> None:
@@ -411,6 +403,142 @@ class Engine:
 
 def _ignore(name: str, index: int) -> None:
     pass
+
+
+def _register_definition(host: _QuietHost, name: str, compiled: CompiledRules) -> None:
+    """Register ``compiled`` under ``name``: a no-op action per rule (:func:`dispatch` records what fired
+    instead of calling them) and the session sentinel's rule (see SESSION). Raises EngineError."""
+    definition = copy.deepcopy(compiled.definition)  # durable_rules mutates what it is given
+    for rule in compiled.actions:
+        definition[rule]["run"] = _never_called
+    definition[SESSION] = {"all": [{"m": {SESSION: 1}}], "run": _never_called}
+    try:
+        host.register_rulesets({name: definition})
+    except Exception as exc:  # durable_rules raises plain Exception for what it cannot compile
+        raise EngineError(f"durable_rules refused the ruleset: {exc}") from exc
+
+
+def _run_fresh(handle: int, events: Sequence[str], record: Callable[[str, int], None],
+               sessions: Iterator[int]) -> None:
+    """Assert ``events`` (JSON objects without their session id) as facts, up to BATCH a session, each
+    session new with its sentinel and deleted after (under the caller's hold of DURABLE_LOCK), and
+    dispatch what fired: sessions never accumulate, whatever the number of events."""
+    for start in range(0, len(events), BATCH):
+        sid = f"b{next(sessions)}"
+        tail = f',"sid":"{sid}"}}'
+        chunk = "".join(("[{", f'"{SESSION}":1,"id":"s"', tail,
+                         *["," + e + tail for e in events[start:start + BATCH]], "]"))
+        try:
+            result = dre.assert_facts(handle, chunk)
+            # result[0] is 1 when some fact matched no rule: normal for the session sentinel.
+            dispatch(handle, result[1], record)
+        finally:
+            dre.delete_state(handle, sid)
+
+
+class Unjudged(EngineError):
+    """:meth:`FlatEngine.run` of events durable_rules gave no proof of judging (or could not be given):
+    nothing is answered for any of them. Worth retrying: the proof is missing, not a rule."""
+
+    def __init__(self, message: str, events: Sequence[int]):
+        self.events = tuple(events)
+        super().__init__(message)
+
+
+class EngineClosed(EngineError):
+    """:meth:`FlatEngine.run` after :meth:`FlatEngine.close`: the caller takes the engine serving now."""
+
+
+_flat_names = itertools.count(1)
+_flat_host: _QuietHost | None = None
+
+
+class FlatEngine:
+    """One compiled rule version run over events of one kind of facts (monitoring's ``enrolment.*``),
+    each event with a date of its own; which rules fired per event, with the same proof as
+    :class:`Engine`. Safe to call from many threads.
+
+    Why not :class:`Engine`: that one decides client x course pairs (two kinds of facts, derived
+    client facts, ineligible/pending/priority outcomes, parameters, one date per batch). This shares
+    what makes an answer trustworthy instead: the quiet Host, :data:`DURABLE_LOCK`, one encoder
+    (:func:`encode_value`), events with an index first and an id unique per call, fresh sessions of
+    at most BATCH events deleted after (:func:`_run_fresh`), :func:`dispatch`, and the judges of
+    :mod:`bekal.compiler`: the marker for every event and a judge for every rule whose verdict
+    durable_rules could withhold. An event without every judge in force on its date is not
+    answered: :class:`Unjudged` for the whole call, never "no rule fired".
+    """
+
+    def __init__(self, compiled: CompiledRules, facts: Mapping[str, schema.Fact]):
+        global _flat_host
+        self.compiled = compiled
+        # (fact name, '"event_key":', schema fact) for every fact the rules read
+        self._items = tuple((n, json.dumps(event_key(n)) + ":", facts[n]) for n in compiled.reads)
+        self._calls = itertools.count(1)
+        self._sessions = itertools.count(1)
+        self._name = f"{compiled.name}_f{next(_flat_names)}"  # one version may be loaded twice meanwhile
+        with DURABLE_LOCK:
+            if _flat_host is None:
+                _flat_host = _QuietHost()
+            self._host = _flat_host
+            _register_definition(self._host, self._name, compiled)
+            self._handle: int | None = self._host.get_ruleset(self._name)._handle
+
+    def close(self) -> None:
+        """Delete the durable ruleset (and with it any session); later calls raise :class:`EngineClosed`."""
+        with DURABLE_LOCK:
+            if self._handle is not None:
+                self._handle = None
+                self._host.unregister(self._name)
+
+    def run(self, items: Sequence[tuple[Mapping[str, Any], date]]) -> list[tuple[int, ...]]:
+        """For each ``(facts by full name, date)``: the indexes (:attr:`CompiledRule.index`) of the rules
+        that fired, ascending. A rule fires only when its condition is true on the date's rules in
+        force (an absent fact leaves a comparison silent). Raises :class:`Unjudged`."""
+        compiled = self.compiled
+        call = next(self._calls)
+        events: list[str] = []
+        expected: list[int] = []
+        problems: list[str] = []
+        for i, (facts, on) in enumerate(items):
+            parts = [f'{{"{INDEX}":{i},"id":"{call}.{i}","{TAG}":1']  # INDEX first: dispatch reads it there
+            if compiled.dated:
+                parts.append(f',"{AS_OF}":{day_number(on)}')
+            for name, key, fact in self._items:
+                value = facts.get(name)
+                if value is None:
+                    continue
+                try:
+                    parts.append("," + key + encode_value(fact, value))
+                except (TypeError, ValueError) as exc:
+                    problems.append(f"event {i}: {name}: {exc}")
+            events.append("".join(parts))
+            bits = 0
+            for judge in compiled.judges_in_force(on):
+                bits |= 1 << judge.index
+            expected.append(bits)
+        if problems:  # nothing durable_rules could misread gets in
+            raise Unjudged("facts durable_rules cannot be given: " + "; ".join(problems[:5]), range(len(items)))
+        fired: dict[int, list[int]] = {}
+        judged: dict[int, int] = {}
+        actions = compiled.actions
+
+        def record(rule: str, index: int) -> None:
+            kind, target = actions[rule]
+            if kind == JUDGED:
+                judged[index] = judged.get(index, 0) | (1 << target)
+            elif kind == FIRED:
+                fired.setdefault(index, []).append(target)
+
+        if events:
+            with DURABLE_LOCK:
+                if self._handle is None:
+                    raise EngineClosed(self._name)
+                _run_fresh(self._handle, events, record, self._sessions)
+        unjudged = [i for i, bits in enumerate(expected) if judged.get(i, 0) != bits]
+        if unjudged:
+            raise Unjudged(f"durable_rules gave no proof of judging {len(unjudged)} of {len(items)} event(s)",
+                           unjudged)
+        return [tuple(sorted(set(fired.get(i, ())))) for i in range(len(items))]
 
 
 # One action message of a rule with one condition, for an event whose first property is INDEX:

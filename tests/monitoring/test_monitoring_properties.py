@@ -2,7 +2,8 @@
 
 Random histories against a plain reference computation: the facts (:func:`reference_facts`)
 and the default rules (:func:`reference_rules`) written out directly from their definitions,
-independent of the running summary, the store's incremental updates and the rule evaluation.
+independent of the running summary, the store's incremental updates and durable_rules, which
+judges the rules here as in production (:func:`bekal.monitoring.rules.judge`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from bekal.monitoring.facts import derive
 from bekal.monitoring.history import Assessment, Session, summarise
-from bekal.monitoring.rules import evaluate, load_monitoring_rules
+from bekal.monitoring.rules import judge, load_monitoring_rules
 from bekal.store.monitoring import (
     AttendanceRow,
     Batch,
@@ -97,7 +98,7 @@ def test_derived_facts_match_their_definitions(history):
 def test_the_default_rules_fire_exactly_when_the_reference_says(history):
     sessions, ratings = history
     facts = derive(_summary(sessions, ratings))
-    fired = {f.rule_id for f in evaluate(RULES, facts, START + timedelta(days=200))}
+    fired = {f.rule_id for f in judge(RULES, [(facts, START + timedelta(days=200))])[0]}
     assert fired == reference_rules(reference_facts(sessions, ratings))
 
 
@@ -108,8 +109,8 @@ def _store_with_enrolment():
     return store, row.enrolment_id
 
 
-def _judge(summary, on):
-    return evaluate(RULES, derive(summary), on)
+def _judge(items):
+    return judge(RULES, [(derive(summary), on) for summary, on in items])
 
 
 @settings(max_examples=100, deadline=None)

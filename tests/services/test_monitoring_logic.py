@@ -234,6 +234,36 @@ def test_without_monitoring_rules_nothing_is_recorded_unwatched():
     store.close()
 
 
+def test_a_batch_durable_rules_gave_no_proof_for_is_refused_whole_and_retryable(mon, monkeypatch):
+    """Fail closed: the judges' actions lost (as if durable_rules had not read the events) must refuse
+    the batch, write nothing of it, and never pass as "no alert"; the retry then succeeds."""
+    from bekal import engine
+    from bekal.compiler import JUDGED
+
+    eids = [r.enrolment_id for r in enrol(mon, "C-1", "C-2")]
+    batch = Batch([*sessions(eids[0], ["absent"] * 3), *sessions(eids[1], ["present"], prefix="b")])
+    real = engine.dispatch
+
+    def lose_judges(handle, state, on_action):
+        actions = mon.rules.compiled.actions
+
+        def keep(name, index):
+            if actions[name][0] != JUDGED or index != 1:  # the second event's proof goes missing
+                on_action(name, index)
+
+        real(handle, state, keep)
+
+    monkeypatch.setattr(engine, "dispatch", lose_judges)
+    with pytest.raises(ServiceError) as exc:
+        mon.record(batch, BLK)
+    assert (exc.value.code, exc.value.reason) == ("UNAVAILABLE", "MONITORING_NOT_JUDGED")
+    assert exc.value.retry_after
+    assert mon.store.attendance() == [] and mon.list_alerts(AlertQuery(), BNN).items == []
+    monkeypatch.setattr(engine, "dispatch", real)
+    done = mon.record(batch, BLK)
+    assert done.recorded == 4 and [a.rule_id for a in done.alerts] == ["three-unexcused-absences"]
+
+
 def test_pages_of_enrolments_and_alerts(mon):
     eids = [r.enrolment_id for r in enrol(mon, *[f"C-{i:02d}" for i in range(7)])]
     for k, eid in enumerate(eids):

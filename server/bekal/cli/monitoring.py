@@ -78,7 +78,7 @@ def explain(start: str, attendance: str, conduct: str, rules_path: str) -> None:
     from bekal.cli.rules import load_monitoring_checked
     from bekal.monitoring.facts import derive
     from bekal.monitoring.history import ATTENDANCE
-    from bekal.monitoring.rules import MonitoringTest, evaluate, history_of
+    from bekal.monitoring.rules import MonitoringTest, history_of, judge
 
     try:
         first = date.fromisoformat(start)
@@ -100,7 +100,7 @@ def explain(start: str, attendance: str, conduct: str, rules_path: str) -> None:
     on = summary.last_session[0] if summary.last_session else first + timedelta(days=max(len(ratings) - 1, 0))
     for name in sorted(facts):
         click.echo(f"{name} = {facts[name]}")
-    fired = evaluate(rules, facts, on)
+    fired = judge(rules, [(facts, on)])[0]  # by durable_rules, as the server does
     for finding in fired:
         from bekal.i18n import language
 

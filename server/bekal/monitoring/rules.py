@@ -11,29 +11,35 @@ them with the eligibility rules, all or nothing (:attr:`bekal.rulebook.Rulebook.
 tests must pass) treat them like any rule file; ``bekal monitoring explain`` shows the facts and
 the rules that fire for one history.
 
-How they are evaluated. Not one durable_rules session per enrolment (durable_rules keeps at
-most 1,024 live sessions per ruleset, and an enrolment lives for months): each time records
-arrive, the enrolment's facts are derived from its running summary and the checked
-conditions are evaluated over them (:func:`evaluate`), in the transaction that stores the
-records. The evaluation interprets the checked syntax tree directly, with the language's
-three-valued reading of an absent fact: a comparison with an absent fact is unknown, ``and``,
-``or`` and ``not`` follow Kleene's logic, and only a condition that is true raises an alert
-(no alert without the records that show it). Every fact here is a number derived in code,
-so none of the durable_rules pitfalls the eligibility compiler guards against arises; the
-property tests check the evaluation against a plain reference computation.
+How they are judged: by durable_rules, as eligibility is. The rules are compiled by
+:func:`bekal.compiler.compile_rulesets` (the same lowering of conditions, event keys, number
+encoding, effective windows and judges; without the missing checks, since a monitoring rule that
+cannot be decided raises nothing) and run by :class:`bekal.engine.FlatEngine` (the same quiet
+Host, lock, dispatch and proof). Not one durable_rules session per enrolment (durable_rules keeps
+at most 1,024 live sessions per ruleset, and an enrolment lives for months): each time records
+arrive, the facts of every enrolment they touch are derived from its running summary and
+asserted as the events of one batch (:func:`judge`), in the transaction that stores the records,
+and each event's fired rules are read back. An absent fact leaves a comparison silent (the
+language's three-valued reading: only a condition that is true raises; no alert without the
+records that show it). Fail closed: an event without the judges' proof raises
+:class:`bekal.engine.Unjudged`, and the batch of records is refused whole, never taken as "no
+alert". The tests check durable_rules against a plain interpreter of the syntax tree
+(``tests/monitoring/reference.py``) on random histories and random rules.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bekal.compiler import render
+from bekal.compiler import CompiledRules, compile_rulesets, render
+from bekal.engine import EngineClosed, FlatEngine
 from bekal.i18n import _
 from bekal.lang import ast
 from bekal.lang.checker import check_rulesets
@@ -78,6 +84,7 @@ class MonitoringRules:
     version: str  # content hash of the rule files, "sha256:..."
     rulesets: tuple[ast.Ruleset, ...]
     tests: tuple[MonitoringTest, ...] = ()
+    compiled: CompiledRules | None = field(default=None, compare=False, repr=False)  # durable_rules' form
 
     @property
     def rules(self) -> tuple[ast.Rule, ...]:
@@ -146,7 +153,9 @@ def load_from_texts(files: Mapping[str, str], documents: Mapping[str, Document] 
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(Path(name).name.encode() + b"\0" + files[name].encode() + b"\0")
-    return MonitoringRules("sha256:" + digest.hexdigest()[:16], tuple(rulesets), tuple(tests))
+    version = "sha256:" + digest.hexdigest()[:16]
+    compiled = compile_rulesets(rulesets, "monitoring:" + version, facts=MONITORING_FACTS, missing_checks=False)
+    return MonitoringRules(version, tuple(rulesets), tuple(tests), compiled)
 
 
 def _tests(doc: Node, problems: list[Diagnostic]) -> list[MonitoringTest]:
@@ -203,91 +212,66 @@ class TestOutcome:
 
 
 def run_tests(rules: MonitoringRules) -> list[TestOutcome]:
-    """Every monitoring rule test, run; a test passes when exactly the expected rules fire."""
-    out = []
+    """Every monitoring rule test, run by durable_rules in one batch; a test passes when exactly the
+    expected rules fire. Raises :class:`bekal.engine.Unjudged` (a reload gate then refuses the rules)."""
+    items = []
     for test in rules.tests:
         summary = history_of(test)
-        on = summary.last_session[0] if summary.last_session else test.start
-        out.append(TestOutcome(test, tuple(f.rule_id for f in evaluate(rules, derive(summary), on))))
-    return out
+        items.append((derive(summary), summary.last_session[0] if summary.last_session else test.start))
+    found = judge(rules, items)
+    return [TestOutcome(test, tuple(f.rule_id for f in findings)) for test, findings in zip(rules.tests, found)]
 
 
-# ---------------------------------------------------------------- evaluation
+# ---------------------------------------------------------------- judging by durable_rules
 
-Truth = bool | None  # None: unknown (a fact it needs is absent)
+ENGINES_KEPT = 4  # rule versions whose durable ruleset stays registered: serving, being reloaded, tested
+_engines: OrderedDict[str, FlatEngine] = OrderedDict()
+_engines_lock = threading.Lock()
 
 
-def evaluate(rules: MonitoringRules, facts: Mapping[str, Any], on: date) -> list[Finding]:
-    """The monitoring rules in force on ``on`` whose condition holds for ``facts`` (``enrolment.*``)."""
+def _engine(rules: MonitoringRules, compiled: CompiledRules) -> FlatEngine:
+    """The durable ruleset of this rules version, registered once and kept while recently used: the
+    service, its reload gate and ``bekal rules test`` ask for the same version again and again, and
+    registering one costs far more than a batch."""
+    with _engines_lock:
+        engine = _engines.get(rules.version)
+        if engine is not None and engine.compiled is compiled:
+            _engines.move_to_end(rules.version)
+            return engine
+        if engine is not None:  # same version text, another compilation: replace it
+            engine.close()
+        engine = _engines[rules.version] = FlatEngine(compiled, MONITORING_FACTS)
+        while len(_engines) > ENGINES_KEPT:
+            _engines.popitem(last=False)[1].close()  # a call still using it retries with a new one
+        return engine
+
+
+def judge(rules: MonitoringRules, items: Sequence[tuple[Mapping[str, Any], date]]) -> list[list[Finding]]:
+    """For each ``(enrolment.* facts, date)``: the rules in force on the date whose condition holds,
+    in rule order, judged by durable_rules as the events of one batch. Raises
+    :class:`bekal.engine.Unjudged` when any event lacks the proof of having been judged."""
+    compiled = rules.compiled
+    if compiled is None or not items:
+        return [[] for _item in items]
+    while True:
+        try:
+            fired = _engine(rules, compiled).run(items)
+            break
+        except EngineClosed:  # evicted by a newer version meanwhile: register it again
+            continue
     out = []
-    for ruleset in rules.rulesets:
-        for rule in ruleset.rules:
-            start, until = ast.in_force(ruleset, rule)
-            if (start is not None and on < start) or (until is not None and on > until):
-                continue
-            if _truth(rule.when, facts) is True:
-                values = dict(facts)
-                out.append(Finding(rule.id, rule.effect.kind, render(rule.reason_id.value, values),
-                                   render(rule.reason_en.value, values), rule.source))
+    for (facts, _on), indexes in zip(items, fired):
+        values = dict(facts)
+        found = []
+        for i in indexes:
+            rule = compiled.rules[i]
+            found.append(Finding(rule.id, rule.effect, render(rule.reason_id, values), render(rule.reason_en, values),
+                                 rule.source))
+        out.append(found)
     return out
-
-
-def _value(node: ast.Value, facts: Mapping[str, Any]) -> Any:
-    """A value, or None when it depends on an absent fact (or divides by zero)."""
-    if isinstance(node, ast.Literal):
-        return node.value
-    if isinstance(node, ast.FactRef):
-        return facts.get(node.name)
-    if isinstance(node, ast.Arith):
-        left, right = _value(node.left, facts), _value(node.right, facts)
-        if left is None or right is None:
-            return None
-        if node.op == "+":
-            return left + right
-        if node.op == "-":
-            return left - right
-        if node.op == "*":
-            return left * right
-        return None if right == 0 else left / right
-    raise ValueError(f"monitoring rules read no parameters: {node.name}")  # the checker refuses them
-
-
-_COMPARE = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
-
-
-def _truth(node: ast.Expr, facts: Mapping[str, Any]) -> Truth:
-    if isinstance(node, ast.Compare):
-        left, right = _value(node.left, facts), _value(node.right, facts)
-        return None if left is None or right is None else bool(_COMPARE[node.op](left, right))
-    if isinstance(node, ast.In):
-        value = _value(node.value, facts)
-        if value is None:
-            return None
-        return (value in {i.value for i in node.items}) != node.negated
-    if isinstance(node, ast.Exists):
-        return (_value(node.value, facts) is not None) != node.negated
-    if isinstance(node, ast.Match):
-        value = _value(node.value, facts)
-        if value is None:
-            return None
-        if node.op == "contains":
-            return node.pattern.lower() in str(value).lower()
-        return re.fullmatch(node.pattern, str(value)) is not None
-    if isinstance(node, ast.And):
-        parts = [_truth(i, facts) for i in node.items]
-        return False if False in parts else (None if None in parts else True)
-    if isinstance(node, ast.Or):
-        parts = [_truth(i, facts) for i in node.items]
-        return True if True in parts else (None if None in parts else False)
-    if isinstance(node, ast.Not):
-        inner = _truth(node.item, facts)
-        return None if inner is None else not inner
-    value = _value(node, facts)  # a bare fact or literal: true/false as written
-    return None if value is None else bool(value)
 
 
 def explain(rules: MonitoringRules, summary: Summary, on: date) -> tuple[dict[str, Any], Sequence[Finding]]:
     """The facts of a history and the rules that fire: what ``bekal monitoring explain`` prints."""
     facts = derive(summary)
-    return facts, evaluate(rules, facts, on)
+    return facts, judge(rules, [(facts, on)])[0]

@@ -47,6 +47,8 @@ REASONS: dict[str, str] = {
     "ENROLMENT_NOT_FOUND": "no enrolment with that id (or not one the caller may see)",
     "ALERT_NOT_FOUND": "no monitoring alert with that id (or not one the caller may see)",
     "MONITORING_RULES_NOT_LOADED": "no monitoring rules are loaded, so training records are not taken unwatched",
+    "MONITORING_NOT_JUDGED": "durable_rules gave no proof of judging the monitoring rules for an enrolment of the "
+                             "batch; nothing was recorded, retry later",
     "REQUEST_NOT_FOUND": "no logged check with that request id (or not one the caller may see)",
     "FACTS_NOT_KEPT": "the facts a replay needs are gone: erased on the client's request, past the retention "
                       "period, or logged before bekal kept them; the log still shows the outcome",

@@ -14,7 +14,8 @@ Tables (schema version in ``monitoring_schema``; 1 -- every table below), foreig
 Every write is one transaction. :meth:`MonitoringStore.record` checks a batch against what
 is stored (unknown enrolments, dates before the start, a record id reused with other
 content, an outcome before completion), writes the records, updates the summaries, evaluates
-the monitoring rules and inserts the alerts, all in the same ``BEGIN IMMEDIATE`` .. ``COMMIT``:
+the monitoring rules (every touched enrolment in one call, judged by durable_rules as one batch)
+and inserts the alerts, all in the same ``BEGIN IMMEDIATE`` .. ``COMMIT``:
 a batch is recorded with its alerts or not at all, and a retry of an acknowledged batch
 finds every record already there (counted as duplicates) and raises nothing twice.
 
@@ -54,7 +55,9 @@ ENDED = (COMPLETED, DROPPED_OUT)
 MAX_BATCH_VIOLATIONS = 100
 
 Violations = list[tuple[str, str]]
-Evaluate = Callable[[Summary, date], Sequence[Finding]]
+# every touched enrolment's (summary, date) in one call -> each one's findings, in order: the rules are
+# judged as one durable_rules batch (bekal.monitoring.rules.judge); an exception rolls the whole batch back
+Evaluate = Callable[[Sequence[tuple[Summary, date]]], Sequence[Sequence[Finding]]]
 
 
 class MonitoringConflict(Exception):
@@ -672,6 +675,7 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
             states = dict(_chunked_select(
                 cur, "SELECT enrolment_id, state FROM enrolment_summary WHERE enrolment_id IN", set(touched)))
             kept: list[tuple[str, str]] = []
+            judged: list[tuple[Summary, date]] = []
             for eid in touched:
                 row = enrolments[eid]
                 assert row is not None
@@ -681,7 +685,14 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                 on = max(d for d in (summary.last_session[0] if summary.last_session else None,
                                      summary.latest_assessment[0] if summary.latest_assessment else None,
                                      row.start_date) if d is not None)
-                for finding in evaluate(summary, on):
+                judged.append((summary, on))
+            findings = evaluate(judged) if judged else []
+            if len(findings) != len(judged):  # never half the batch's alerts
+                raise RuntimeError(f"the monitoring rules answered for {len(findings)} of {len(judged)} enrolments")
+            for eid, of_enrolment in zip(touched, findings):
+                row = enrolments[eid]
+                assert row is not None
+                for finding in of_enrolment:
                     alert_id = alert_id_for(eid, finding.rule_id)
                     done = cur.execute(
                         "INSERT INTO alert (alert_id, enrolment_id, client_id, course_code, referring_office, "

@@ -22,7 +22,11 @@ Evaluation. The monitoring rules (:mod:`bekal.monitoring.rules`) are those of th
 rulebook (:attr:`bekal.rulebook.Rulebook.monitoring`): they change when the served rules change,
 through the same reload gate (a broken monitoring file or a failing monitoring rule test is
 refused, and the previous version keeps serving). Without monitoring rules a batch of training
-records is refused (FAILED_PRECONDITION), never recorded without being watched.
+records is refused (FAILED_PRECONDITION), never recorded without being watched. durable_rules
+judges the rules for every enrolment a batch touches, as one batch of events
+(:func:`bekal.monitoring.rules.judge`), inside the store's transaction; an enrolment without the
+proof of having been judged refuses the whole batch (UNAVAILABLE, MONITORING_NOT_JUDGED, worth
+retrying) and nothing of it is written: never recorded as "no alert".
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ from datetime import date
 from typing import Any
 
 from bekal.access import Principal, Role
+from bekal.engine import Unjudged
 from bekal.monitoring.facts import derive
 from bekal.monitoring.history import Summary
-from bekal.monitoring.rules import Finding, MonitoringRules, evaluate
+from bekal.monitoring.rules import Finding, MonitoringRules, judge
 from bekal.services.errors import ServiceError, invalid, not_found, storage_unavailable
 from bekal.services.pages import Page, not_ours, page_position, page_size, page_token
 from bekal.store.errors import StoreUnavailable
@@ -294,11 +299,16 @@ class Monitoring:
                                preconditions=[("MONITORING_RULES", "rules", "not loaded")],
                                reason="MONITORING_RULES_NOT_LOADED")
 
-        def judge(summary: Summary, on: date) -> Sequence[Finding]:
-            return evaluate(rules, derive(summary), on)
+        def judged(items: Sequence[tuple[Summary, date]]) -> Sequence[Sequence[Finding]]:
+            return judge(rules, [(derive(summary), on) for summary, on in items])
 
         try:
-            return self.store.record(batch, _scope(principal), judge, rules.version)
+            return self.store.record(batch, _scope(principal), judged, rules.version)
+        except Unjudged as exc:  # the transaction rolled back: nothing of the batch is recorded
+            log.error("monitoring rules %s: %s", rules.version, exc)
+            raise ServiceError("UNAVAILABLE", "the monitoring rules could not be judged for every enrolment of "
+                               "the batch; nothing was recorded, send it again", retry_after=1.0,
+                               reason="MONITORING_NOT_JUDGED") from None
         except MonitoringConflict as exc:
             raise _conflict(exc) from None
         except StoreUnavailable as exc:
