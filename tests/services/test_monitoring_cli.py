@@ -44,6 +44,24 @@ def test_rules_check_and_test_cover_the_monitoring_rules(tmp_path):
     assert failing.code == 1 and "FAIL two low conduct ratings raise an alert" in failing.out, failing.text
 
 
+
+def test_a_monitoring_rule_that_divides_by_a_fact_is_refused_where_it_divides(tmp_path):
+    """sessions_held is 0 before the first session: the enrolment could never be judged, every batch
+    about it refused on each retry. The checker refuses the rule, at the division."""
+    rules = copy_of(RULES, tmp_path)
+    path = rules / "monitoring.rules.yaml"
+    text = path.read_text()
+    old = "when: enrolment.sessions_held >= 5 and enrolment.attendance_rate < 80"
+    assert old in text
+    path.write_text(text.replace(old, "when: enrolment.sessions_attended / enrolment.sessions_held < 0.8"))
+    line = text[:text.index(old)].count("\n") + 1
+    broken = bekal("rules", "check", str(rules))
+    assert broken.code == 1, broken.text
+    assert (f"monitoring.rules.yaml:{line}:11: a monitoring rule may not divide by a fact: enrolment.sessions_held "
+            "can be 0") in broken.err
+    path.write_text(text.replace(old, "when: enrolment.sessions_held < enrolment.unexcused_absences * 2"))
+    assert bekal("rules", "check", str(rules)).code == 0  # multiplied instead: judged on every history
+
 def test_import_attendance_and_watch_alerts(start_server, rules_dir, tmp_path):
     server = start_server(rules_dir)
     enrolled = bekal("monitoring", "enrol", "--file", str(_csv(tmp_path / "e.csv", "client_id,course_code",

@@ -140,6 +140,16 @@ def load_from_texts(files: Mapping[str, str], documents: Mapping[str, Document] 
             if rule.effect.kind not in MONITORING_EFFECTS:
                 problems.append(Diagnostic(rule.effect.loc, _("a monitoring rule's effect is warning or alert"),
                                            _("ineligible, pending and priority are for eligibility rules")))
+            for node in ast.walk(rule.when):
+                # a divisor that is 0 leaves the enrolment unjudged, which refuses every batch about it, again
+                # on each retry: a monitoring rule must be judgeable on every history, so it reads rates as facts
+                divisor = ast.facts_in(node.right) if isinstance(node, ast.Arith) and node.op == "/" else []
+                if divisor:
+                    problems.append(Diagnostic(node.loc, _("a monitoring rule may not divide by a fact: {name} can "
+                                                           "be 0, and every enrolment must be judged",
+                                                           name=divisor[0].name),
+                                               _("use a derived rate such as enrolment.attendance_rate, or "
+                                                 "multiply the other side instead")))
     if documents is not None:
         problems += check_quotes([r.citation for rs in rulesets for r in rs.rules if r.citation], documents)
     known = {r.id for rs in rulesets for r in rs.rules}
