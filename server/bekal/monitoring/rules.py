@@ -143,7 +143,9 @@ def load_from_texts(files: Mapping[str, str], documents: Mapping[str, Document] 
             for node in ast.walk(rule.when):
                 # a divisor that is 0 leaves the enrolment unjudged, which refuses every batch about it, again
                 # on each retry: a monitoring rule must be judgeable on every history, so it reads rates as facts
-                divisor = ast.facts_in(node.right) if isinstance(node, ast.Arith) and node.op == "/" else []
+                if not (isinstance(node, ast.Arith) and node.op == "/"):
+                    continue
+                divisor = ast.facts_in(node.right)
                 if divisor:
                     problems.append(Diagnostic(node.loc, _("a monitoring rule may not divide by a fact: {name} can "
                                                            "be 0, and every enrolment must be judged",
