@@ -15,6 +15,7 @@ from bekal.store import SchemaTooNew, open_stores
 from bekal.store.audit import SCHEMA_VERSION as AUDIT_VERSION
 from bekal.store.decisionlog import SCHEMA_VERSION as LOG_VERSION
 from bekal.store.jobs import SCHEMA_VERSION as JOBS_VERSION
+from bekal.store.monitoring import SCHEMA_VERSION as MONITORING_VERSION
 
 
 def newer(db: Path, where: str) -> None:
@@ -29,6 +30,7 @@ def newer(db: Path, where: str) -> None:
     ("user_version", "database schema", LOG_VERSION),
     ("match_schema", "matching job schema", JOBS_VERSION),
     ("audit_schema", "audit trail schema", AUDIT_VERSION),
+    ("monitoring_schema", "monitoring schema", MONITORING_VERSION),
 ])
 def test_a_newer_schema_is_refused_at_open(tmp_path: Path, where: str, what: str, current: int):
     db = tmp_path / "bekal.db"

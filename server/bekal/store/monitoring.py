@@ -45,8 +45,7 @@ from typing import Any
 
 from bekal.monitoring.history import Assessment, Session, Summary, add_assessment, add_session, summarise
 from bekal.monitoring.rules import Finding
-from bekal.store.errors import SchemaTooNew
-from bekal.store.sqlite import Database, Transaction, utc_now
+from bekal.store.sqlite import Database, Transaction, set_table_schema_version, table_schema_version, utc_now
 
 SCHEMA_VERSION = 1
 
@@ -397,19 +396,11 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
         self._db.execute("PRAGMA foreign_keys=ON")  # per connection, outside a transaction
 
     def _migrate(self, cur: Transaction) -> None:
-        exists = cur.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'monitoring_schema'").fetchone()
-        version = 0
-        if exists:
-            row = cur.execute("SELECT max(version) FROM monitoring_schema").fetchone()
-            version = row[0] if row and row[0] is not None else 0
-        if version > SCHEMA_VERSION:
-            raise SchemaTooNew(f"{self.path}: monitoring schema {version} is newer than this bekal ({SCHEMA_VERSION})")
+        table_schema_version(cur, "monitoring_schema", SCHEMA_VERSION, "monitoring", self.path)
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 cur.execute(statement)
-        cur.execute("DELETE FROM monitoring_schema")  # written even when unchanged: read-only fails at open
-        cur.execute("INSERT INTO monitoring_schema VALUES (?)", (SCHEMA_VERSION,))
+        set_table_schema_version(cur, "monitoring_schema", SCHEMA_VERSION)
 
     # ------------------------------------------------------------------------------ enrolments
 
