@@ -493,12 +493,17 @@ class FlatEngine:
     def run(self, items: Sequence[tuple[Mapping[str, Any], date]]) -> list[tuple[int, ...]]:
         """For each ``(facts by full name, date)``: the indexes (:attr:`CompiledRule.index`) of the rules
         that fired, ascending. A rule fires only when its condition is true on the date's rules in
-        force (an absent fact leaves a comparison silent). Raises :class:`Unjudged`."""
+        force (an absent fact leaves a comparison silent). Raises :class:`Unjudged`, and :class:`NotInForce` for
+        a date on which a ruleset of the version is not in force."""
         compiled = self.compiled
         call = next(self._calls)
         events: list[str] = []
         expected: list[int] = []
         problems: list[str] = []
+        for on in sorted({on for _facts, on in items}):  # as Engine: a date the rules are not dated for
+            gaps = compiled.not_in_force(on)               # decides nothing (silence is never "no alert")
+            if gaps:
+                raise NotInForce(on, gaps)
         for i, (facts, on) in enumerate(items):
             parts = [f'{{"{INDEX}":{i},"id":"{call}.{i}","{TAG}":1']  # INDEX first: dispatch reads it there
             if compiled.dated:

@@ -154,3 +154,33 @@ def test_records_in_order_raise_exactly_the_rules_some_prefix_fires(history):
         expected |= reference_rules(reference_facts(sessions[:k + 1], []))
     assert raised == expected
     store.close()
+
+
+@settings(max_examples=100, deadline=None)
+@given(histories(), st.integers(min_value=1, max_value=6))
+def test_however_a_register_is_batched_the_rules_some_prefix_fires_are_raised(history, batches):
+    """The same days in fewer, larger batches: a rule that held after some day raises its alert even when a
+    later record of the same batch makes it false again (three absences, then a present, in one batch)."""
+    sessions, _ratings = history
+    store, eid = _store_with_enrolment()
+    expected: set[str] = set()
+    for k in range(len(sessions)):
+        expected |= reference_rules(reference_facts(sessions[:k + 1], []))
+    size = -(-len(sessions) // batches) if sessions else 1
+    raised: set[str] = set()
+    for first in range(0, len(sessions), size):
+        chunk = sessions[first:first + size]
+        batch = Batch([AttendanceRow(r, eid, d, s) for d, r, s in chunk])
+        raised |= {a.rule_id for a in store.record(batch, Scope(recorder="blk"), _judge, RULES.version).alerts}
+    assert raised == expected
+    store.close()
+
+
+def test_three_absences_then_a_present_in_one_batch_still_alert():
+    store, eid = _store_with_enrolment()
+    days = [START + timedelta(days=k) for k in range(4)]
+    batch = Batch([AttendanceRow(f"r{k}", eid, d, s)
+                   for k, (d, s) in enumerate(zip(days, ["absent", "absent", "absent", "present"]))])
+    alerts = store.record(batch, Scope(recorder="blk"), _judge, RULES.version).alerts
+    assert [a.rule_id for a in alerts] == ["three-unexcused-absences"]
+    store.close()

@@ -104,3 +104,18 @@ def test_store_shared_by_processes(tmp_path: Path):
 def test_postgres_is_not_there_yet():
     with pytest.raises(ValueError, match="PostgreSQL"):
         open_decision_log("postgresql://localhost/bekal")
+
+
+def test_the_supervisors_check_opens_the_stores_with_the_configured_facts_key(tmp_path: Path):
+    """With --workers >= 2 the supervisor opens the stores once before forking: with the facts key the
+    workers will use, or it records a stray key next to the database and every worker is refused."""
+    from bekal.serve.supervisor import _unusable
+    from bekal.store import open_stores
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    db = tmp_path / "bekal.db"
+    config = ServeConfig(db=str(db), facts_key_file=keys / "facts.key")
+    assert _unusable(config) is None
+    assert not (tmp_path / "bekal-facts.key").exists()
+    open_stores(db, None, keys / "facts.key").close()  # what each worker then does

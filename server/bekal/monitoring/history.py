@@ -110,3 +110,26 @@ def summarise(start: date, sessions: Iterable[Session], assessments: Iterable[As
     for assessment in assessments:
         summary = add_assessment(summary, assessment)
     return summary
+
+
+def steps(summary: Summary, sessions: Iterable[Session], assessments: Iterable[Assessment] = ()
+          ) -> list[tuple[Summary, date]] | None:
+    """Each summary on the way from ``summary`` through new records in date order, with the day it holds
+    from: what the monitoring rules judge, so a rule that holds on some day of a batch raises its alert
+    even when a later record of the same batch makes it false again. None when a session is not the
+    latest (the whole history must be walked again)."""
+    merged: list[tuple[date, int, str, Session | Assessment]] = sorted(
+        [(s.on, 0, s.record_id, s) for s in sessions] + [(a.on, 1, a.record_id, a) for a in assessments],
+        key=lambda item: item[:3])
+    out: list[tuple[Summary, date]] = []
+    for on, _kind, _record, record in merged:
+        if isinstance(record, Session):
+            added = add_session(summary, record)
+            if added is None:
+                return None
+            summary = added
+        else:
+            summary = add_assessment(summary, record)
+        out.append((summary, on))
+    return out
+

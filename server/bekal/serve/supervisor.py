@@ -70,7 +70,7 @@ def _unusable(config: ServeConfig) -> str | None:
 
     try:
         read_identities(config.identities)
-        open_stores(config.db, config.secret_file).close()
+        open_stores(config.db, config.secret_file, config.facts_key_file).close()
     except (ConfigError, StoreError, OSError, ValueError) as exc:
         return str(exc)
     return None

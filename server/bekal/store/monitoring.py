@@ -43,7 +43,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bekal.monitoring.history import Assessment, Session, Summary, add_assessment, add_session, summarise
+from bekal.monitoring.history import Assessment, Session, Summary, steps
 from bekal.monitoring.rules import Finding
 from bekal.store.sqlite import Database, Transaction, set_table_schema_version, table_schema_version, utc_now
 
@@ -667,20 +667,19 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                 cur, "SELECT enrolment_id, state FROM enrolment_summary WHERE enrolment_id IN", set(touched)))
             kept: list[tuple[str, str]] = []
             judged: list[tuple[Summary, date]] = []
+            owners: list[str] = []
             for eid in touched:
                 row = enrolments[eid]
                 assert row is not None
-                summary = self._updated(cur, row, states.get(eid), fresh_sessions.get(eid, []),
-                                        fresh_conduct.get(eid, []))
-                kept.append((eid, _state(summary)))
-                on = max(d for d in (summary.last_session[0] if summary.last_session else None,
-                                     summary.latest_assessment[0] if summary.latest_assessment else None,
-                                     row.start_date) if d is not None)
-                judged.append((summary, on))
+                walked = self._updated(cur, row, states.get(eid), fresh_sessions.get(eid, []),
+                                       fresh_conduct.get(eid, []))
+                kept.append((eid, _state(walked[-1][0])))
+                judged += [(summary, max(on, row.start_date)) for summary, on in walked]
+                owners += [eid] * len(walked)
             findings = evaluate(judged) if judged else []
             if len(findings) != len(judged):  # never half the batch's alerts
-                raise RuntimeError(f"the monitoring rules answered for {len(findings)} of {len(judged)} enrolments")
-            for eid, of_enrolment in zip(touched, findings):
+                raise RuntimeError(f"the monitoring rules answered for {len(findings)} of {len(judged)} states")
+            for eid, of_enrolment in zip(owners, findings):
                 row = enrolments[eid]
                 assert row is not None
                 for finding in of_enrolment:
@@ -699,25 +698,21 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
             return Recorded(recorded, duplicates, raised)
 
     def _updated(self, cur: Transaction, row: EnrolmentRow, stored: str | None, sessions: Sequence[AttendanceRow],
-                 conduct: Sequence[ConductRow]) -> Summary:
-        """The enrolment's summary with the new records, extended or, for an earlier record, recomputed."""
-        summary: Summary | None = _summary(stored) if stored else Summary(row.start_date)
-        for a in sorted(sessions, key=lambda s: (s.session_date, s.record_id)):
-            assert summary is not None
-            summary = add_session(summary, Session(a.session_date, a.record_id, a.status))
-            if summary is None:
-                break
-        if summary is None:  # a record before the latest: the whole history again (it holds the new rows)
+                 conduct: Sequence[ConductRow]) -> list[tuple[Summary, date]]:
+        """The enrolment's summaries after each new record, in date order (the last is the one kept):
+        extended from the stored summary or, for a record before the latest, the whole history again."""
+        walked = steps(_summary(stored) if stored else Summary(row.start_date),
+                       [Session(a.session_date, a.record_id, a.status) for a in sessions],
+                       [Assessment(c.assessment_date, c.record_id, c.rating) for c in conduct])
+        if walked is None:  # a record before the latest: the whole history again (it holds the new rows)
             history = cur.execute("SELECT session_date, record_id, status FROM attendance WHERE enrolment_id = ?",
                                   (row.enrolment_id,)).fetchall()
             ratings = cur.execute("SELECT assessment_date, record_id, rating FROM conduct WHERE enrolment_id = ?",
                                   (row.enrolment_id,)).fetchall()
-            summary = summarise(row.start_date, [Session(date.fromisoformat(d), r, s) for d, r, s in history],
-                                [Assessment(date.fromisoformat(d), r, g) for d, r, g in ratings])
-        else:
-            for c in conduct:
-                summary = add_assessment(summary, Assessment(c.assessment_date, c.record_id, c.rating))
-        return summary
+            walked = steps(Summary(row.start_date), [Session(date.fromisoformat(d), r, s) for d, r, s in history],
+                           [Assessment(date.fromisoformat(d), r, g) for d, r, g in ratings])
+            assert walked is not None  # from the start, in order: every session is the latest so far
+        return walked
 
     # ------------------------------------------------------------------------------ reads
 

@@ -39,7 +39,7 @@ from datetime import date
 from typing import Any
 
 from bekal.access import Principal, Role
-from bekal.engine import Unjudged
+from bekal.engine import NotInForce, Unjudged
 from bekal.monitoring.facts import derive
 from bekal.monitoring.history import Summary
 from bekal.monitoring.rules import Finding, MonitoringRules, judge
@@ -309,6 +309,10 @@ class Monitoring:
             raise ServiceError("UNAVAILABLE", "the monitoring rules could not be judged for every enrolment of "
                                "the batch; nothing was recorded, send it again", retry_after=1.0,
                                reason="MONITORING_NOT_JUDGED") from None
+        except NotInForce as exc:  # rolled back too: records nothing is dated to judge are not taken unwatched
+            raise ServiceError("FAILED_PRECONDITION", f"the monitoring rules: {exc}; nothing was recorded",
+                               preconditions=[("RULES_IN_FORCE", exc.on.isoformat(), str(exc))],
+                               reason="RULES_NOT_IN_FORCE") from None
         except MonitoringConflict as exc:
             raise _conflict(exc) from None
         except StoreUnavailable as exc:
