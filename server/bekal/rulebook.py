@@ -8,6 +8,7 @@ everywhere. A broken file raises ``RuleError`` listing every problem with its
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -72,6 +73,11 @@ class Rulebook:
     def facts(self) -> Mapping[str, schema.Fact]:
         """Every fact rules may read: the API's, the derived ones and the declared ones."""
         return {**schema.SCHEMA, **self.declared}
+
+    @functools.cached_property
+    def kept_files(self) -> dict[str, str]:
+        """:func:`version_files`, built once per rulebook: every eligibility batch asks for it."""
+        return _files_of(self)
 
 
 
@@ -360,7 +366,7 @@ def reload_problems(serving: Rulebook, candidate: Rulebook) -> list[Diagnostic]:
     return problems
 
 
-def version_files(rulebook: Rulebook) -> dict[str, str]:
+def _files_of(rulebook: Rulebook) -> dict[str, str]:
     """The files that make ``rulebook``'s version (no tests), named relative to their common folder.
 
     What the decision log keeps of every version that served: :func:`load_rulebook_from_texts` of
@@ -396,3 +402,9 @@ def offered_courses(courses: Mapping[str, Mapping[str, Any]], as_of: date) -> li
 def load_rulebook(path: str | Path, documents: Mapping[str, Document] | None = None) -> Rulebook:
     """Load a rules directory (or a single rule file). Raises RuleError with every problem."""
     return load_rulebook_from_texts(read_files(path), documents)
+
+
+def version_files(rulebook: Rulebook) -> dict[str, str]:
+    """The files that make ``rulebook``'s version (no tests), named relative to their common folder, as
+    the decision log keeps them (built once per rulebook)."""
+    return rulebook.kept_files

@@ -460,7 +460,7 @@ class Matching:
             _own_courses_only(request, snap.rulebook.courses, request.provider)
         if catalogue and not courses:
             offered = {code: c for code, c in snap.rulebook.courses.items()
-                       if request.provider is None or c.get("blk") == request.provider}
+                       if request.provider is None or provides(request.provider, c)}
             courses, part = self.format.catalogue([offered[c] for c in offered_courses(offered, settings.as_of)])
             extra.append(part)
         clients = [_declared("client", f"clients[{i}]", c, snap.rulebook.declared, violations)
