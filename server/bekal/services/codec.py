@@ -16,7 +16,14 @@ from bekal.clock import today
 from bekal.decision import Decision, FactValue, Outcome, Reason, RuleStatus
 from bekal.facts import FactError, facts_from_message
 from bekal.services.errors import Violations
-from bekal.services.limits import MAX_PREFERENCES, check_client_id, check_id, check_text, date_from_pb, date_pb
+from bekal.services.limits import (
+    MAX_PREFERENCES,
+    check_client_id,
+    check_id,
+    check_text,
+    date_pb,
+    optional_date,
+)
 from bekal.v1 import common_pb2, decision_pb2, eligibility_pb2, facts_pb2
 
 AUDIENCE: dict[int, str] = {  # unspecified: the caller's own view (bekal.access.audience_for)
@@ -68,7 +75,7 @@ def audience_from(value: int, field: str, violations: Violations) -> str:
 def as_of_from(message: Message, name: str, field: str, violations: Violations) -> date:
     """The request's as-of date (``message.name``, a ``google.type.Date``); unset means today in Kalimantan
     Selatan."""
-    return (date_from_pb(getattr(message, name), field, violations) if message.HasField(name) else None) or today()
+    return optional_date(message, name, field, violations) or today()
 
 
 def client_facts(msg: facts_pb2.Client, where: str, violations: Violations) -> dict[str, Any] | None:
