@@ -104,6 +104,24 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True)
+class Verdict:
+    """A decision without its pair: outcome, reasons (in the engine's order) and priority.
+
+    What placing needs of a decision (:class:`bekal.placement.verdicts.Judged`, as a :class:`Decision`
+    has them). The engine gives one ``Verdict`` to every pair of a call with the same outcome,
+    reasons and priority (:meth:`bekal.engine.Engine.judge_many`), and a worker process's decisions
+    cross to the placing process in this form (:mod:`bekal.placement.parallel`).
+    """
+
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    priority: int
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.outcome.value}, {[r.rule_id for r in self.reasons]}, priority={self.priority})"
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """``{outcome, reasons[], priority, ruleset_version, as_of}`` for one client × course."""
 

@@ -11,6 +11,7 @@ A few facts are derived in code because they depend on the decision date
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -295,7 +296,7 @@ def check_text(fact: Fact, value: Any) -> str:
     """``value`` as text ``fact`` may hold: printable, within the length limit."""
     if not isinstance(value, str):
         raise ValueError(_("expected text, got {value}", value=_short(value)))
-    limit = MAX_ID if fact.field in ("id", "code") else MAX_TEXT
+    limit = MAX_ID if fact.name.endswith((".id", ".code")) else MAX_TEXT
     if len(value) > limit:
         raise ValueError(_("at most {limit} characters, got {n}", limit=limit, n=len(value)))
     if not value.isprintable():
@@ -361,9 +362,10 @@ def json_value(value: Any) -> str:
     return json_number(value)
 
 
-def fields(kind: str) -> set[str]:
+@functools.cache
+def fields(kind: str) -> frozenset[str]:
     """The API's own fields of ``kind`` (``bekal.v1.Client``/``Course``), without the declared-facts map."""
-    return {f.name for f in KINDS[kind].fields if f.name != DECLARED}
+    return frozenset(f.name for f in KINDS[kind].fields if f.name != DECLARED)
 
 
 def parse_facts(kind: str, raw: Mapping[str, Any], declared: Mapping[str, Fact] | None = None) -> dict[str, Any]:
@@ -374,7 +376,7 @@ def parse_facts(kind: str, raw: Mapping[str, Any], declared: Mapping[str, Fact] 
     facts a rules folder declares ("client.dependants" -> Fact), written as plain fields.
     """
     known = fields(kind)
-    extra = {n.split(".", 1)[1]: f for n, f in (declared or {}).items() if f.kind == kind}
+    extra = {n.split(".", 1)[1]: f for n, f in declared.items() if f.kind == kind} if declared else {}
     out: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []
     for key, value in raw.items():

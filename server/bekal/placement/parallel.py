@@ -50,11 +50,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bekal.decision import Outcome, Reason, Refusal
+from bekal.decision import Outcome, Reason, Refusal, Verdict
+from bekal.engine import Shared
 from bekal.placement.cohort import Cohort, Facts
 from bekal.placement.errors import VersionChanged, WorkersFailed
 from bekal.placement.results import Progress
-from bekal.placement.verdicts import Judged, Verdict
+from bekal.placement.verdicts import Judged
 
 log = logging.getLogger("bekal.placement")
 
@@ -167,8 +168,9 @@ class _WorkerJob:
         self.as_of = as_of
         self.courses = courses
         self.reasons: dict[int, int] = {}  # id(Reason) -> number; `kept` keeps them alive
-        self.verdicts: dict[tuple[Any, ...], int] = {}
+        self.verdicts: dict[int, int] = {}  # id(Verdict) -> number; `kept` keeps them alive
         self.kept: list[Any] = []
+        self.shared = Shared()  # each course prepared once for the job
 
     def decide(self, chunks: list[int], names: list[str], columns: list[list[Any]], dated: list[bool],
                counts: bytes, prefs: bytes) -> tuple[Any, ...]:
@@ -180,12 +182,13 @@ class _WorkerJob:
         per_client.frombytes(counts)
         wanted = array("I")
         wanted.frombytes(prefs)
-        courses, as_of, decide_many = self.courses, self.as_of, self.engine.decide_many
+        courses, as_of, judge_many, shared = self.courses, self.as_of, self.engine.judge_many, self.shared
         reasons, verdicts, kept = self.reasons, self.verdicts, self.kept
         new_reasons: list[Reason] = []
         new_verdicts: list[tuple[str, int, tuple[int, ...]]] = []
         ids = array("I")
         refusals: list[tuple[int, str, str, tuple[tuple[str, str], ...], tuple[str, ...]]] = []
+        version = self.engine.version
         i = p = 0
         for n in chunks:
             pairs = []
@@ -194,14 +197,16 @@ class _WorkerJob:
                     pairs.append((client, courses[wanted[p]]))
                     p += 1
                 i += 1
-            for d in decide_many(pairs, as_of):
-                if isinstance(d, Refusal):
-                    refusals.append((len(ids), d.client_id, d.course_code, d.violations, d.unjudged))
+            judged = judge_many(pairs, as_of, shared)
+            version = judged.version
+            for d in judged.verdicts:
+                if d.__class__ is Refusal:
+                    refusals.append((len(ids), d.client_id, d.course_code, d.violations, d.unjudged))  # type: ignore[union-attr]
                     ids.append(REFUSED)
                     continue
-                key = (d.outcome, d.priority, *map(id, d.reasons))
-                number = verdicts.get(key)
+                number = verdicts.get(id(d))
                 if number is None:
+                    kept.append(d)
                     numbers = []
                     for r in d.reasons:
                         k = reasons.get(id(r))
@@ -210,10 +215,10 @@ class _WorkerJob:
                             new_reasons.append(r)
                             kept.append(r)
                         numbers.append(k)
-                    number = verdicts[key] = len(verdicts)
+                    number = verdicts[id(d)] = len(verdicts)
                     new_verdicts.append((d.outcome.value, d.priority, tuple(numbers)))
                 ids.append(number)
-        return self.engine.version, new_reasons, new_verdicts, ids.tobytes(), refusals
+        return version, new_reasons, new_verdicts, ids.tobytes(), refusals
 
 
 @dataclass

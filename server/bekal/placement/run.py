@@ -25,7 +25,8 @@ from datetime import date
 from typing import Any, Protocol
 
 from bekal.audience import AUDIENCES, BNN
-from bekal.decision import Decision, Outcome, Refusal
+from bekal.decision import Outcome, Refusal
+from bekal.engine import Judgement, Shared
 from bekal.matching import Client, Course, Instance, deferred_acceptance
 from bekal.placement import parallel
 from bekal.placement.cohort import MAX_VIOLATIONS, Cohort, Facts, in_priority_group
@@ -51,8 +52,8 @@ class Decider(Protocol):
     ``version``) and ``version``; a decider without them always decides in this process.
     """
 
-    def decide_many(self, pairs: Sequence[tuple[Facts, Facts]], as_of: date,
-                    explain: bool = False) -> list[Decision | Refusal]: ...
+    def judge_many(self, pairs: Sequence[tuple[Facts, Facts]], as_of: date,
+                   shared: Shared | None = None) -> Judgement: ...
 
 
 def _no_progress(phase: str, done: int, total: int) -> None:
@@ -182,11 +183,13 @@ def _chunk_decider(engine: Decider, cohort: Cohort) -> parallel.Deciding:
     """``decide(chunk)``: the chunk's decisions per client, their version, and its refused pairs."""
     by_code = {c["code"]: c for c in cohort.courses}
     clients, as_of = cohort.clients, cohort.as_of
+    shared = Shared()  # each course prepared once for the whole job
 
     def decide(chunk: Chunk) -> tuple[list[list[Judged]], str | None, list[tuple[int, Refusal]]]:
         a, b, _ = chunk
         pairs = [(client, by_code[code]) for client in clients[a:b] for code in client["preferences"]]
-        out = engine.decide_many(pairs, as_of)  # NotInForce: nothing is placed on such a date
+        judged = engine.judge_many(pairs, as_of, shared)  # NotInForce: nothing is placed on such a date
+        out = judged.verdicts
         mine: list[list[Judged]] = []
         refused: list[tuple[int, Refusal]] = []
         pos = 0
@@ -198,8 +201,7 @@ def _chunk_decider(engine: Decider, cohort: Cohort) -> parallel.Deciding:
                     refused.append((i, r))
             mine.append(got)  # type: ignore[arg-type]  # refusals are raised by the caller
             pos += m
-        first = out[0] if out else None
-        return mine, first.ruleset_version if isinstance(first, Decision) else None, refused
+        return mine, judged.version if out else None, refused
 
     return decide
 
