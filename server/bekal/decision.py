@@ -108,8 +108,8 @@ class Verdict:
     """A decision without its pair: outcome, reasons (in the engine's order) and priority.
 
     What placing needs of a decision (:class:`bekal.placement.verdicts.Judged`, as a :class:`Decision`
-    has them). The engine gives one ``Verdict`` to every pair of a call with the same outcome,
-    reasons and priority (:meth:`bekal.engine.Engine.judge_many`), and a worker process's decisions
+    has them). The engine shares one ``Verdict`` among the pairs with the same reasons
+    (:meth:`bekal.engine.Engine.judge_many`), and a worker process's decisions
     cross to the placing process in this form (:mod:`bekal.placement.parallel`).
     """
 

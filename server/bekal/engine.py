@@ -314,8 +314,8 @@ class Engine:
 
     def judge_many(self, pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], as_of: date,
                    shared: Shared | None = None) -> Judgement:
-        """:meth:`decide_many` without the pairs in the answers: per pair a :class:`Verdict` (one object
-        for every pair of the call with the same outcome, reasons and priority) or a :class:`Refusal`,
+        """:meth:`decide_many` without the pairs in the answers: per pair a :class:`Verdict` (shared by
+        the pairs whose reasons are the same objects: most pairs with the same reasons) or a :class:`Refusal`,
         and the version they were decided under. For batch work (placing a cohort), where the pair is
         known from its place and building a :class:`Decision` per pair was a third of the time.
 
@@ -803,8 +803,8 @@ class _Reasons:
         """Any INELIGIBLE wins, then PENDING (including undecidable rules), else ELIGIBLE.
 
         An undecidable priority rule leaves the outcome alone: its reason (outcome ELIGIBLE, no points)
-        names the missing facts and says the priority may be incomplete. Pairs with the same reasons
-        share one Verdict (a cohort of 50,000 x 500 has ~11,000 distinct ones)."""
+        names the missing facts and says the priority may be incomplete. Pairs with the same reason
+        objects share one Verdict (a cohort of 50,000 x 500 has ~11,000 distinct ones)."""
         if not fired_idx and not missing_idx:
             return _NO_REASONS
         fired = sorted(set(fired_idx)) if len(fired_idx) > 1 else fired_idx

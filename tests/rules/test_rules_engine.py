@@ -178,6 +178,60 @@ def test_decide_many_equals_decide_one_by_one(default_engine, default_rulebook):
     assert outcomes == {E, I, P}  # the sample exercises every outcome
 
 
+def test_judge_many_gives_decide_many_s_verdicts_shared_per_reasons(default_engine, default_rulebook):
+    """The batch form: per pair the outcome, reasons and priority decide_many gives, objects shared
+    by pairs with the same reasons, and a job's Shared preparation (reused across calls, and started
+    over on another date) changes nothing."""
+    from bekal.engine import Shared
+
+    rng = random.Random(7)
+    clients = [_random_client(rng) for _ in range(120)]
+    courses = list(default_rulebook.courses.values())
+    pairs = [(rng.choice(clients), rng.choice(courses)) for _ in range(1_100)]
+    decided = default_engine.decide_many(pairs, AS_OF)
+    shared = Shared()
+    for on in (AS_OF, AS_OF + timedelta(days=400), AS_OF):
+        verdicts = [v for start in range(0, len(pairs), 300)
+                    for v in default_engine.judge_many(pairs[start:start + 300], on, shared).verdicts]
+        again = default_engine.decide_many(pairs, on) if on != AS_OF else decided
+        assert [(v.outcome, v.reasons, v.priority) for v in verdicts] == [
+            (d.outcome, d.reasons, d.priority) for d in again]
+    judged = default_engine.judge_many(pairs, AS_OF)
+    assert judged.version == default_engine.version
+    plain = [v for v in judged.verdicts if not v.reasons]
+    assert plain and len({id(v) for v in plain}) == 1  # every pair no rule stopped: one object
+    assert len({id(v) for v in judged.verdicts}) < len(pairs) / 2  # others shared by their reasons' identity
+
+
+def test_dispatch_reads_every_event_of_an_action_whatever_its_shape(monkeypatch):
+    """A capped rule's action lists its events; one the fast reading cannot account for wholly
+    (an event whose index is not first, one event not in a list) is read as JSON; text inside an
+    event never counts as one."""
+    from bekal import engine
+
+    messages = iter([
+        '{"r1":[{"m":{"_i":3,"id":"1.3","_t":1}},{"m":{"_i":0,"id":"1.0","_t":1}}]}',
+        '{"r2":[{"m":{"_i":5,"id":"1.5","x":"{\\"m\\":{","_t":1}},{"m":{"id":"1.6","_i":6,"_t":1}}]}',
+        '{"r3":{"m":{"_i":7,"id":"1.7","_t":1}}}',
+        '{"_s":{"m":{"_s":1,"id":"s","sid":"b1"}}}',
+        None,
+    ])
+
+    class FakeDurable:
+        @staticmethod
+        def start_action_for_state(handle, state):
+            return (state, next(messages))
+
+        @staticmethod
+        def complete_and_start_action(handle, state):
+            return next(messages)
+
+    monkeypatch.setattr(engine, "dre", FakeDurable)
+    seen = []
+    engine.dispatch(1, 1, lambda name, indexes: seen.extend((name, int(i)) for i in indexes))
+    assert sorted(seen) == [("r1", 0), ("r1", 3), ("r2", 5), ("r2", 6), ("r3", 7)]
+
+
 def test_empty_batch(default_engine):
     assert default_engine.decide_many([], AS_OF) == []
 
