@@ -29,12 +29,13 @@ Nothing is decided on a date on which a ruleset that exists is not in force.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -47,7 +48,6 @@ from bekal.compiler import (
     FIRED,
     INDEX,
     JUDGED,
-    MISSING,
     TAG,
     CompiledRule,
     CompiledRules,
@@ -125,7 +125,7 @@ class _Loaded:
     reasons: _Reasons
     client_reads: _Reads
     course_reads: _Reads
-    bases: dict[date, str] = field(default_factory=dict)  # as-of date -> what every event of it ends with
+    bases: dict[date, str] = dataclasses.field(default_factory=dict)  # as-of date -> what every event of it ends with
 
 
 # facts, then _Reads.prepare's: with derived facts, the event fragment (with its comma), problems
@@ -305,8 +305,8 @@ class Engine:
         version = judged.version
         out: list[Decision | Refusal] = []
         for (client, course), v, trace in zip(pairs, judged.verdicts, judged.traces or itertools.repeat(())):
-            if v.__class__ is Refusal:
-                out.append(v)  # type: ignore[arg-type]
+            if isinstance(v, Refusal):
+                out.append(v)
             else:
                 out.append(Decision(str(client.get("id", "")), str(course.get("code", "")), v.outcome,
                                     v.reasons, v.priority, version, as_of, trace))
@@ -660,7 +660,7 @@ def dispatch(handle: int, state: int, on_action: Record) -> None:
     rule_of, events_of = _RULE.match, _MATCH.findall
     while message:
         found = rule_of(message)
-        indexes = events_of(message) if found is not None else ()
+        indexes: list[str] = events_of(message) if found is not None else []
         if found is not None and len(indexes) == message.count(_EACH):
             on_action(found.group(1), indexes)
         elif not message.startswith(_SENTINEL):  # the sentinel's: nothing to record (one per batch)

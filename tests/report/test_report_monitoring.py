@@ -18,6 +18,7 @@ from bekal.report.fromstore import StoreData
 from bekal.services.errors import ServiceError
 from bekal.services.monitoring.logic import (
     AlertQuery,
+    Checked,
     DirectEnrolment,
     EndRequest,
     EnrolmentsRequest,
@@ -77,7 +78,9 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         return [JobPlacement(c, JOB_COURSE) for c in JOB_CLIENTS]
 
     store = SQLiteMonitoringStore(path)
-    mon = Monitoring(store, lambda: COURSES, placed, today=lambda: TODAY)
+    # each office checked its clients ELIGIBLE before enrolling them directly (the decision log's proof)
+    mon = Monitoring(store, lambda: COURSES, placed, today=lambda: TODAY,
+                     checks=lambda cid, caller: [Checked(COURSE, "ELIGIBLE", START)])
     now[0] = at(date(2018, 12, 21))
     assert len(mon.create_enrolments(EnrolmentsRequest("from-job", job_id=job.job_id), BNN)) == 3  # from 7 January
     now[0] = at(date(2019, 6, 20))

@@ -6,6 +6,7 @@ import json
 
 from tests.support.cli import bekal
 from tests.support.paths import RULES, copy_of
+from tests.support.servers import checked_eligible
 
 
 def test_explain_shows_the_facts_and_the_rules_that_fire():
@@ -64,9 +65,13 @@ def test_a_monitoring_rule_that_divides_by_a_fact_is_refused_where_it_divides(tm
 
 def test_import_attendance_and_watch_alerts(start_server, rules_dir, tmp_path):
     server = start_server(rules_dir)
-    enrolled = bekal("monitoring", "enrol", "--file", str(_csv(tmp_path / "e.csv", "client_id,course_code",
-                                                               ["I-1,LAS-01", "I-2,LAS-01"])),
-                     *server.cli_args())
+    listed = _csv(tmp_path / "e.csv", "client_id,course_code", ["I-1,LAS-01", "I-2,LAS-01"])
+    unproven = bekal("monitoring", "enrol", "--file", str(listed), *server.cli_args())
+    assert unproven.code != 0 and "enrolments[0]: no eligibility check of this client for LAS-01" in unproven.err, (
+        unproven.text)
+    with server.connect() as bnn:
+        checked_eligible(bnn, "I-1", "I-2")
+    enrolled = bekal("monitoring", "enrol", "--file", str(listed), *server.cli_args())
     assert enrolled.code == 0, enrolled.text
     eids = [json.loads(line)["enrolment_id"] for line in enrolled.out.splitlines()]
     rows = [f"a{k},{eids[0]},2019-07-0{k + 1},absent" for k in range(3)]

@@ -16,7 +16,7 @@ from bekal.client import BekalError, connect
 from bekal.v1 import monitoring_pb2, monitoring_pb2_grpc
 from tests.support.paths import RULES, copy_of
 from tests.support.people import INTAKE_DATE, applicant
-from tests.support.servers import Server, as_agency, free_port, rpc_failure
+from tests.support.servers import Server, as_agency, checked_eligible, free_port, rpc_failure
 
 START = date(2019, 7, 1)  # LAS-01's start in the service tests' catalogue
 BLK = "blk-kalsel"
@@ -35,6 +35,11 @@ def client_for(server: Server, as_: str = "bnnk-banjarbaru"):
 def test_enrol_record_and_alert_over_grpc(start_server, rules_dir):
     server = start_server(rules_dir)
     with server.connect() as bnn, server.connect(as_=BLK) as blk, server.connect(as_="auditor") as auditor:
+        with pytest.raises(BekalError) as exc:  # no eligibility check yet: nothing proves the seat
+            bnn.create_enrolments(enrolments=[{"client_id": "G-1", "course_code": "LAS-01"}])
+        assert (exc.value.code, exc.value.reason) == ("FAILED_PRECONDITION", "ELIGIBILITY_NOT_PROVEN")
+        assert [v.field for v in exc.value.field_violations] == ["enrolments[0]"] and not list(blk.enrolments("LAS-01"))
+        checked_eligible(bnn, "G-1", "G-2", "G-3")
         rows = bnn.create_enrolments(enrolments=[{"client_id": "G-1", "course_code": "LAS-01"},
                                                  {"client_id": "G-2", "course_code": "LAS-01", "status": "waiting"}])
         assert [(r.status, r.waiting_position, r.referring_office) for r in rows] == [
@@ -77,6 +82,7 @@ def test_enrol_record_and_alert_over_grpc(start_server, rules_dir):
 def test_bad_records_are_named_field_by_field_and_nothing_is_written(start_server, rules_dir):
     server = start_server(rules_dir)
     with server.connect() as bnn:
+        checked_eligible(bnn, "B-1")
         eid = bnn.create_enrolments(enrolments=[{"client_id": "B-1", "course_code": "LAS-01"}])[0].enrolment_id
     with server.channel(as_=BLK) as channel:
         stub = monitoring_pb2_grpc.MonitoringServiceStub(channel)
@@ -133,6 +139,7 @@ def test_watch_alerts_sees_every_alert_exactly_once_across_reconnects_and_restar
     server.wait_serving()
     n = 24
     with client_for(server) as bnn:
+        checked_eligible(bnn, *[f"W-{i:02d}" for i in range(n)], course="LAS-SMAW-01")
         eids = [e.enrolment_id for e in bnn.create_enrolments(
             enrolments=[{"client_id": f"W-{i:02d}", "course_code": "LAS-SMAW-01"} for i in range(n)],
             request_id="watch-enrol")]
@@ -175,6 +182,7 @@ def test_kill_9_during_attendance_ingestion_loses_nothing_acknowledged_and_dupli
     server.wait_serving()
     n, per = 60, 40  # 60 enrolments, 40 sessions each: absent, absent, absent, then present
     with client_for(server) as bnn:
+        checked_eligible(bnn, *[f"K-{i:02d}" for i in range(n)], course="LAS-SMAW-01")
         eids = [e.enrolment_id for e in bnn.create_enrolments(
             enrolments=[{"client_id": f"K-{i:02d}", "course_code": "LAS-SMAW-01"} for i in range(n)],
             request_id="kill-enrol")]
@@ -264,6 +272,7 @@ def test_a_monitoring_change_goes_through_the_reload_gate(start_server, rules_di
     path = rules_dir / "monitoring.rules.yaml"
     original = path.read_text()
     with server.connect() as bnn:
+        checked_eligible(bnn, *[f"R-{i}" for i in range(3)])
         eids = [e.enrolment_id for e in bnn.create_enrolments(
             enrolments=[{"client_id": f"R-{i}", "course_code": "LAS-01"} for i in range(3)])]
     path.write_text(original.replace("enrolment.low_conduct_ratings >= 2", "enrolment.low_ratings >= 2"))

@@ -11,7 +11,9 @@ from bekal.monitoring.rules import load_monitoring_rules
 from bekal.services.errors import ServiceError
 from bekal.services.monitoring import codec
 from bekal.services.monitoring.logic import (
+    PROOF_DAYS,
     AlertQuery,
+    Checked,
     DirectEnrolment,
     EndRequest,
     EnrolmentsRequest,
@@ -34,8 +36,20 @@ COURSES = {"LAS-SMAW-01": {"code": "LAS-SMAW-01", "blk": "BLK Provinsi Kalsel", 
            "JHT-01": {"code": "JHT-01", "blk": "BLK Provinsi Kalsel", "seats": 1, "start_date": START}}
 
 
+def proven(client_id: str, caller: str) -> list[Checked]:
+    """The decision log as the monitoring tests assume it: BNNK Banjarbaru checked every client
+    ELIGIBLE for every course as of the courses' start; nobody else checked anyone."""
+    return [Checked(code, "ELIGIBLE", START) for code in COURSES] if caller == BNN.name else []
+
+
 @pytest.fixture
-def mon():
+def logged():
+    """(client id, office) -> the checks the decision log holds, for a test to write; others: :func:`proven`."""
+    return {}
+
+
+@pytest.fixture
+def mon(logged):
     store = SQLiteMonitoringStore(":memory:")
     placements = {"job-1": [JobPlacement("C-1", "LAS-SMAW-01"),
                             JobPlacement("C-2", "JHT-01", [("LAS-SMAW-01", (float("inf"), -10.0, 3.0))]),
@@ -47,7 +61,8 @@ def mon():
             raise ServiceError("NOT_FOUND", f"unknown job {job_id}")
         return placements[job_id]
 
-    m = Monitoring(store, lambda: COURSES, job, today=lambda: TODAY)
+    m = Monitoring(store, lambda: COURSES, job, today=lambda: TODAY,
+                   checks=lambda cid, caller: logged.get((cid, caller)) or proven(cid, caller))
     m.use_rules(load_monitoring_rules(RULES))
     yield m
     store.close()
@@ -222,9 +237,47 @@ def test_an_enrolment_that_contradicts_a_stored_one_is_refused_naming_both(mon):
     assert "unknown course" in violations(exc)["enrolments[0].course_code"]
 
 
-def test_without_monitoring_rules_nothing_is_recorded_unwatched():
+def test_a_direct_enrolment_needs_an_eligible_check_by_the_same_office(mon, logged):
+    """Fail closed: a seat (and a BNN referral shown to the training centre) only with the proof a
+    placement has. Each enrolment is named with what its latest check said; nothing is enrolled."""
+    logged[("C-1", BNN.name)] = [Checked("LAS-SMAW-01", "ELIGIBLE", START), Checked("LAS-SMAW-01", "PENDING", START)]
+    logged[("C-2", BNN.name)] = [Checked("JHT-01", "ELIGIBLE", START)]  # another course only
+    logged[("C-3", BNN.name)] = [Checked("LAS-SMAW-01", "ELIGIBLE", START - timedelta(days=PROOF_DAYS + 1))]
+    logged[("C-4", BNN.name)] = [Checked("LAS-SMAW-01", "INELIGIBLE", START),
+                                 Checked("LAS-SMAW-01", "ELIGIBLE", START - timedelta(days=PROOF_DAYS))]
+    with pytest.raises(ServiceError) as exc:
+        enrol(mon, "C-1", "C-2", "C-3", "C-4", "C-5")
+    assert (exc.value.code, exc.value.reason) == ("FAILED_PRECONDITION", "ELIGIBILITY_NOT_PROVEN")
+    why = violations(exc)
+    assert set(why) == {"enrolments[0]", "enrolments[1]", "enrolments[2]"}
+    assert "decided PENDING" in why["enrolments[0]"]
+    assert "no eligibility check" in why["enrolments[1]"]
+    assert "more than 90 days" in why["enrolments[2]"]
+    assert [p[0] for p in exc.value.preconditions] == ["ELIGIBILITY_CHECKED"] * 3
+    assert mon.list_enrolments(ListQuery("LAS-SMAW-01"), BNN).items == []  # nothing half-applied
+    # another office's ELIGIBLE check proves nothing for this one; its own does
+    with pytest.raises(ServiceError):
+        mon.create_enrolments(EnrolmentsRequest("other", direct=[DirectEnrolment("C-5", "LAS-SMAW-01", None)]),
+                              OTHER_BNN)
+    logged[("C-5", OTHER_BNN.name)] = [Checked("LAS-SMAW-01", "ELIGIBLE", START)]
+    (row,) = mon.create_enrolments(EnrolmentsRequest("other-2", direct=[DirectEnrolment("C-5", "LAS-SMAW-01", None)]),
+                                   OTHER_BNN)
+    assert row.status == "enrolled"
+    assert [r.client_id for r in enrol(mon, "C-4", request_id="req-2")] == ["C-4"]  # latest ELIGIBLE, 90 days
+
+
+def test_without_a_decision_log_direct_enrolments_are_refused():
     store = SQLiteMonitoringStore(":memory:")
     m = Monitoring(store, lambda: COURSES, None, today=lambda: TODAY)
+    with pytest.raises(ServiceError) as exc:
+        m.create_enrolments(EnrolmentsRequest("r", direct=[DirectEnrolment("C-1", "JHT-01", None)]), BNN)
+    assert (exc.value.code, exc.value.reason) == ("FAILED_PRECONDITION", "ELIGIBILITY_NOT_PROVEN")
+    store.close()
+
+
+def test_without_monitoring_rules_nothing_is_recorded_unwatched():
+    store = SQLiteMonitoringStore(":memory:")
+    m = Monitoring(store, lambda: COURSES, None, today=lambda: TODAY, checks=proven)
     eid = m.create_enrolments(EnrolmentsRequest("r", direct=[DirectEnrolment("C-1", "JHT-01", None)]),
                               BNN)[0].enrolment_id
     with pytest.raises(ServiceError) as exc:

@@ -20,6 +20,7 @@ from grpc_status import rpc_status
 
 from bekal.certs import DevCerts, make_dev_certs
 from tests.support.paths import ROOT, RULES
+from tests.support.people import INTAKE_DATE, eligible_client
 
 _CERTS: list[DevCerts] = []
 
@@ -175,3 +176,10 @@ def default_rules_server(tmp: Path, db: Path | None = None, port: int | None = N
     server = Server(tmp, RULES, db=db, port=port, reload_interval="0", grace="2")
     server.wait_listening()  # the rules are loaded before the server listens
     return server
+
+
+def checked_eligible(bnn, *client_ids: str, course: str = "LAS-01") -> None:
+    """What a direct enrolment needs first: this office's ELIGIBLE check of each client for the course,
+    in the decision log (as of the intake, a month before the course starts)."""
+    results = list(bnn.check_many([(eligible_client(id=cid), course) for cid in client_ids], as_of=INTAKE_DATE))
+    assert [d.outcome.value for r in results for d in r.decisions] == ["ELIGIBLE"] * len(client_ids)

@@ -51,7 +51,6 @@ from datetime import date
 from typing import Any
 
 from bekal.decision import Outcome, Reason, Refusal, Verdict
-from bekal.engine import Shared
 from bekal.placement.cohort import Cohort, Facts
 from bekal.placement.errors import VersionChanged, WorkersFailed
 from bekal.placement.results import Progress
@@ -170,6 +169,8 @@ class _WorkerJob:
         self.reasons: dict[int, int] = {}  # id(Reason) -> number; `kept` keeps them alive
         self.verdicts: dict[int, int] = {}  # id(Verdict) -> number; `kept` keeps them alive
         self.kept: list[Any] = []
+        from bekal.engine import Shared  # a worker decides; the placing process may only read cohorts
+
         self.shared = Shared()  # each course prepared once for the job
 
     def decide(self, chunks: list[int], names: list[str], columns: list[list[Any]], dated: list[bool],
@@ -200,8 +201,8 @@ class _WorkerJob:
             judged = judge_many(pairs, as_of, shared)
             version = judged.version
             for d in judged.verdicts:
-                if d.__class__ is Refusal:
-                    refusals.append((len(ids), d.client_id, d.course_code, d.violations, d.unjudged))  # type: ignore[union-attr]
+                if isinstance(d, Refusal):
+                    refusals.append((len(ids), d.client_id, d.course_code, d.violations, d.unjudged))
                     ids.append(REFUSED)
                     continue
                 number = verdicts.get(id(d))

@@ -22,11 +22,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bekal.audience import AUDIENCES, BNN
 from bekal.decision import Outcome, Refusal
-from bekal.engine import Judgement, Shared
 from bekal.matching import Client, Course, Instance, deferred_acceptance
 from bekal.placement import parallel
 from bekal.placement.cohort import MAX_VIOLATIONS, Cohort, Facts, in_priority_group
@@ -35,6 +34,9 @@ from bekal.placement.explain import explain
 from bekal.placement.parallel import Chunk, Decided
 from bekal.placement.results import Placement, Progress
 from bekal.placement.verdicts import Judged
+
+if TYPE_CHECKING:  # the engine is imported where it decides: `bekal match --server` never loads it
+    from bekal.engine import Judgement, Shared
 
 # pairs per engine call: one durable_rules batch, so a big job holds the engine lock ~20 ms at a time and
 # eligibility requests served meanwhile interleave (measured: no slower than 5,000-pair calls)
@@ -183,6 +185,8 @@ def _chunk_decider(engine: Decider, cohort: Cohort) -> parallel.Deciding:
     """``decide(chunk)``: the chunk's decisions per client, their version, and its refused pairs."""
     by_code = {c["code"]: c for c in cohort.courses}
     clients, as_of = cohort.clients, cohort.as_of
+    from bekal.engine import Shared
+
     shared = Shared()  # each course prepared once for the whole job
 
     def decide(chunk: Chunk) -> tuple[list[list[Judged]], str | None, list[tuple[int, Refusal]]]:

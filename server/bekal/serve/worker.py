@@ -102,7 +102,7 @@ class Worker:
             monitoring_servicer.SERVICE.full_name,
         )
         monitoring_servicer.add_to(self.server, self.gate, self.rules, self.stores.monitoring, self.matching,
-                                   self.draining)
+                                   self.draining, self.stores.decisions)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable((*served, HEALTH), self.server)
         self.port = self._listen()

@@ -18,6 +18,17 @@ competition (panel rank, then priority, then the lottery number: the job's own o
 an enrolled client drops out, the seat goes to the first on the list who still waits: a
 client who meanwhile holds a seat elsewhere leaves the list (WITHDRAWN) instead.
 
+Proof of eligibility. An enrolment gives a client a seat and shows the training centre a BNN
+referral, so it needs the proof a placement has: a matching job places only ELIGIBLE pairs (its
+enrolments and waiting lists come from them); a direct enrolment needs, in the decision log, an
+eligibility check of that client for that course *by the same office* whose latest decision is
+ELIGIBLE and was decided as of a date within :data:`PROOF_DAYS` days of the enrolment's first day
+(consent to share and every rule in force included). Without it the enrolment is refused
+(FAILED_PRECONDITION, ``ELIGIBILITY_NOT_PROVEN``, naming each enrolment and what its latest
+check said); a server without a decision log refuses direct enrolments. A client on a waiting
+list keeps the proof it was listed with when it is promoted (deciding again would need facts
+the server does not keep for this; the office ends the enrolment when they changed).
+
 Evaluation. The monitoring rules (:mod:`bekal.monitoring.rules`) are those of the served
 rulebook (:attr:`bekal.rulebook.Rulebook.monitoring`): they change when the served rules change,
 through the same reload gate (a broken monitoring file or a failing monitoring rule test is
@@ -70,6 +81,23 @@ class DirectEnrolment:
     course_code: str
     start_date: date | None
     waiting: bool = False
+
+
+PROOF_DAYS = 90  # a check proves eligibility for an enrolment starting at most this far from its as-of date
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One eligibility decision the decision log holds: what a direct enrolment is proven by."""
+
+    course_code: str
+    outcome: str  # ELIGIBLE / INELIGIBLE / PENDING / WITHHELD, as recorded
+    as_of: date
+
+
+# (client id, the office's principal name) -> the decisions of that office's checks of that client,
+# oldest first; raises StoreUnavailable
+Checks = Callable[[str, str], Sequence[Checked]]
 
 
 @dataclass(frozen=True)
@@ -138,17 +166,34 @@ def blk_view(row: EnrolmentRow) -> EnrolmentRow:
     return replace(row, referring_office="", end_reason=row.end_reason if row.end_reason_shareable else "")
 
 
+def unproven_by(checks: Sequence[Checked], course_code: str, start: date) -> str:
+    """Why ``checks`` (oldest first) do not prove a client eligible for ``course_code`` from ``start``;
+    "" when they do: the latest decision for that course is ELIGIBLE, as of a date within PROOF_DAYS."""
+    latest = next((c for c in reversed(checks) if c.course_code == course_code), None)
+    if latest is None:
+        return (f"no eligibility check of this client for {course_code} by this office in the decision log: "
+                "check eligibility first (CheckEligibility), then enrol")
+    if latest.outcome != "ELIGIBLE":
+        return (f"the latest check of this client for {course_code} by this office decided {latest.outcome} "
+                f"(as of {latest.as_of.isoformat()})")
+    if abs((start - latest.as_of).days) > PROOF_DAYS:
+        return (f"the latest check of this client for {course_code} was as of {latest.as_of.isoformat()}, more than "
+                f"{PROOF_DAYS} days from the enrolment's first day {start.isoformat()}: check eligibility again")
+    return ""
+
+
 class Monitoring:
     """The monitoring service's behaviour over a :class:`MonitoringStore`."""
 
     def __init__(self, store: MonitoringStore, courses: Callable[[], Mapping[str, Mapping[str, Any]]],
                  placements: Callable[[str, str], Sequence[JobPlacement]] | None = None,
-                 today: Callable[[], date] | None = None):
+                 today: Callable[[], date] | None = None, checks: Checks | None = None):
         from bekal import clock
 
         self.store = store
         self.courses = courses  # the served course catalogue: code -> course facts
         self.placements = placements  # (job id, viewer) -> the job's placements; raises ServiceError
+        self.checks = checks  # the decision log's checks; None: direct enrolments are refused
         self.today = today or clock.today
         self._held = _Held()
 
@@ -211,12 +256,38 @@ class Monitoring:
                                          f"enrolments[{k}]", violations))
         if violations:
             raise invalid(violations)
+        if not request.job_id:
+            self._prove(new, principal)
         try:
             return self.store.create_enrolments(request.request_id, principal.name, new)
         except MonitoringConflict as exc:
             raise _conflict(exc) from None
         except StoreUnavailable as exc:
             raise storage_unavailable("the monitoring store", exc.retry_after) from None
+
+    def _prove(self, rows: Sequence[NewEnrolmentRow], principal: Principal) -> None:
+        """FAILED_PRECONDITION unless every row is proven by an ELIGIBLE check of this office (module docstring)."""
+        if self.checks is None:
+            raise ServiceError("FAILED_PRECONDITION", "direct enrolments need the decision log, which this server "
+                               "does not keep; enrol from a matching job", reason="ELIGIBILITY_NOT_PROVEN")
+        unproven: list[tuple[str, str]] = []
+        by_client: dict[str, Sequence[Checked]] = {}
+        for k, row in enumerate(rows):
+            try:
+                if row.client_id not in by_client:
+                    by_client[row.client_id] = self.checks(row.client_id, principal.name)
+            except StoreUnavailable as exc:
+                raise storage_unavailable("the decision log", exc.retry_after) from None
+            problem = unproven_by(by_client[row.client_id], row.course_code, row.start_date)
+            if problem:
+                unproven.append((f"enrolments[{k}]", problem))
+        if unproven:
+            raise ServiceError(
+                "FAILED_PRECONDITION",
+                f"{len(unproven)} enrolment(s) without an ELIGIBLE check of the client for the course by this office; "
+                "nothing was enrolled", unproven,
+                preconditions=[("ELIGIBILITY_CHECKED", where, problem) for where, problem in unproven],
+                reason="ELIGIBILITY_NOT_PROVEN")
 
     @staticmethod
     def _new(client_id: str, code: str, course: Mapping[str, Any], start: date | None, office: str, job_id: str,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from datetime import date
 
 import grpc
 
 from bekal.services.matching.logic import Matching
 from bekal.services.monitoring import codec
-from bekal.services.monitoring.logic import JobPlacement, Monitoring
+from bekal.services.monitoring.logic import Checked, Checks, JobPlacement, Monitoring
 from bekal.services.registration import Call, Gate, register
 from bekal.services.snapshots import ServedRules
+from bekal.store.decisionlog import MAX_PAGE, DecisionLog
 from bekal.store.monitoring import MonitoringStore
 from bekal.v1 import monitoring_pb2
 
@@ -102,9 +104,27 @@ class MonitoringServicer:
             await asyncio.sleep(POLL_S)
 
 
+def logged_checks(decisions: DecisionLog) -> Checks:
+    """The decision log's checks of a client by one office, oldest first: what proves a direct enrolment."""
+
+    def checks(client_id: str, caller: str) -> list[Checked]:
+        out: list[Checked] = []
+        after: tuple[str, str] | None = None
+        while True:
+            page = decisions.list(after, MAX_PAGE, client_id=client_id, caller=caller)
+            out += [Checked(d.course_code, d.outcome, date.fromisoformat(r.as_of)) for r in page for d in r.decisions]
+            if len(page) < MAX_PAGE:
+                return out
+            after = (page[-1].created_at, page[-1].request_id)
+
+    return checks
+
+
 def add_to(server: grpc.aio.Server, gate: Gate, rules: ServedRules, store: MonitoringStore,
-           matching: Matching | None = None, draining: threading.Event | None = None) -> Monitoring:
-    """Serve monitoring on ``server``; the :class:`Monitoring` (its rules follow the served rules folder)."""
+           matching: Matching | None = None, draining: threading.Event | None = None,
+           decisions: DecisionLog | None = None) -> Monitoring:
+    """Serve monitoring on ``server``; the :class:`Monitoring` (its rules follow the served rules folder).
+    Without ``decisions`` (the decision log) direct enrolments are refused: nothing proves them."""
 
     def courses() -> dict[str, dict[str, object]]:
         snap = rules.current
@@ -114,7 +134,8 @@ def add_to(server: grpc.aio.Server, gate: Gate, rules: ServedRules, store: Monit
         assert matching is not None
         return codec.job_placements(matching.results(job_id, 0, viewer))
 
-    monitoring = Monitoring(store, courses, placements if matching is not None else None)
+    monitoring = Monitoring(store, courses, placements if matching is not None else None,
+                            checks=logged_checks(decisions) if decisions is not None else None)
     current = rules.current
     if current is not None:
         monitoring.use_rules(current.rulebook.monitoring)
