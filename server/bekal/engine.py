@@ -352,6 +352,8 @@ class Engine:
 
         base = active.bases.get(as_of)
         if base is None:
+            if len(active.bases) >= 1_000:  # callers choose the dates: keep the last few, not every one asked
+                active.bases.clear()
             base = active.bases.setdefault(as_of, _event_base(compiled, as_of))
         params = compiled.param_values(as_of)
         call = next(self._calls)

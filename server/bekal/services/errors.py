@@ -47,7 +47,7 @@ REASONS: dict[str, str] = {
     "ENROLMENT_NOT_FOUND": "no enrolment with that id (or not one the caller may see)",
     "ALERT_NOT_FOUND": "no monitoring alert with that id (or not one the caller may see)",
     "ELIGIBILITY_NOT_PROVEN": "a direct enrolment without an ELIGIBLE check of the client for the course by the "
-                              "same office in the decision log (PreconditionFailure names each)",
+                              "same office in the decision log (BadRequest names each)",
     "MONITORING_RULES_NOT_LOADED": "no monitoring rules are loaded, so training records are not taken unwatched",
     "MONITORING_NOT_JUDGED": "durable_rules gave no proof of judging the monitoring rules for an enrolment of the "
                              "batch; nothing was recorded, retry later",

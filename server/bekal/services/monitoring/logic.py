@@ -285,9 +285,7 @@ class Monitoring:
             raise ServiceError(
                 "FAILED_PRECONDITION",
                 f"{len(unproven)} enrolment(s) without an ELIGIBLE check of the client for the course by this office; "
-                "nothing was enrolled", unproven,
-                preconditions=[("ELIGIBILITY_CHECKED", where, problem) for where, problem in unproven],
-                reason="ELIGIBILITY_NOT_PROVEN")
+                "nothing was enrolled", unproven, reason="ELIGIBILITY_NOT_PROVEN")
 
     @staticmethod
     def _new(client_id: str, code: str, course: Mapping[str, Any], start: date | None, office: str, job_id: str,
