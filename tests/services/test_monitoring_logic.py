@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -339,3 +340,33 @@ def test_pages_of_enrolments_and_alerts(mon):
     assert alerts == sorted(alerts) and len(alerts) == 7
     with pytest.raises(ServiceError):
         mon.list_alerts(AlertQuery(2, token or "bm9wZQ", True), BNN)
+
+
+def test_checks_recorded_in_the_same_instant_all_count_as_the_latest(tmp_path):
+    """Fail closed on timing: the decision log stamps a batch's checks with one time (and two calls may
+    share a millisecond), so which of them came "last" is unknown. An ELIGIBLE check beside an
+    INELIGIBLE one of that instant -- whatever their request ids -- proves nothing."""
+    from bekal.services.monitoring.servicer import logged_checks
+    from bekal.store import LoggedRequest, open_decision_log
+
+    log = open_decision_log(str(tmp_path / "b.db"))
+
+    def check(request_id, outcome):
+        return LoggedRequest(request_id, f"fp-{request_id}", "C-1", "bnn", "v1", START.isoformat(),
+                             f"LAS-SMAW-01 {outcome} 0 ", caller=BNN.name)
+
+    log.record([check("z-first", "INELIGIBLE"), check("a-then", "ELIGIBLE")])  # one stream message
+    time.sleep(0.01)  # the next batch: a later instant
+    log.record([check("m-other", "ELIGIBLE"), check("b-other", "PENDING")])
+    store = SQLiteMonitoringStore(":memory:")
+    m = Monitoring(store, lambda: COURSES, None, today=lambda: TODAY, checks=logged_checks(log))
+    with pytest.raises(ServiceError) as exc:
+        m.create_enrolments(EnrolmentsRequest("r", direct=[DirectEnrolment("C-1", "LAS-SMAW-01", None)]), BNN)
+    assert (exc.value.code, exc.value.reason) == ("FAILED_PRECONDITION", "ELIGIBILITY_NOT_PROVEN")
+    assert "decided PENDING" in violations(exc)["enrolments[0]"]
+    time.sleep(0.01)
+    log.record([check("y-later", "ELIGIBLE")])
+    assert m.create_enrolments(EnrolmentsRequest("r2", direct=[DirectEnrolment("C-1", "LAS-SMAW-01", None)]),
+                               BNN)[0].status == "enrolled"
+    store.close()
+    log.close()

@@ -93,6 +93,7 @@ class Checked:
     course_code: str
     outcome: str  # ELIGIBLE / INELIGIBLE / PENDING / WITHHELD, as recorded
     as_of: date
+    recorded_at: str = ""  # when the decision log recorded it (ISO; a batch's checks share one)
 
 
 # (client id, the office's principal name) -> the decisions of that office's checks of that client,
@@ -168,11 +169,18 @@ def blk_view(row: EnrolmentRow) -> EnrolmentRow:
 
 def unproven_by(checks: Sequence[Checked], course_code: str, start: date) -> str:
     """Why ``checks`` (oldest first) do not prove a client eligible for ``course_code`` from ``start``;
-    "" when they do: the latest decision for that course is ELIGIBLE, as of a date within PROOF_DAYS."""
-    latest = next((c for c in reversed(checks) if c.course_code == course_code), None)
-    if latest is None:
+    "" when they do: the latest decision for that course is ELIGIBLE, as of a date within PROOF_DAYS.
+
+    Checks recorded at the same instant (one batch, or calls within a millisecond) have no order
+    among themselves: each of them counts as the latest, so all must be ELIGIBLE."""
+    mine = [c for c in checks if c.course_code == course_code]
+    if not mine:
         return (f"no eligibility check of this client for {course_code} by this office in the decision log: "
                 "check eligibility first (CheckEligibility), then enrol")
+    last = mine[-1].recorded_at
+    tied = [c for c in mine if c.recorded_at == last] if last else mine[-1:]
+    latest = next((c for c in tied if c.outcome != "ELIGIBLE"), None) or max(
+        tied, key=lambda c: abs((start - c.as_of).days))
     if latest.outcome != "ELIGIBLE":
         return (f"the latest check of this client for {course_code} by this office decided {latest.outcome} "
                 f"(as of {latest.as_of.isoformat()})")

@@ -112,7 +112,8 @@ def logged_checks(decisions: DecisionLog) -> Checks:
         after: tuple[str, str] | None = None
         while True:
             page = decisions.list(after, MAX_PAGE, client_id=client_id, caller=caller)
-            out += [Checked(d.course_code, d.outcome, date.fromisoformat(r.as_of)) for r in page for d in r.decisions]
+            out += [Checked(d.course_code, d.outcome, date.fromisoformat(r.as_of), r.created_at)
+                    for r in page for d in r.decisions]
             if len(page) < MAX_PAGE:
                 return out
             after = (page[-1].created_at, page[-1].request_id)
