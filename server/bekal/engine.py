@@ -133,24 +133,25 @@ _Input = tuple[Mapping[str, Any], dict[str, Any], str, list[tuple[str, str]]]
 
 
 class Shared:
-    """Facts prepared once for many calls of one job (:meth:`Engine.judge_many`): a cohort's courses
-    are in every call, and preparing them again each time was a tenth of a placement's eligibility.
+    """A job's courses prepared once for its many calls (:meth:`Engine.judge_many`): they are in every
+    call, and preparing them again each time was a tenth of a placement's eligibility. Clients are
+    not kept: each is in one call of a job, and keeping them would hold a whole cohort's facts.
 
-    Belongs to one job on one thread. The job must not change a facts mapping while using it (the
+    Belongs to one job on one thread. The job must not change a course's mapping while using it (the
     placement's cohort is built once and only read); a new rule version or another date starts over.
     """
 
-    __slots__ = ("_loaded", "_as_of", "_facts")
+    __slots__ = ("_loaded", "_as_of", "_courses")
 
     def __init__(self) -> None:
         self._loaded: _Loaded | None = None
         self._as_of: date | None = None
-        self._facts: dict[int, _Input] = {}  # id(facts) -> input; holds the mapping, so its id stays its own
+        self._courses: dict[int, _Input] = {}  # id(course) -> input; holds the mapping, so its id stays its own
 
-    def facts_for(self, loaded: _Loaded, as_of: date) -> dict[int, _Input]:
+    def courses_for(self, loaded: _Loaded, as_of: date) -> dict[int, _Input]:
         if loaded is not self._loaded or as_of != self._as_of:
-            self._loaded, self._as_of, self._facts = loaded, as_of, {}
-        return self._facts
+            self._loaded, self._as_of, self._courses = loaded, as_of, {}
+        return self._courses
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,8 +320,8 @@ class Engine:
         and the version they were decided under. For batch work (placing a cohort), where the pair is
         known from its place and building a :class:`Decision` per pair was a third of the time.
 
-        ``shared``: facts prepared by earlier calls of the same job (:class:`Shared`), so a course
-        is prepared once per job rather than once per call."""
+        ``shared``: the courses prepared by earlier calls of the same job (:class:`Shared`), so a
+        course is prepared once per job rather than once per call."""
         return self._judge(pairs, as_of, False, shared)
 
     def _judge(self, pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], as_of: date, explain: bool,
@@ -343,11 +344,12 @@ class Engine:
         expected = 0
         for judge in compiled.judges_in_force(as_of):
             expected |= 1 << judge.index
-        prepared = shared.facts_for(active, as_of) if shared is not None else {}
+        clients_in: dict[int, _Input] = {}  # id(facts) -> input, for this call
+        courses_in = shared.courses_for(active, as_of) if shared is not None else {}
 
-        def prepare(reads: _Reads, facts: Mapping[str, Any]) -> _Input:
+        def prepare(into: dict[int, _Input], reads: _Reads, facts: Mapping[str, Any]) -> _Input:
             full, fragment, problems = reads.prepare(facts, as_of)
-            hit = prepared[id(facts)] = (facts, full, fragment + "," if fragment else "", problems)
+            hit = into[id(facts)] = (facts, full, fragment + "," if fragment else "", problems)
             return hit
 
         base = active.bases.get(as_of)
@@ -361,15 +363,15 @@ class Engine:
         views: list[tuple[dict[str, Any], dict[str, Any]]] = []
         refused: dict[int, Refusal] = {}
         client_reads, course_reads = active.client_reads, active.course_reads
-        get = prepared.get
+        client_of, course_of = clients_in.get, courses_in.get
         for i, (client, course) in enumerate(pairs):
-            hit = get(id(client))
+            hit = client_of(id(client))
             if hit is None or hit[0] is not client:
-                hit = prepare(client_reads, client)
+                hit = prepare(clients_in, client_reads, client)
             _, cfull, cfrag, cproblems = hit
-            hit = get(id(course))
+            hit = course_of(id(course))
             if hit is None or hit[0] is not course:
-                hit = prepare(course_reads, course)
+                hit = prepare(courses_in, course_reads, course)
             _, kfull, kfrag, kproblems = hit
             views.append((cfull, kfull))
             if cproblems or kproblems:

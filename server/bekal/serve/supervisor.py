@@ -47,7 +47,7 @@ def _worker_main(config: ServeConfig, index: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor forwards SIGTERM instead
     from bekal.serve.worker import Worker  # imports gRPC: only in the forked worker
 
-    code = Worker(config, supervised=True).run()
+    code = Worker(config, supervised=True, purges=index == 0).run()
     sys.exit(code)
 
 

@@ -67,9 +67,12 @@ def notify_supervisor() -> None:
 class Worker:
     """One serving process: engine, stores, gRPC server, health, reflection, watcher."""
 
-    def __init__(self, config: ServeConfig, *, supervised: bool = False):
+    def __init__(self, config: ServeConfig, *, supervised: bool = False, purges: bool = True):
         self.config = config
         self.supervised = supervised
+        # the retention purge is one job for the whole database: under a supervisor only its first
+        # worker runs it (the others would each delete the same rows, contending for the write lock)
+        self.purges = purges
         self.draining = threading.Event()
         self.port: int | None = None
 
@@ -118,6 +121,8 @@ class Worker:
 
     def _purge(self) -> None:
         """Delete the decision log's facts past the retention period (at start, then daily)."""
+        if not self.purges:
+            return
         try:
             purged = purge_expired(self.stores.decisions, self.config.retention_days)
         except StoreError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from bekal.audience import BLK, BNN
+from bekal.client.enums import enum_prefix
 from bekal.clock import today
 from bekal.decision import Decision, FactValue, Outcome, Reason, RuleStatus
 from bekal.facts import FactError, facts_from_message
@@ -51,7 +52,7 @@ CLIENT_TEXT = tuple(
 # fact name -> the full name prefix of its enum ("client.rehab_stage" -> "REHAB_STAGE_"): a response spells an
 # enum fact as the protos do (REHAB_STAGE_POST_REHABILITATION), never as the rule files (post_rehabilitation)
 ENUM_PREFIX: dict[str, str] = {
-    f"{kind}.{f.name}": f.enum_type.values_by_number[0].name[: -len("UNSPECIFIED")]
+    f"{kind}.{f.name}": enum_prefix(f.enum_type)
     for kind, message in (("client", facts_pb2.Client), ("course", facts_pb2.Course))
     for f in message.DESCRIPTOR.fields if f.enum_type is not None
 }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from google.rpc import code_pb2
 
+from bekal.access import Denied
 from bekal.decision import Refusal
 from bekal.engine import NotInForce
 from bekal.lang.diagnostics import Diagnostic
@@ -158,6 +159,13 @@ def storage_unavailable(what: str, retry_after: float) -> ServiceError:
     """
     return ServiceError("UNAVAILABLE", f"{what} is not available now; retry in {retry_after:g} s",
                         retry_after=retry_after)
+
+
+def denied(exc: Denied, reason: str, field: str | None = None) -> ServiceError:
+    """PERMISSION_DENIED for what :mod:`bekal.access` refused: the field it names (else ``field``) as the
+    violation, when there is one to name."""
+    at = exc.field or field
+    return ServiceError("PERMISSION_DENIED", exc.message, [(at, exc.message)] if at else [], reason=reason)
 
 
 def not_in_force_error(exc: NotInForce, field: str) -> ServiceError:

@@ -39,7 +39,7 @@ from google.protobuf.message import DecodeError, Message
 
 from bekal.access import RATE_LIMITED, Denied, Principal, Role, authorize
 from bekal.serve.identity import Identities, Unknown
-from bekal.services.errors import ServiceError, internal
+from bekal.services.errors import ServiceError, denied, internal
 from bekal.services.guard import to_status
 from bekal.store import AuditEvent, AuditLog
 
@@ -125,7 +125,7 @@ class Gate:
         try:
             authorize(call.principal, call.method)
         except Denied as exc:
-            raise ServiceError("PERMISSION_DENIED", exc.message, reason="ROLE_NOT_ALLOWED") from None
+            raise denied(exc, "ROLE_NOT_ALLOWED") from None
         if call.method in RATE_LIMITED:
             self._rate_limit(call.principal, call.method)
         if call.streaming:

@@ -66,7 +66,7 @@ from bekal.store.sealing import (
     unwrap_key,
     wrap_key,
 )
-from bekal.store.secrets import KEY_BYTES, check_key, key_id, keyed, load_or_create, secret_for
+from bekal.store.secrets import KEY_BYTES, check_key, key_fingerprints, key_id, keyed, load_or_create, secret_for
 from bekal.store.sqlite import Database, Transaction, utc_now
 
 log = logging.getLogger("bekal.store")
@@ -380,9 +380,8 @@ class SQLiteDecisionLog(Database, DecisionLog):
                     cur.execute(statement)
         self._check_facts_key(cur)
         if version == 1:  # unsalted digests -> HMACs of themselves (see the module's doc)
-            self._db.create_function("bekal_keyed", 1, lambda fp: keyed(secret, str(fp)), deterministic=True)
-            cur.execute("UPDATE request SET fingerprint = bekal_keyed(fingerprint)")
-            log.info("decision log %s: %d fingerprints keyed (schema 1 -> 2)", self.path, cur.rowcount)
+            log.info("decision log %s: %d fingerprints keyed (schema 1 -> 2)", self.path,
+                     key_fingerprints(self._db, cur, secret, "request"))
         # written even when unchanged: a read-only database fails here, at open
         cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

@@ -51,7 +51,7 @@ from typing import Any
 
 from bekal.store.errors import JobConflict
 from bekal.store.owners import owner_alive
-from bekal.store.secrets import check_key, keyed, secret_for
+from bekal.store.secrets import check_key, key_fingerprints, keyed, secret_for
 from bekal.store.sqlite import Database, Transaction, set_table_schema_version, table_schema_version, utc_now
 
 __all__ = ["JobRecord", "JobStatus", "JobStore", "NewJob", "ResultChunk", "SQLiteJobStore"]
@@ -261,9 +261,8 @@ class SQLiteJobStore(Database, JobStore):
                 cur.execute(statement)
         if version == 1:
             cur.execute("ALTER TABLE match_job ADD COLUMN creator TEXT NOT NULL DEFAULT ''")
-            self._db.create_function("bekal_keyed", 1, lambda fp: keyed(secret, str(fp)), deterministic=True)
-            cur.execute("UPDATE match_job SET fingerprint = bekal_keyed(fingerprint)")
-            log.info("job store %s: %d fingerprints keyed, creator added (schema 1 -> 2)", self.path, cur.rowcount)
+            log.info("job store %s: %d fingerprints keyed, creator added (schema 1 -> 2)", self.path,
+                     key_fingerprints(self._db, cur, secret, "match_job"))
         set_table_schema_version(cur, "match_schema", SCHEMA_VERSION)
 
     # ------------------------------------------------------------------------------------------ writes

@@ -386,6 +386,12 @@ def _describe(enrolment_id: str, day: date, what: Any) -> str:
     return f"(enrolment {enrolment_id}, {day.isoformat()}, {what})"
 
 
+def _assessed(rating: int, note: str, shared: bool) -> str:
+    """A conduct record's content for comparing a retry with what is stored: the note as a digest."""
+    digest = hashlib.sha256(note.encode()).hexdigest()[:8]
+    return f"rating {rating}, note {'shared' if shared else 'not shared'} #{digest}"
+
+
 class SQLiteMonitoringStore(Database, MonitoringStore):
     """:class:`MonitoringStore` in the SQLite file the other stores use (own tables, own schema version)."""
 
@@ -539,9 +545,29 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
             stored_sessions = {r[0]: r[1:] for r in _chunked_select(
                 cur, "SELECT record_id, enrolment_id, session_date, status FROM attendance WHERE recorder = ? "
                      "AND record_id IN", {a.record_id for a in batch.attendance}, (scope.recorder,))}
+            stored_conduct = {r[0]: r[1:] for r in _chunked_select(
+                cur, "SELECT record_id, enrolment_id, assessment_date, rating, note, note_shareable FROM conduct "
+                     "WHERE recorder = ? AND record_id IN", {c.record_id for c in batch.conduct}, (scope.recorder,))}
+            stored_outcomes = {r[0]: r[1:] for r in _chunked_select(
+                cur, "SELECT record_id, enrolment_id, outcome_date, kind, follow_up FROM outcome WHERE recorder = ? "
+                     "AND record_id IN", {o.record_id for o in batch.outcomes}, (scope.recorder,))}
 
-            def enrolment(eid: str) -> EnrolmentRow | None:
-                return enrolments.get(eid)
+            def enrolled_on(field: str, eid: str, day_field: str, day: date, until_end: bool) -> EnrolmentRow | None:
+                """The enrolment a training record of ``day`` belongs to, or None with the violation added:
+                unknown (or not the recorder's), before the course start, after the enrolment ended
+                (``until_end``), or a client who is not enrolled."""
+                row = enrolments.get(eid)
+                if row is None:
+                    violations.append((f"{field}.enrolment_id", f"unknown enrolment {eid!r}"))
+                elif day < row.start_date:
+                    violations.append((f"{field}.{day_field}", f"{day} is before the course start {row.start_date}"))
+                elif until_end and row.end_date is not None and day > row.end_date:
+                    violations.append((f"{field}.{day_field}", f"{day} is after the enrolment ended {row.end_date}"))
+                elif row.status in (WAITING, WITHDRAWN):
+                    violations.append((f"{field}.enrolment_id", f"the client is {row.status}, not enrolled"))
+                else:
+                    return row
+                return None
 
             fresh_sessions: dict[str, list[AttendanceRow]] = {}
             fresh_conduct: dict[str, list[ConductRow]] = {}
@@ -566,20 +592,7 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
 
             for k, a in enumerate(batch.attendance):
                 field = f"attendance[{k}]"
-                row = enrolment(a.enrolment_id)
-                if row is None:
-                    violations.append((f"{field}.enrolment_id", f"unknown enrolment {a.enrolment_id!r}"))
-                    continue
-                if a.session_date < row.start_date:
-                    violations.append((f"{field}.session_date", f"{a.session_date} is before the course start "
-                                                                f"{row.start_date}"))
-                    continue
-                if row.end_date is not None and a.session_date > row.end_date:
-                    violations.append((f"{field}.session_date", f"{a.session_date} is after the enrolment ended "
-                                                                f"{row.end_date}"))
-                    continue
-                if row.status in (WAITING, WITHDRAWN):
-                    violations.append((f"{field}.enrolment_id", f"the client is {row.status}, not enrolled"))
+                if enrolled_on(field, a.enrolment_id, "session_date", a.session_date, until_end=True) is None:
                     continue
                 stored = stored_sessions.get(a.record_id)
                 content = _describe(a.enrolment_id, a.session_date, a.status)
@@ -594,25 +607,12 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                 fresh_sessions.setdefault(a.enrolment_id, []).append(a)
             for k, c in enumerate(batch.conduct):
                 field = f"conduct[{k}]"
-                row = enrolment(c.enrolment_id)
-                if row is None:
-                    violations.append((f"{field}.enrolment_id", f"unknown enrolment {c.enrolment_id!r}"))
+                if enrolled_on(field, c.enrolment_id, "assessment_date", c.assessment_date, until_end=False) is None:
                     continue
-                if c.assessment_date < row.start_date:
-                    violations.append((f"{field}.assessment_date", f"{c.assessment_date} is before the course start "
-                                                                   f"{row.start_date}"))
-                    continue
-                if row.status in (WAITING, WITHDRAWN):
-                    violations.append((f"{field}.enrolment_id", f"the client is {row.status}, not enrolled"))
-                    continue
-                stored = cur.execute("SELECT enrolment_id, assessment_date, rating, note, note_shareable FROM conduct "
-                                     "WHERE recorder = ? AND record_id = ?", (scope.recorder, c.record_id)).fetchone()
-                content = _describe(c.enrolment_id, c.assessment_date,
-                                    f"rating {c.rating}, note {'shared' if c.note_shareable else 'not shared'} "
-                                    f"#{hashlib.sha256(c.note.encode()).hexdigest()[:8]}")
+                stored = stored_conduct.get(c.record_id)
+                content = _describe(c.enrolment_id, c.assessment_date, _assessed(c.rating, c.note, c.note_shareable))
                 before = None if stored is None else _describe(
-                    stored[0], date.fromisoformat(stored[1]), f"rating {stored[2]}, note "
-                    f"{'shared' if stored[4] else 'not shared'} #{hashlib.sha256(stored[3].encode()).hexdigest()[:8]}")
+                    stored[0], date.fromisoformat(stored[1]), _assessed(stored[2], stored[3], bool(stored[4])))
                 was = seen_before("conduct", c.record_id, f"{field}.record_id", content, before)
                 if was is None:
                     continue
@@ -623,7 +623,7 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
             fresh_outcomes: list[OutcomeRow] = []
             for k, o in enumerate(batch.outcomes):
                 field = f"outcomes[{k}]"
-                row = enrolment(o.enrolment_id)
+                row = enrolments.get(o.enrolment_id)
                 if row is None:
                     violations.append((f"{field}.enrolment_id", f"unknown enrolment {o.enrolment_id!r}"))
                     continue
@@ -635,8 +635,7 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                     violations.append((f"{field}.outcome_date", f"{o.outcome_date} is before the course was completed "
                                                                 f"on {row.end_date}"))
                     continue
-                stored = cur.execute("SELECT enrolment_id, outcome_date, kind, follow_up FROM outcome "
-                                     "WHERE recorder = ? AND record_id = ?", (scope.recorder, o.record_id)).fetchone()
+                stored = stored_outcomes.get(o.record_id)
                 content = _describe(o.enrolment_id, o.outcome_date, f"{o.kind} at {o.follow_up}")
                 before = None if stored is None else _describe(stored[0], date.fromisoformat(stored[1]),
                                                                f"{stored[2]} at {stored[3]}")

@@ -41,8 +41,8 @@ from bekal.store.errors import StoreError
 KEY_BYTES = 32
 KEY_FILE_NAME = "bekal.key"
 
-__all__ = ["KEY_BYTES", "KEY_FILE_NAME", "SecretFileError", "check_key", "default_secret_file", "key_id", "keyed",
-           "load_or_create", "secret_for"]
+__all__ = ["KEY_BYTES", "KEY_FILE_NAME", "SecretFileError", "check_key", "default_secret_file", "key_fingerprints",
+           "key_id", "keyed", "load_or_create", "secret_for"]
 
 
 class SecretFileError(StoreError):
@@ -52,6 +52,18 @@ class SecretFileError(StoreError):
 def keyed(secret: bytes, digest: str) -> str:
     """``HMAC-SHA256(secret, digest)`` in hex: what the store keeps instead of a request's digest."""
     return hmac.new(secret, digest.encode(), hashlib.sha256).hexdigest()
+
+
+class _Functions(Protocol):
+    def create_function(self, name: str, narg: int, func: Any, *, deterministic: bool = False) -> None: ...
+
+
+def key_fingerprints(db: _Functions, cur: _Cursor, secret: bytes, table: str) -> int:
+    """In a store's migration transaction: replace the plain request digests in ``table``'s
+    ``fingerprint`` column by their keyed form (:func:`keyed`), so retries are still recognised;
+    how many rows it changed."""
+    db.create_function("bekal_keyed", 1, lambda fp: keyed(secret, str(fp)), deterministic=True)
+    return int(cur.execute(f"UPDATE {table} SET fingerprint = bekal_keyed(fingerprint)").rowcount)
 
 
 def key_id(secret: bytes) -> str:

@@ -21,6 +21,7 @@ from bekal.facts import DECLARED, Fact, FactError, resolve_declared
 from bekal.rulebook import offered_courses, version_files
 from bekal.services.errors import (
     ServiceError,
+    denied,
     internal,
     invalid,
     not_found,
@@ -203,8 +204,7 @@ class Eligibility:
             if check.course_code and check.course_code in courses:
                 check_course(check.principal, courses[check.course_code])
         except Denied as exc:
-            raise ServiceError("PERMISSION_DENIED", exc.message, [(exc.field or "client", exc.message)],
-                               reason="COURSE_NOT_OWNED") from None
+            raise denied(exc, "COURSE_NOT_OWNED", "client") from None
         if check.course_code:
             if check.course_code not in courses:
                 raise not_found(f"no course {check.course_code!r} in the loaded catalogue", "course_code", "course",

@@ -17,7 +17,7 @@ from bekal.access import Denied, audience_for
 from bekal.services.eligibility import codec
 from bekal.services.eligibility.logic import Check, Eligibility
 from bekal.services.eligibility.wire import Encoder
-from bekal.services.errors import ServiceError
+from bekal.services.errors import ServiceError, denied
 from bekal.services.registration import Call, Gate, register
 from bekal.v1 import eligibility_pb2
 
@@ -30,8 +30,7 @@ def _as_caller(check: Check, call: Call) -> Check:
     try:
         audience = audience_for(call.principal, check.audience)
     except Denied as exc:
-        raise ServiceError("PERMISSION_DENIED", exc.message, [(exc.field or "audience", exc.message)],
-                           reason="AUDIENCE_NOT_ALLOWED") from None
+        raise denied(exc, "AUDIENCE_NOT_ALLOWED", "audience") from None
     return replace(check, audience=audience, principal=call.principal)
 
 

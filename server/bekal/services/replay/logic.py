@@ -18,10 +18,10 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bekal.access import Principal, Role
 from bekal.decision import Decision, Refusal
@@ -34,6 +34,8 @@ from bekal.services.errors import ServiceError, not_found, refusal_error, storag
 from bekal.services.snapshots import ServedRules, Snapshot
 from bekal.store import DecisionLog, FactsUnreadable, LoggedDecision, LoggedRequest, StoreUnavailable
 from bekal.store.decisionlog import LoggedJob
+
+_T = TypeVar("_T")
 
 log = logging.getLogger("bekal.service")
 
@@ -196,16 +198,7 @@ class Replayer:
     def replay(self, request_id: str, principal: Principal, compare_current: bool = False) -> Replay:
         """Decide a logged check again with its rules version; with ``compare_current``, with today's too."""
         entry = self._entry(request_id, principal)
-        try:
-            facts = self.decisions.facts(request_id)
-        except FactsUnreadable as exc:
-            log.error("replay of %s: %s", request_id, exc)
-            raise ServiceError("FAILED_PRECONDITION", f"the facts of request {request_id} do not open with the "
-                               "server's facts key; nothing was replayed",
-                               preconditions=[("FACTS_KEY", request_id, "does not open")],
-                               reason="FACTS_KEY_MISMATCH") from None
-        except StoreUnavailable as exc:
-            raise storage_unavailable("the decision log", exc.retry_after) from None
+        facts = _opened(lambda: self.decisions.facts(request_id), request_id, f"the facts of request {request_id} do")
         if facts is None:
             raise _facts_missing(entry, self.decisions)
         as_of = date.fromisoformat(entry.as_of)
@@ -239,16 +232,7 @@ class Replayer:
 
     def replay_job(self, job_id: str, principal: Principal) -> JobReplay:
         """Place a kept matching job again with its rules version and compare every client's course."""
-        try:
-            kept = self.decisions.job(job_id)
-        except FactsUnreadable as exc:
-            log.error("replay of match job %s: %s", job_id, exc)
-            raise ServiceError("FAILED_PRECONDITION", f"the input of match job {job_id} does not open with the "
-                               "server's facts key; nothing was replayed",
-                               preconditions=[("FACTS_KEY", job_id, "does not open")],
-                               reason="FACTS_KEY_MISMATCH") from None
-        except StoreUnavailable as exc:
-            raise storage_unavailable("the decision log", exc.retry_after) from None
+        kept = _opened(lambda: self.decisions.job(job_id), job_id, f"the input of match job {job_id} does")
         if kept is None or not (principal.role is Role.AUDITOR or (kept.creator and kept.creator == principal.name)):
             raise not_found(f"no kept match job {job_id!r}", "job_id", "job", "bekal.v1.MatchJob", job_id)
         if not kept.sealed:
@@ -309,3 +293,18 @@ def _decide(engine: Engine, courses: Mapping[str, Mapping[str, Any]], facts: Map
             raise refusal_error(result)
         by_code[code] = result
     return [by_code.get(code) for code in codes]
+
+
+def _opened(read: Callable[[], _T], subject: str, what_does: str) -> _T:
+    """What ``read`` unseals from the decision log; FAILED_PRECONDITION (FACTS_KEY_MISMATCH) when it does
+    not open with the server's facts key (``what_does`` names it: "the facts of request r1 do"),
+    UNAVAILABLE when the log cannot be read now."""
+    try:
+        return read()
+    except FactsUnreadable as exc:
+        log.error("replay: %s not open: %s", what_does, exc)
+        raise ServiceError("FAILED_PRECONDITION", f"{what_does} not open with the server's facts key; nothing was "
+                           "replayed", preconditions=[("FACTS_KEY", subject, "does not open")],
+                           reason="FACTS_KEY_MISMATCH") from None
+    except StoreUnavailable as exc:
+        raise storage_unavailable("the decision log", exc.retry_after) from None
