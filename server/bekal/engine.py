@@ -189,9 +189,12 @@ class _Reads:
         self.kind = kind
         # (field, '"event_key":', schema fact) for every fact the rules read (the API's, derived or declared)
         self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", facts[n]) for n in names)
-        # (field, text) -> '"event_key":"text"' for text that checked out: a cohort repeats its stages,
-        # education levels and referrers (JSON-quoting is the dear part); a value that fails is never kept
-        self._encoded: dict[tuple[str, str], str] = {}
+        # (field, type, value) -> '"event_key":value' for every value that checked out: a cohort repeats
+        # its stages, education levels, scores, ages and dates, and checking and spelling a value (quoting
+        # text, the plain decimal form of a number) was half of preparing a client. The type is part of
+        # the key: True == 1 == 1.0 as dict keys, and a bool must never pass as a number's encoding. A
+        # value that fails is never kept, so every value in an event was checked once for its fact.
+        self._encoded: dict[tuple[str, type, Any], str] = {}
 
     def prepare(self, facts: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
         """``(facts with derived ones, event JSON fragment, problems)``: the one gate into durable_rules.
@@ -208,10 +211,10 @@ class _Reads:
             value = full.get(field)
             if value is None:
                 continue
-            text_key: tuple[str, str] | None = None
-            if value.__class__ is str:
-                text_key = (field, value)
-                hit = encoded.get(text_key)
+            cls = value.__class__
+            cached = cls in _KEPT_TYPES
+            if cached:
+                hit = encoded.get((field, cls, value))
                 if hit is not None:
                     parts.append(hit)
                     continue
@@ -221,12 +224,17 @@ class _Reads:
                 problems.append((fact.name, str(exc)))
                 continue
             part = key + text
-            if text_key is not None:
+            if cached:
                 if len(encoded) >= self.LIMIT:
                     encoded.clear()
-                encoded[text_key] = part
+                encoded[(field, cls, value)] = part
             parts.append(part)
         return full, ",".join(parts), problems
+
+
+# the types of value whose encoding _Reads keeps: hashable, immutable, and equal only to their own kind's
+# values of the same encoding (NaN never gets in: it fails its check and failures are not kept)
+_KEPT_TYPES = frozenset({str, int, float, bool, date})
 
 
 class Engine:
@@ -774,7 +782,7 @@ def _reason(rule: CompiledRule, outcome: Outcome, client: Facts, course: Facts,
 
 class _Reasons:
     """Reasons are immutable and many decisions share one (every BNN referral's priority reason,
-    every "age 17"), so each is built once per distinct set of values and reused."""
+    every "age 17"), so each is built once per distinct set of values and reused; so is each verdict."""
 
     LIMIT = 200_000
 
@@ -782,15 +790,17 @@ class _Reasons:
         self._cache: dict[tuple[Any, ...], Reason] = {}
         self._verdicts: dict[tuple[int, ...], Verdict] = {}  # ids of the reasons, in order -> their verdict
         # per rule: the client and the course fields and the parameters its reason shows, looked up on
-        # every decision
+        # every decision, and the outcome it gives when it fires
         self._shown = [(tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("client.")),
                         tuple(n.split(".", 1)[1] for n in r.shown if n.startswith("course.")),
-                        tuple(n for n in r.shown if n.startswith("param."))) for r in rules]
+                        tuple(n for n in r.shown if n.startswith("param.")),
+                        _EFFECT_OUTCOME[r.effect]) for r in rules]
 
     def get(self, rule: CompiledRule, outcome: Outcome, client: Facts, course: Facts,
             params: Mapping[str, Any] = _NO_PARAMS, missing: tuple[str, ...] = ()) -> Reason:
-        mine, theirs, dated = self._shown[rule.index]
-        key = (rule.index, outcome, missing, tuple(map(client.get, mine)), tuple(map(course.get, theirs)),
+        mine, theirs, dated, _ = self._shown[rule.index]
+        # id(outcome): an enum member hashes in Python, and this runs for every reason of every pair
+        key = (rule.index, id(outcome), missing, tuple(map(client.get, mine)), tuple(map(course.get, theirs)),
                tuple(map(params.get, dated)) if dated else ())
         try:
             hit = self._cache.get(key)
@@ -809,17 +819,26 @@ class _Reasons:
         An undecidable priority rule leaves the outcome alone: its reason (outcome ELIGIBLE, no points)
         names the missing facts and says the priority may be incomplete. Pairs with the same reason
         objects share one Verdict (a cohort of 50,000 x 500 has ~11,000 distinct ones)."""
-        if not fired_idx and not missing_idx:
-            return _NO_REASONS
+        if not missing_idx:
+            if not fired_idx:
+                return _NO_REASONS
+            if len(fired_idx) == 1:  # most pairs a rule judged: one reason, nothing to merge or order
+                rule = rules[fired_idx[0]]
+                reason = self.get(rule, self._shown[rule.index][3], client, course, params)
+                return self._verdict_of([reason])
         fired = sorted(set(fired_idx)) if len(fired_idx) > 1 else fired_idx
-        get = self.get
-        reasons = [get(rules[i], _EFFECT_OUTCOME[rules[i].effect], client, course, params) for i in fired]
+        get, shown = self.get, self._shown
+        reasons = [get(rules[i], shown[i][3], client, course, params) for i in fired]
         if missing_idx:
             for i in sorted(set(missing_idx).difference(fired)):
                 outcome = Outcome.ELIGIBLE if rules[i].effect == "priority" else Outcome.PENDING
                 reasons.append(get(rules[i], outcome, client, course, params, _absent_inputs(rules[i], client, course)))
         if len(reasons) > 1:
             reasons.sort(key=_order_of)
+        return self._verdict_of(reasons)
+
+    def _verdict_of(self, reasons: list[Reason]) -> Verdict:
+        """The one Verdict of these reasons, in this order."""
         key = tuple(map(id, reasons))  # the Verdict kept under it holds its reasons: the ids stay theirs
         hit = self._verdicts.get(key)
         if hit is None:
@@ -832,11 +851,11 @@ class _Reasons:
 
 _NO_REASONS = Verdict(Outcome.ELIGIBLE, (), 0)  # no rule fired and none was undecided
 _EFFECT_OUTCOME = {"ineligible": Outcome.INELIGIBLE, "pending": Outcome.PENDING, "priority": Outcome.ELIGIBLE}
-_ORDER = {Outcome.INELIGIBLE: 0, Outcome.PENDING: 1, Outcome.ELIGIBLE: 2}
+_ORDER = {id(Outcome.INELIGIBLE): 0, id(Outcome.PENDING): 1, id(Outcome.ELIGIBLE): 2}  # by id: see get
 
 
 def _order_of(reason: Reason) -> int:
-    return _ORDER[reason.outcome]
+    return _ORDER[id(reason.outcome)]
 
 
 def _trace(rules: tuple[CompiledRule, ...], fired: set[int], undecided: set[int], client: Facts,

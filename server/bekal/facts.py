@@ -233,12 +233,17 @@ def input_facts(fact: str) -> tuple[str, ...]:
 def derive(kind: str, facts: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """Input facts of one kind plus the derived facts of that kind, as of a date; absent stays absent."""
     out = dict(facts)
-    for _name, d in DERIVED.items():
-        if d.fact.kind == kind:
-            value = d.compute(facts, as_of)
-            if value is not None:
-                out[d.fact.field] = value
+    for field, compute in _derived_of(kind):
+        value = compute(facts, as_of)
+        if value is not None:
+            out[field] = value
     return out
+
+
+@functools.cache
+def _derived_of(kind: str) -> tuple[tuple[str, Callable[[Mapping[str, Any], date], Any]], ...]:
+    """``(field, compute)`` of the derived facts of ``kind``: :func:`derive` runs for every client."""
+    return tuple((d.fact.field, d.compute) for d in DERIVED.values() if d.fact.kind == kind)
 
 
 def parse_date(value: Any) -> date:
@@ -252,23 +257,35 @@ def parse_date(value: Any) -> date:
     raise ValueError(_("expected a date YYYY-MM-DD, got {type}", type=type(value).__name__))
 
 
-def _coerce(fact: Fact, value: Any) -> Any:
+def coercer(fact: Fact) -> Callable[[Any], Any]:
+    """``coerce(value)``: ``value`` as ``fact`` holds it, or ValueError saying why not. What to check is
+    decided once per fact here, not again for every value (validating a cohort runs it ~10 times per client)."""
     if fact.type == DATE:
-        return parse_date(value)
+        return parse_date
     if fact.type == NUMBER:
-        return check_number(fact, value)
+        return functools.partial(check_number, fact)
     if fact.type == BOOL:
-        if not isinstance(value, bool):
-            raise ValueError(_("expected true or false, got {value!r}", value=value))
-        return value
+        return _check_bool
     if fact.type == ENUM:
-        if not isinstance(value, str) or value.lower() not in fact.values:
-            hint = suggest(str(value).lower()[:40], list(fact.values))
-            extra = _(" (did you mean {hint!r}?)", hint=hint) if hint else ""
-            raise ValueError(_("unknown value {value}; one of {values}", value=_short(value),
-                               values=", ".join(fact.values)) + extra)
-        return value.lower()
-    return check_text(fact, value)
+        return functools.partial(_check_enum, fact.values, frozenset(fact.values))
+    return functools.partial(_check_text, _text_limit(fact))
+
+
+def _check_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(_("expected true or false, got {value!r}", value=value))
+    return value
+
+
+def _check_enum(values: tuple[str, ...], allowed: frozenset[str], value: Any) -> str:
+    if isinstance(value, str):
+        low = value.lower()
+        if low in allowed:
+            return low
+    hint = suggest(str(value).lower()[:40], list(values))
+    extra = _(" (did you mean {hint!r}?)", hint=hint) if hint else ""
+    raise ValueError(_("unknown value {value}; one of {values}", value=_short(value),
+                       values=", ".join(values)) + extra)
 
 
 def _number_text(value: float) -> str:
@@ -294,9 +311,16 @@ def check_number(fact: Fact, value: Any) -> int | float:
 
 def check_text(fact: Fact, value: Any) -> str:
     """``value`` as text ``fact`` may hold: printable, within the length limit."""
+    return _check_text(_text_limit(fact), value)
+
+
+def _text_limit(fact: Fact) -> int:
+    return MAX_ID if fact.name.endswith((".id", ".code")) else MAX_TEXT
+
+
+def _check_text(limit: int, value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(_("expected text, got {value}", value=_short(value)))
-    limit = MAX_ID if fact.name.endswith((".id", ".code")) else MAX_TEXT
     if len(value) > limit:
         raise ValueError(_("at most {limit} characters, got {n}", limit=limit, n=len(value)))
     if not value.isprintable():
@@ -376,29 +400,52 @@ def parse_facts(kind: str, raw: Mapping[str, Any], declared: Mapping[str, Fact] 
     facts a rules folder declares ("client.dependants" -> Fact), written as plain fields.
     """
     known = fields(kind)
-    extra = {n.split(".", 1)[1]: f for n, f in declared.items() if f.kind == kind} if declared else {}
+    coerce = _coercers(kind) if not declared else _coercers_with(kind, declared)
     out: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []
     for key, value in raw.items():
-        name = f"{kind}.{key}"
-        if key not in known and key not in extra:
-            hint = suggest(str(key), sorted(known | set(extra)))
+        check = coerce.get(key)
+        if check is None and key not in known:
+            name = f"{kind}.{key}"
+            hint = suggest(str(key), sorted(known | {k for k in coerce if k not in known}))
             errors.append((name, _("unknown field (did you mean {hint!r}?)", hint=hint) if hint else
                            _("unknown field; a new fact is declared in the rules folder's facts file")))
             continue
         if value is None or value == "":
             continue
-        fact = extra[key] if key in extra else SCHEMA.get(name)
-        if fact is None:
+        if check is None:  # a field that is no rule fact (preferences, ...)
             out[key] = value
             continue
         try:
-            out[key] = _coerce(fact, value)
+            out[key] = check(value)
         except ValueError as exc:
-            errors.append((name, str(exc)))
+            errors.append((f"{kind}.{key}", str(exc)))
     if errors:
         raise FactError(errors)
     return out
+
+
+@functools.cache
+def _coercers(kind: str) -> dict[str, Callable[[Any], Any]]:
+    """The API's fields of ``kind`` that are rule facts -> their :func:`coercer`."""
+    return {f: coercer(SCHEMA[f"{kind}.{f}"]) for f in fields(kind) if f"{kind}.{f}" in SCHEMA}
+
+
+_with_declared: dict[tuple[str, int], tuple[Mapping[str, Fact], dict[str, Callable[[Any], Any]]]] = {}
+
+
+def _coercers_with(kind: str, declared: Mapping[str, Fact]) -> dict[str, Callable[[Any], Any]]:
+    """:func:`_coercers` and a rules folder's declared facts of ``kind`` (plain fields, theirs first), kept
+    per mapping: a cohort parses every client with the same one."""
+    hit = _with_declared.get((kind, id(declared)))
+    if hit is not None and hit[0] is declared:
+        return hit[1]
+    extra = {n.split(".", 1)[1]: coercer(f) for n, f in declared.items() if f.kind == kind}
+    both = {**_coercers(kind), **extra}
+    if len(_with_declared) >= 64:  # a few rule versions' mappings, not every one ever seen
+        _with_declared.clear()
+    _with_declared[(kind, id(declared))] = (declared, both)  # holds the mapping: its id stays its own
+    return both
 
 
 def facts_from_message(message: Message, declared: Mapping[str, Fact] | None = None) -> dict[str, Any]:
@@ -508,7 +555,7 @@ def resolve_declared(kind: str, facts: Mapping[str, Any], declared: Mapping[str,
                              + (_(" (did you mean {hint!r}?)", hint=hint) if hint else "")))
             continue
         try:
-            out[key] = _coerce(fact, value)
+            out[key] = coercer(fact)(value)
         except ValueError as exc:
             problems.append((where, str(exc)))
     if problems:

@@ -329,6 +329,12 @@ def test_empty_and_seatless_markets() -> None:
         ((Client("a", ()),), (Course("K", 1),), {("b", "K"): 1}, "priorities[('b', 'K')]"),
         ((Client("a", ()),), (Course("K", 1),), {("a", "Q"): 1}, "priorities[('a', 'Q')]"),
         ((Client("a", ()),), (Course("K", 1),), {("a", "K"): 1.5}, "priorities[('a', 'K')]"),
+        ((Client("a", ()),), (Course("K", 1),), {("a", "K"): True}, "priorities[('a', 'K')]"),
+        ((Client("a", ()),), (Course("K", 1),), {"aK": 1}, "priorities['aK']"),
+        ((Client("a", ()),), (Course("K", 1),), {("a", "K", "x"): 1}, "priorities[('a', 'K', 'x')]"),
+        # one bad pair among many good ones is still found and named
+        (tuple(Client(f"c{i}", ("K",)) for i in range(50)), (Course("K", 1),),
+         {**{(f"c{i}", "K"): i for i in range(50)}, ("c7", "Q"): 1}, "priorities[('c7', 'Q')]"),
     ],
 )
 def test_bad_input_names_the_field(clients, courses, pairs, field) -> None:

@@ -180,21 +180,41 @@ def test_the_reported_batch_is_decided_pair_by_pair(engine):
     assert future.violations == (("client.birth_date", "2030-01-01 is after the decision date 2019-06-01"),)
 
 
-def test_a_pair_without_proof_is_refused_not_decided(engine, monkeypatch):
+def test_a_pair_without_proof_is_refused_not_decided(default_rulebook, monkeypatch):
     """If durable_rules cannot read an event (here: a number forced into the 1e-05 form it misreads),
-    the marker does not fire and the pair is refused -- and the pairs after it still get decided."""
+    the marker does not fire and the pair is refused -- and the pairs after it still get decided.
+    A fresh engine: one that already spelled 0.5 keeps that spelling and would never misspell it."""
     real = schema.json_number
     monkeypatch.setattr(schema, "json_number", lambda v: "1e-05" if v == 0.5 else real(v))
     course = {"code": "K", "min_written_score": 60.0}
-    first, broken, last = engine.decide_many(
-        [(MINOR, course), (dict(MINOR, written_test_score=0.5), course), (MINOR, course)], ON)
-    assert first.outcome is Outcome.INELIGIBLE
-    assert isinstance(broken, Refusal) and not broken.bad_input and broken.unjudged == ()
-    assert "no verdict" in str(broken)
-    # durable_rules matched nothing after the unreadable event in its batch: those are refused too
-    assert isinstance(last, Refusal)
-    monkeypatch.undo()
-    assert engine.decide(MINOR, course, ON).outcome is Outcome.INELIGIBLE
+    with _engine(default_rulebook) as engine:
+        first, broken, last = engine.decide_many(
+            [(MINOR, course), (dict(MINOR, written_test_score=0.5), course), (MINOR, course)], ON)
+        assert first.outcome is Outcome.INELIGIBLE
+        assert isinstance(broken, Refusal) and not broken.bad_input and broken.unjudged == ()
+        assert "no verdict" in str(broken)
+        # durable_rules matched nothing after the unreadable event in its batch: those are refused too
+        assert isinstance(last, Refusal)
+        monkeypatch.undo()
+        assert engine.decide(MINOR, course, ON).outcome is Outcome.INELIGIBLE
+
+
+def test_a_value_spelled_before_is_still_checked_for_its_type(engine):
+    """The engine keeps each value's spelling once it checked out; True == 1 == 1.0 as keys, so a bool
+    must not borrow the spelling of the score 1.0 (or 1), nor a number's that of True."""
+    course = {"code": "K", "min_written_score": 0.5}
+    for first, then in ((1.0, True), (1, True), (1.0, 1)):
+        decided = engine.decide_many([(dict(MINOR, written_test_score=first), course),
+                                      (dict(MINOR, written_test_score=then), course)], ON)
+        assert decided[0].outcome is Outcome.INELIGIBLE
+        if then is True:
+            assert isinstance(decided[1], Refusal) and decided[1].bad_input
+            assert decided[1].violations[0][0] == "client.written_test_score"
+        else:
+            assert decided[1].outcome is Outcome.INELIGIBLE
+    true_first = engine.decide_many([(dict(MINOR, consent_to_share=True), course),
+                                     (dict(MINOR, consent_to_share=1), course)], ON)
+    assert isinstance(true_first[1], Refusal) and true_first[1].violations[0][0] == "client.consent_to_share"
 
 
 def test_a_rule_dividing_by_zero_is_refused_not_skipped():

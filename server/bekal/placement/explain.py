@@ -7,8 +7,11 @@ how every course filled, and the summary figures.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from itertools import chain, compress, repeat
+from operator import attrgetter
 from typing import Any
 
 from bekal.audience import BNN, withheld
@@ -35,50 +38,41 @@ RankPositions = Mapping[str, Mapping[str, int]]  # course code -> client id -> 0
 class _Tally:
     """Counts over every decision, for the course fills and the summary."""
 
-    applicants: dict[str, int] = field(default_factory=dict)
-    eligible: dict[str, int] = field(default_factory=dict)
+    applicants: Mapping[str, int] = field(default_factory=dict)
+    eligible: Mapping[str, int] = field(default_factory=dict)
     outcomes: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     not_ranked_pairs: int = 0
     first_choice: int = 0
 
-    def counter(self, rank_pos: RankPositions, audience: str
-                ) -> Callable[[Facts, Sequence[str], Sequence[Judged]], None]:
-        """``count(client, preferences, decisions)``, bound once: it runs per client. Outcomes are
-        compared by identity and counted in plain integers (an enum member hashes in Python). A
-        training centre's figures count what it may not see as WITHHELD, so they reveal nothing its
-        placements do not (:mod:`bekal.audience`)."""
-        applicants, eligible = self.applicants, self.eligible
-        ok, no = Outcome.ELIGIBLE, Outcome.INELIGIBLE
-        hide = audience != BNN
-        tallies = [0, 0, 0, 0]  # eligible, ineligible, pending, withheld pairs
 
-        def count(client: Facts, codes: Sequence[str], decided: Sequence[Judged]) -> None:
-            cid = client["id"]
-            for code, d in zip(codes, decided):
-                applicants[code] = applicants.get(code, 0) + 1
-                outcome = d.outcome
-                if hide and withheld(d, client):
-                    tallies[3] += 1
-                elif outcome is ok:
-                    tallies[0] += 1
-                    eligible[code] = eligible.get(code, 0) + 1
-                    if rank_pos:
-                        ranks = rank_pos.get(code)
-                        if ranks is not None and cid not in ranks:
-                            self.not_ranked_pairs += 1
-                elif outcome is no:
-                    tallies[1] += 1
-                else:
-                    tallies[2] += 1
+_BUCKETS = (Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING, Outcome.WITHHELD)
+_BUCKET_OF = {id(o): k for k, o in enumerate(_BUCKETS)}  # by id: an enum member hashes in Python
 
-        self._tallies = tallies
-        return count
 
-    def close(self) -> None:
-        """Fold the counter's integers into :attr:`outcomes`."""
-        tallies = getattr(self, "_tallies", [0, 0, 0, 0])
-        for outcome, n in zip((Outcome.ELIGIBLE, Outcome.INELIGIBLE, Outcome.PENDING, Outcome.WITHHELD), tallies):
-            self.outcomes[outcome] += n
+def _tally(cohort: Cohort, decisions: Sequence[Sequence[Judged]], rank_pos: RankPositions, audience: str) -> _Tally:
+    """Applicants and eligible pairs per course, pairs per outcome, eligible pairs the panel did not rank.
+
+    Counted over the cohort's pairs laid end to end (a quarter of a million in a big job) at C speed
+    where the count allows it. A training centre's figures count what it may not see as WITHHELD, so
+    they reveal nothing its placements do not (:mod:`bekal.audience`)."""
+    clients = cohort.clients
+    codes = list(chain.from_iterable(c["preferences"] for c in clients))
+    decided = list(chain.from_iterable(decisions))
+    buckets = list(map(_BUCKET_OF.__getitem__, map(id, map(attrgetter("outcome"), decided))))
+    if audience != BNN:
+        hidden = [withheld(d, client) for client, ds in zip(clients, decisions) for d in ds]
+        buckets = [3 if h else b for b, h in zip(buckets, hidden)]
+    eligible = [b == 0 for b in buckets]
+    per_bucket = Counter(buckets)
+    tally = _Tally(applicants=Counter(codes), eligible=Counter(compress(codes, eligible)),
+                   outcomes={o: per_bucket[k] for k, o in enumerate(_BUCKETS)})
+    if rank_pos:
+        owners = chain.from_iterable(repeat(c["id"], len(c["preferences"])) for c in clients)
+        for cid, code, ok in zip(owners, codes, eligible):
+            ranks = rank_pos.get(code) if ok else None
+            if ranks is not None and cid not in ranks:
+                tally.not_ranked_pairs += 1
+    return tally
 
 
 def explain(cohort: Cohort, decisions: Sequence[Sequence[Judged]], version: str, match: MatchResult, audience: str,
@@ -90,15 +84,13 @@ def explain(cohort: Cohort, decisions: Sequence[Sequence[Judged]], version: str,
     n = len(cohort.clients)
     report("explaining", 0, n)
     rank_pos = {code: {cid: r for r, cid in enumerate(ids)} for code, ids in cohort.rankings.items()}
-    tally = _Tally()
-    # bound once: they run per client
-    count, why_not = tally.counter(rank_pos, audience), _why_not_builder(audience, rank_pos)
+    tally = _tally(cohort, decisions, rank_pos, audience)
+    why_not = _why_not_builder(audience, rank_pos)  # bound once: it runs per client
     placements, whys, lottery = match.placements, match.why_not, match.lottery
     out: list[ClientPlacement] = []
     for i, (client, decided) in enumerate(zip(cohort.clients, decisions)):
         cid = client["id"]
         codes = client["preferences"]
-        count(client, codes, decided)
         placed = placements[cid]
         lot = lottery[cid]
         choice = codes.index(placed) + 1 if placed is not None else None
@@ -109,7 +101,6 @@ def explain(cohort: Cohort, decisions: Sequence[Sequence[Judged]], version: str,
         out.append(ClientPlacement(cid, placed, choice, standing, in_priority_group(client), lot, why))
         if (i + 1) % REPORT_EVERY == 0:
             report("explaining", i + 1, n)
-    tally.close()
     report("explaining", n, n)
     return tuple(out), _fills(match, tally, cohort), _summary(match, tally, cohort, version)
 
@@ -122,16 +113,24 @@ def _why_not_builder(audience: str, rank_pos: RankPositions
     repeats them a lot). A closure, not a class: it runs once per course a client did not get.
     """
     refused: dict[tuple[Any, ...], NotPlaced] = {}
+    not_ranked: dict[str, NotPlaced] = {}  # the same item for every client of a course: it says no more
+    hidden: dict[str, NotPlaced] = {}
 
     def why_not(client: Facts, code: str, d: Judged, lib: WhyNot, lottery: int) -> NotPlaced:
         if lib.reason is MatchReason.FULL:
             return NotPlaced(code, Because.FULL, cutoff=lib.cutoff,
                              standing=_standing(code, d, client["id"], lottery, rank_pos))
         if d.outcome is Outcome.ELIGIBLE:
-            return NotPlaced(code, Because.NOT_RANKED)
+            hit = not_ranked.get(code)
+            if hit is None:
+                hit = not_ranked[code] = NotPlaced(code, Because.NOT_RANKED)
+            return hit
         # a training centre sees the same WITHHELD for every hidden reason (bekal.audience)
         if audience != BNN and withheld(d, client):
-            return NotPlaced(code, Because.WITHHELD)
+            hit = hidden.get(code)
+            if hit is None:
+                hit = hidden[code] = NotPlaced(code, Because.WITHHELD)
+            return hit
         key = (code, id(d.outcome), *map(id, d.reasons))  # ids: an enum member hashes in Python
         hit = refused.get(key)
         if hit is None:
