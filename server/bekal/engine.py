@@ -52,7 +52,6 @@ from bekal.compiler import (
     CompiledRule,
     CompiledRules,
     day_number,
-    event_key,
     render,
 )
 from bekal.decision import Decision, FactValue, Outcome, Reason, Refusal, RuleStatus, RuleTrace, Verdict
@@ -185,11 +184,12 @@ class _Reads:
 
     LIMIT = 100_000  # encoded values kept (then forgotten all at once)
 
-    def __init__(self, kind: str, names: Sequence[str], facts: Mapping[str, schema.Fact] = schema.SCHEMA):
+    def __init__(self, kind: str, names: Sequence[str], keys: Mapping[str, str],
+                 facts: Mapping[str, schema.Fact] = schema.SCHEMA):
         self.kind = kind
-        # (field, '"event_key":', schema fact) for every fact the rules read (the API's, derived or declared)
-        self.items = tuple((n.split(".", 1)[1], json.dumps(event_key(n)) + ":", facts[n]) for n in names)
-        # (field, type, value) -> '"event_key":value' for every value that checked out: a cohort repeats
+        # (field, '"event key":', schema fact) for every fact the rules read (the API's, derived or declared)
+        self.items = tuple((n.split(".", 1)[1], json.dumps(keys[n]) + ":", facts[n]) for n in names)
+        # (field, type, value) -> '"event key":value' for every value that checked out: a cohort repeats
         # its stages, education levels, scores, ages and dates, and checking and spelling a value (quoting
         # text, the plain decimal form of a number) was half of preparing a client. The type is part of
         # the key: True == 1 == 1.0 as dict keys, and a bool must never pass as a number's encoding. A
@@ -280,7 +280,8 @@ class Engine:
         _register_definition(self._host, compiled.name, compiled)
         facts = getattr(rulebook, "facts", schema.SCHEMA)
         return _Loaded(rulebook, compiled, self._host.get_ruleset(compiled.name), _Reasons(compiled.rules),
-                       _Reads("client", compiled.client_facts, facts), _Reads("course", compiled.course_facts, facts))
+                       _Reads("client", compiled.client_facts, compiled.keys, facts),
+                       _Reads("course", compiled.course_facts, compiled.keys, facts))
 
     def close(self) -> None:
         with self._lock:
@@ -579,8 +580,8 @@ class FlatEngine:
     def __init__(self, compiled: CompiledRules, facts: Mapping[str, schema.Fact]):
         global _flat_host
         self.compiled = compiled
-        # (fact name, '"event_key":', schema fact) for every fact the rules read
-        self._items = tuple((n, json.dumps(event_key(n)) + ":", facts[n]) for n in compiled.reads)
+        # (fact name, '"event key":', schema fact) for every fact the rules read
+        self._items = tuple((n, json.dumps(compiled.keys[n]) + ":", facts[n]) for n in compiled.reads)
         self._calls = itertools.count(1)
         self._sessions = itertools.count(1)
         self._name = f"{compiled.name}_f{next(_flat_names)}"  # one version may be loaded twice meanwhile
@@ -732,7 +733,8 @@ def _event_base(compiled: CompiledRules, as_of: date) -> str:
     the parameters the conditions read with their values in force that day."""
     base = f'"{TAG}":1,"{AS_OF}":{day_number(as_of)}' if compiled.dated else f'"{TAG}":1'
     params = compiled.param_values(as_of)
-    return base + "".join(f',"{event_key(n)}":{_event_value(params[n])}' for n in compiled.param_reads if n in params)
+    keys = compiled.keys
+    return base + "".join(f',"{keys[n]}":{_event_value(params[n])}' for n in compiled.param_reads if n in params)
 
 
 _NO_PARAMS: Mapping[str, Any] = {}

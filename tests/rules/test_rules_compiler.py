@@ -7,16 +7,30 @@ from datetime import date
 
 import pytest
 
-from bekal.compiler import AS_OF, MAX_EXPRESSION_ENTRIES, TAG, day_number, expression_entries
+from bekal.compiler import AS_OF, INDEX, MAX_EXPRESSION_ENTRIES, TAG, day_number, expression_entries
 from bekal.rulebook import load_rulebook_from_texts
 from tests.rules.rulefiles import rulebook_of, ruleset_text
 
 T = {TAG: 1}
 
 
+def readable(compiled, cond):
+    """A durable condition with its event properties (f0, f1, ...: short, see bekal.compiler.event_keys)
+    spelled as the facts they stand for (client_age), as these tests write conditions."""
+    names = {key: name.replace(".", "_") for name, key in compiled.keys.items()}
+
+    def walk(x):
+        if isinstance(x, dict):
+            return {names.get(k, k): (names.get(v, v) if k == "$m" else walk(v)) for k, v in x.items()}
+        return [walk(i) for i in x] if isinstance(x, list) else x
+
+    return walk(cond)
+
+
 def condition(when: str) -> dict:
     """The durable condition of a one-rule ruleset, without the tag every rule tests."""
-    m = rulebook_of(("r", when)).compiled.definition["r0"]["all"][0]["m"]
+    compiled = rulebook_of(("r", when)).compiled
+    m = readable(compiled, compiled.definition["r0"]["all"][0]["m"])
     items = m["$and"]
     assert items[0] == T  # every durable rule tests the tag first
     rest = items[1:]
@@ -116,7 +130,7 @@ def test_effective_window_guards_every_rule_and_its_missing_check():
     assert only_from.definition["r0"]["all"][0]["m"]["$and"][:2] == [T, window[0]]
     undated = rulebook_of(("a", "client.age <= 18")).compiled
     assert not undated.dated
-    assert undated.definition["r0"]["all"][0]["m"] == {"$and": [T, {"$lte": {"client_age": 18}}]}
+    assert readable(undated, undated.definition["r0"]["all"][0]["m"]) == {"$and": [T, {"$lte": {"client_age": 18}}]}
 
 
 def test_missing_checks_for_every_rule_that_needs_a_fact():
@@ -128,7 +142,7 @@ def test_missing_checks_for_every_rule_that_needs_a_fact():
                                 "r2": ("fired", 2), "m2": ("missing", 2), "r3": ("fired", 3), "m3": ("missing", 3),
                                 "j0": ("judged", 0)}
     # the missing check of a one-fact rule: the rule is not known false, and the fact is absent
-    assert compiled.definition["m0"]["all"][0]["m"] == {"$and": [
+    assert readable(compiled, compiled.definition["m0"]["all"][0]["m"]) == {"$and": [
         T, {"$or": [{"$lte": {"client_age": 18}}, {"$nex": {"client_age": 1}}]}, {"$nex": {"client_age": 1}}]}
 
 
@@ -163,10 +177,10 @@ def test_missing_check_respects_exists_guards():
     compiled = rulebook_of(("w", "course.min_written_score exists and "
                                  "client.written_test_score < course.min_written_score")).compiled
     assert compiled.rules[0].needs == ("client.written_test_score", "course.min_written_score")
-    assert compiled.definition["r0"]["all"][0]["m"] == {"$and": [
+    assert readable(compiled, compiled.definition["r0"]["all"][0]["m"]) == {"$and": [
         T, {"$ex": {"course_min_written_score": 1}}, {"$ex": {"course_min_written_score": 1}},
         {"$lt": {"client_written_test_score": {"$m": "course_min_written_score"}}}]}
-    assert compiled.definition["m0"]["all"][0]["m"] == {"$and": [
+    assert readable(compiled, compiled.definition["m0"]["all"][0]["m"]) == {"$and": [
         T,
         {"$ex": {"course_min_written_score": 1}},
         {"$or": [{"$and": [{"$ex": {"course_min_written_score": 1}},
@@ -191,6 +205,22 @@ def test_metadata_for_the_engine_and_explanations():
                                                               "t.rules.yaml:5:5")
     assert (b.effect, b.points, b.effect_text) == ("priority", 3, "priority +3")
     json.dumps(compiled.definition)  # plain JSON, nothing Python-only
+
+
+def test_event_properties_are_short_and_never_the_engines_own():
+    """Every fact and parameter a version reads gets its own short property, the same for the same
+    rules; none is one the engine puts in every event (tag, index, date, id, session)."""
+    book = rulebook_of(("a", "client.age <= 18 and course.min_age exists"),
+                       ("b", "course.max_age > client.age + course.min_age", 3))
+    keys = book.compiled.keys
+    assert sorted(keys) == ["client.age", "course.max_age", "course.min_age"]
+    assert len(set(keys.values())) == len(keys) and all(len(k) <= 4 for k in keys.values())
+    assert not set(keys.values()) & {TAG, AS_OF, INDEX, "id", "sid"}
+    again = rulebook_of(("a", "client.age <= 18 and course.min_age exists"),
+                        ("b", "course.max_age > client.age + course.min_age", 3))
+    assert again.compiled.keys == keys and again.compiled.definition == book.compiled.definition
+    text = json.dumps(book.compiled.definition)
+    assert "client_age" not in text and "course_min_age" not in text
 
 
 def test_durable_name_follows_the_content():
