@@ -238,3 +238,35 @@ def test_garbage_collection_is_paused_only_while_a_job_runs(default_engine, defa
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("audience", ["bnn", "blk"])
+def test_counts_agree_with_a_pair_by_pair_count(default_engine, default_rulebook, audience):
+    """The fills' applicants and eligible clients and the summary's pairs per outcome, counted here the
+    plain way, pair by pair, from the engine's decisions: what the placement counts in bulk."""
+    from bekal.audience import withheld
+    from bekal.decision import Outcome
+
+    cohort = seeded_cohort(default_rulebook)
+    placed = place(default_engine, cohort, audience=audience, processes=1)
+    ranked = {code: set(ids) for code, ids in cohort.rankings.items()}
+    applicants: dict[str, int] = {}
+    eligible: dict[str, int] = {}
+    outcomes = dict.fromkeys(Outcome, 0)
+    not_ranked = 0
+    for client in cohort.clients:
+        for code in client["preferences"]:
+            d = default_engine.decide(client, next(c for c in cohort.courses if c["code"] == code), cohort.as_of)
+            applicants[code] = applicants.get(code, 0) + 1
+            outcome = Outcome.WITHHELD if audience != "bnn" and withheld(d, client) else d.outcome
+            outcomes[outcome] += 1
+            if outcome is Outcome.ELIGIBLE:
+                eligible[code] = eligible.get(code, 0) + 1
+                not_ranked += code in ranked and client["id"] not in ranked[code]
+    assert {f.code: f.applicants for f in placed.courses if f.applicants} == applicants
+    assert {f.code: f.eligible for f in placed.courses if f.eligible} == eligible
+    s = placed.summary
+    assert (s.eligible_pairs, s.ineligible_pairs, s.pending_pairs, s.withheld_pairs) == (
+        outcomes[Outcome.ELIGIBLE], outcomes[Outcome.INELIGIBLE], outcomes[Outcome.PENDING], outcomes[Outcome.WITHHELD])
+    assert s.not_ranked_pairs == not_ranked and s.pairs == sum(applicants.values())
+    assert (s.withheld_pairs > 0) == (audience != "bnn") and not_ranked > 0
