@@ -104,3 +104,51 @@ def test_erasing_one_client_ends_the_replay_of_the_jobs_they_were_in(setup):
     assert replayer.replay_job(without.job_id, AUDITOR).identical  # a job without C01 is untouched
     kept = log.job(with_c1.job_id)
     assert kept is not None and not kept.sealed and kept.parts == () and kept.ruleset_version
+
+
+def test_the_replay_record_is_that_of_the_attempt_that_finished(tmp_path: Path):
+    """An attempt keeps its job before acknowledging it; one that then loses the job to another worker
+    has left its record, perhaps under other rules. The attempt the job store kept confirms its own
+    (finished=True): it replaces a record of another version, never an erased one, and a late record of
+    the losing attempt changes nothing."""
+    from dataclasses import replace
+
+    from bekal.store.decisionlog import LoggedJob
+
+    log = SQLiteDecisionLog(tmp_path / "bekal.db")
+    try:
+        lost = LoggedJob("job-1", "req-1", "bnnk-banjarbaru", "sha256:aaaa", "2019-06-01", b"s", (b"p",),
+                         (("C1", "JHT-01"), ("C2", "")))
+        won = replace(lost, ruleset_version="sha256:bbbb", placed=(("C1", ""), ("C2", "JHT-01")))
+        log.record_job(lost, ["C1", "C2"])
+        log.record_job(won, ["C1", "C2"])  # kept before acknowledging: the first record stands
+        assert log.job("job-1").ruleset_version == "sha256:aaaa"
+        log.record_job(won, ["C1", "C2"], finished=True)
+        kept = log.job("job-1")
+        assert (kept.ruleset_version, kept.placed, kept.parts) == ("sha256:bbbb", won.placed, (b"p",))
+        log.record_job(lost, ["C1", "C2"])  # the losing attempt, late
+        assert log.job("job-1").ruleset_version == "sha256:bbbb"
+        log.record_job(won, ["C1", "C2"], finished=True)  # the same again: nothing changes
+        assert log.job("job-1").placed == won.placed
+        assert log.erase_client("C1", "auditor") == 1
+        log.record_job(lost, ["C1", "C2"], finished=True)  # nothing erased comes back
+        gone = log.job("job-1")
+        assert not gone.sealed and gone.parts == () and gone.ruleset_version == "sha256:bbbb"
+    finally:
+        log.close()
+
+
+def test_a_finished_job_confirms_its_replay_record_after_saving(setup):
+    _rules, matching, _replayer, log = setup
+    calls: list[tuple[str, bool]] = []
+    real = log.record_job
+
+    def spy(job, clients, *, finished=False):
+        calls.append((job.job_id, finished))
+        real(job, clients, finished=finished)
+
+    log.record_job = spy  # type: ignore[method-assign]
+    job = matching.upload(upload("job-c", [applicant("C01", "JHT-01")]), creator="bnnk-banjarbaru")
+    matching.run_job(job.job_id)
+    assert matching.get(job.job_id).status is JobStatus.SUCCEEDED
+    assert calls == [(job.job_id, False), (job.job_id, True)]

@@ -315,9 +315,14 @@ class DecisionLog(abc.ABC):
         """The erasures of one client's facts, oldest first."""
 
     @abc.abstractmethod
-    def record_job(self, job: LoggedJob, client_ids: Sequence[str]) -> None:
+    def record_job(self, job: LoggedJob, client_ids: Sequence[str], *, finished: bool = False) -> None:
         """Keep a succeeded job for replay (idempotent by job id): its input sealed, its clients indexed
-        (so erasing one of them finds it). Raises StoreUnavailable when it cannot be written."""
+        (so erasing one of them finds it). Raises StoreUnavailable when it cannot be written.
+
+        A job is kept before its results are acknowledged, so an attempt that then loses the job to
+        another worker has left its record, possibly under other rules. ``finished=True`` says this
+        attempt's results are the ones the job store kept: its record replaces one of another rules
+        version, unless a client of the job was erased meanwhile (nothing erased comes back)."""
 
     @abc.abstractmethod
     def job(self, job_id: str) -> LoggedJob | None:
@@ -530,15 +535,26 @@ class SQLiteDecisionLog(Database, DecisionLog):
         self._dirty.set()
         return erased
 
-    def record_job(self, job: LoggedJob, client_ids: Sequence[str]) -> None:
+    def record_job(self, job: LoggedJob, client_ids: Sequence[str], *, finished: bool = False) -> None:
+        placed = sum(1 for _c, course in job.placed if course)
+        if finished:  # the same version places the same input the same way: nothing to write then
+            row = self._one("SELECT ruleset_version FROM job_replay WHERE job_id = ? AND sealed IS NOT NULL",
+                            (job.job_id,))
+            if row is None or row[0] == job.ruleset_version:
+                return
         sealed = seal_job(self._fkey, job.job_id, job.blob())
         with self._tx("keep a match job for replay") as cur:
-            cur.execute("INSERT OR IGNORE INTO job_replay VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (job.job_id, job.request_id, job.creator, job.ruleset_version, job.as_of,
-                         sum(1 for _c, course in job.placed if course), sealed, utc_now()))
-            if cur.rowcount == 1:
-                cur.executemany("INSERT OR IGNORE INTO job_client VALUES (?, ?)",
-                                [(c, job.job_id) for c in dict.fromkeys(client_ids)])
+            if finished:
+                cur.execute("UPDATE job_replay SET request_id = ?, creator = ?, ruleset_version = ?, as_of = ?, "
+                            "placed = ?, sealed = ? WHERE job_id = ? AND sealed IS NOT NULL",
+                            (job.request_id, job.creator, job.ruleset_version, job.as_of, placed, sealed, job.job_id))
+            else:
+                cur.execute("INSERT OR IGNORE INTO job_replay VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (job.job_id, job.request_id, job.creator, job.ruleset_version, job.as_of, placed,
+                             sealed, utc_now()))
+                if cur.rowcount == 1:
+                    cur.executemany("INSERT OR IGNORE INTO job_client VALUES (?, ?)",
+                                    [(c, job.job_id) for c in dict.fromkeys(client_ids)])
         self._dirty.set()
 
     def job(self, job_id: str) -> LoggedJob | None:

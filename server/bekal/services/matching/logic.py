@@ -142,6 +142,16 @@ class JobFormat(Protocol):
     def result_chunks(self, clients: Sequence[ClientPlacement], size: int) -> Iterator[ResultChunk]: ...
 
 
+def _confirm(replay_log: DecisionLog, kept: LoggedJob, clients: list[str]) -> None:
+    """Make a succeeded job's replay record this attempt's, when an attempt that lost the job left its own
+    under other rules. The job has succeeded already: a decision log that cannot be written now leaves the
+    earlier record (logged), it does not put the job back in the queue."""
+    try:
+        replay_log.record_job(kept, clients, finished=True)
+    except StoreUnavailable as exc:
+        log.warning("match job %s: its replay record could not be confirmed: %s", kept.job_id, exc)
+
+
 class Matching:
     """Match inline; upload, run, report and stream jobs."""
 
@@ -371,9 +381,12 @@ class Matching:
         started = time.perf_counter()
         try:
             placement, kept = self._decide(job)
+            clients = [p.client_id for p in placement.clients]
             if self.replay_log is not None:  # kept before the job is acknowledged as succeeded
-                self.replay_log.record_job(kept, [p.client_id for p in placement.clients])
+                self.replay_log.record_job(kept, clients)
             self._save(job, placement)
+            if self.replay_log is not None:  # this attempt's results are the job's: so is its record
+                _confirm(self.replay_log, kept, clients)
         except JobTakenOver:
             log.warning("match job %s was taken over by another worker", job_id)
             return
