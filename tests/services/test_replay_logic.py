@@ -212,6 +212,33 @@ def test_a_bnn_office_replays_and_erases_only_its_own_checks(rules, log, replaye
     assert err.value.code == "PERMISSION_DENIED"
 
 
+def test_another_offices_erasure_of_its_own_records_is_never_named(rules, log, replayer, db):
+    """This office's facts went with the retention purge; another office later erased its own records of
+    the same client. The replay says retention, not "erased by" the other office: that would tell this
+    office another one had the client. Its own erasure, or an auditor's, is named."""
+    service = Eligibility(rules, log)
+    service.check(check("mine", "C-1", principal=BNNK))
+    service.check(check("theirs", "C-1", principal=OTHER_OFFICE))
+    long_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat(timespec="milliseconds")
+    raw = sqlite3.connect(db)
+    with raw:
+        raw.execute("UPDATE request_facts SET created_at = ? WHERE request_id = 'mine'", (long_ago,))
+    raw.close()
+    assert purge_expired(log, 365) == 1
+    assert replayer.erase("C-1", OTHER_OFFICE).records == 1
+    assert [e.scope for e in log.erasures("C-1")] == [OTHER_OFFICE.name]
+    with pytest.raises(ServiceError) as err:
+        replayer.replay("mine", BNNK)
+    assert "retention" in err.value.message and OTHER_OFFICE.name not in err.value.message
+    assert "erased" not in err.value.message
+    replayer.erase("C-1", BNNK)  # nothing of its own is left, but its own erasure is named
+    with pytest.raises(ServiceError) as err:
+        replayer.replay("mine", BNNK)
+    assert f"by {BNNK.name}" in err.value.message
+    replayer.erase("C-1", AUDITOR)
+    assert [e.scope for e in log.erasures("C-1")] == [OTHER_OFFICE.name, BNNK.name, None]
+
+
 def test_unknown_request_is_not_found(replayer):
     with pytest.raises(ServiceError) as err:
         replayer.replay("nope", AUDITOR)

@@ -120,7 +120,9 @@ def test_schema_1_is_migrated_and_retries_of_old_requests_are_still_recognised(t
     log.close()
     jobs.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (4,)  # 1 -> 2 (keyed) -> 3 (callers) -> 4 (replay)
+        # 1 -> 2 (keyed) -> 3 (callers) -> 4 (replay) -> 5 (erasure scope)
+        assert db.execute("PRAGMA user_version").fetchone() == (5,)
+        assert "scope" in {row[1] for row in db.execute("PRAGMA table_info(erasure)")}
         assert db.execute("SELECT version FROM match_schema").fetchall() == [(2,)]
     db.close()
     # opened again: nothing keyed twice

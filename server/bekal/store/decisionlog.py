@@ -21,7 +21,9 @@ keyed: the unsalted digests of version 1 are replaced by HMACs of themselves (a 
 cannot be recomputed without its request, and the HMAC of the old digest is exactly
 what a retry of that request now stores, so retries of old requests are still
 recognised), and the database remembers its key's id (see :func:`~bekal.store.secrets.check_key`);
-3 -- who asked (``caller``) and the listing indexes; 4 -- what a replay needs (see below).
+3 -- who asked (``caller``) and the listing indexes; 4 -- what a replay needs (see below); 5 -- whose
+records an erasure covered (``erasure.scope``: the agency whose own requests it erased, NULL for every
+agency's; erasures logged before schema 5 read as every agency's).
 
 Replay (schema 4). A decision is reproducible from what the log keeps beside it:
 
@@ -71,7 +73,7 @@ from bekal.store.sqlite import Database, Transaction, utc_now
 
 log = logging.getLogger("bekal.store")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 FACTS_KEY_FILE_NAME = "bekal-facts.key"
 
 _SCHEMA = """
@@ -93,6 +95,8 @@ _SCHEMA_3 = [
     "CREATE INDEX IF NOT EXISTS request_client ON request (client_id, created_at, request_id)",
     "CREATE INDEX IF NOT EXISTS request_caller ON request (caller, created_at, request_id)",
 ]
+# schema 5: whose records an erasure covered (see the module's doc)
+_SCHEMA_5 = ["ALTER TABLE erasure ADD COLUMN scope TEXT"]
 # schema 4: what a replay needs (see the module's doc)
 _SCHEMA_4 = [
     "ALTER TABLE request ADD COLUMN parameters TEXT NOT NULL DEFAULT ''",
@@ -213,12 +217,14 @@ class LoggedRequest:
 
 @dataclass(frozen=True, slots=True)
 class Erasure:
-    """One erasure of a client's facts: who asked, when, how many records went."""
+    """One erasure of a client's facts: who asked, when, how many records went, and whose records it
+    covered (``scope``: the agency whose own requests it erased; None: every agency's)."""
 
     client_id: str
     erased_by: str
     records: int
     erased_at: str
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +389,11 @@ class SQLiteDecisionLog(Database, DecisionLog):
             for statement in _SCHEMA_4:
                 if not _adds_existing_column(statement, columns):
                     cur.execute(statement)
+        if version < 5:
+            erasure_columns = {row[1] for row in cur.execute("PRAGMA table_info(erasure)").fetchall()}
+            for statement in _SCHEMA_5:
+                if not _adds_existing_column(statement, erasure_columns):
+                    cur.execute(statement)
         self._check_facts_key(cur)
         if version == 1:  # unsalted digests -> HMACs of themselves (see the module's doc)
             log.info("decision log %s: %d fingerprints keyed (schema 1 -> 2)", self.path,
@@ -530,8 +541,8 @@ class SQLiteDecisionLog(Database, DecisionLog):
             erased += len(jobs)
             cur.execute("DELETE FROM client_key WHERE client_id = ? AND NOT EXISTS "
                         "(SELECT 1 FROM request_facts WHERE client_id = ?)", (client_id, client_id))
-            cur.execute("INSERT INTO erasure (client_id, erased_by, records, erased_at) VALUES (?, ?, ?, ?)",
-                        (client_id, erased_by, erased, utc_now()))
+            cur.execute("INSERT INTO erasure (client_id, erased_by, records, erased_at, scope) VALUES (?, ?, ?, ?, ?)",
+                        (client_id, erased_by, erased, utc_now(), caller))
         self._dirty.set()
         return erased
 
@@ -570,7 +581,7 @@ class SQLiteDecisionLog(Database, DecisionLog):
                          tuple((c, k) for c, k in placed), created)
 
     def erasures(self, client_id: str) -> builtins.list[Erasure]:
-        rows = self._all("SELECT client_id, erased_by, records, erased_at FROM erasure WHERE client_id = ? "
+        rows = self._all("SELECT client_id, erased_by, records, erased_at, scope FROM erasure WHERE client_id = ? "
                          "ORDER BY sequence", (client_id,))
         return [Erasure(*row) for row in rows]
 

@@ -121,7 +121,11 @@ def differences(before: Decision, after: Decision | None) -> tuple[str, ...]:
 
 
 def _facts_missing(entry: LoggedRequest, log_: DecisionLog) -> ServiceError:
-    erased = [e for e in log_.erasures(entry.client_id) if e.erased_at >= entry.created_at]
+    # only an erasure that could have taken these facts explains them: one of every agency's records, or of
+    # the asking agency's own (another office erasing its own records of the client is not named: that
+    # would tell this office another one had the client)
+    erased = [e for e in log_.erasures(entry.client_id)
+              if e.erased_at >= entry.created_at and e.scope in (None, entry.caller)]
     if erased:
         why = f"the client's facts were erased on {erased[0].erased_at[:10]} (by {erased[0].erased_by})"
     else:
