@@ -33,6 +33,15 @@ def check(request_id: str, client_id: str, principal: Principal = BNNK, course: 
     return Check(request_id, facts, course, AS_OF, BNN, fingerprint=f"fp-{request_id}", principal=principal)
 
 
+def age_facts(db: Path, request_id: str, days: int) -> None:
+    """Make one request's kept facts ``days`` old, as if recorded then (no command can)."""
+    long_ago = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
+    raw = sqlite3.connect(db)
+    with raw:
+        raw.execute("UPDATE request_facts SET created_at = ? WHERE request_id = ?", (long_ago, request_id))
+    raw.close()
+
+
 @pytest.fixture
 def rules(rules_dir: Path):
     served = ServedRules(rules_dir)
@@ -219,11 +228,7 @@ def test_another_offices_erasure_of_its_own_records_is_never_named(rules, log, r
     service = Eligibility(rules, log)
     service.check(check("mine", "C-1", principal=BNNK))
     service.check(check("theirs", "C-1", principal=OTHER_OFFICE))
-    long_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat(timespec="milliseconds")
-    raw = sqlite3.connect(db)
-    with raw:
-        raw.execute("UPDATE request_facts SET created_at = ? WHERE request_id = 'mine'", (long_ago,))
-    raw.close()
+    age_facts(db, "mine", days=400)
     assert purge_expired(log, 365) == 1
     assert replayer.erase("C-1", OTHER_OFFICE).records == 1
     assert [e.scope for e in log.erasures("C-1")] == [OTHER_OFFICE.name]
@@ -249,11 +254,7 @@ def test_retention_purge_deletes_old_facts_only(rules, log, replayer, db):
     service = Eligibility(rules, log)
     service.check(check("old", "C-OLD"))
     service.check(check("new", "C-NEW"))
-    long_ago = (datetime.now(UTC) - timedelta(days=400)).isoformat(timespec="milliseconds")
-    raw = sqlite3.connect(db)
-    with raw:
-        raw.execute("UPDATE request_facts SET created_at = ? WHERE request_id = 'old'", (long_ago,))
-    raw.close()
+    age_facts(db, "old", days=400)
     assert purge_expired(log, 365) == 1
     assert log.facts("old") is None and log.facts("new") is not None
     with pytest.raises(ServiceError) as err:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from itertools import chain, compress, repeat
 from operator import attrgetter
 from typing import Any
@@ -38,9 +38,9 @@ RankPositions = Mapping[str, Mapping[str, int]]  # course code -> client id -> 0
 class _Tally:
     """Counts over every decision, for the course fills and the summary."""
 
-    applicants: Mapping[str, int] = field(default_factory=dict)
-    eligible: Mapping[str, int] = field(default_factory=dict)
-    outcomes: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    applicants: Mapping[str, int]
+    eligible: Mapping[str, int]
+    outcomes: Mapping[Outcome, int]
     not_ranked_pairs: int = 0
     first_choice: int = 0
 
