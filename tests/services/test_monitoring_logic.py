@@ -266,6 +266,19 @@ def test_a_direct_enrolment_needs_an_eligible_check_by_the_same_office(mon, logg
     assert [r.client_id for r in enrol(mon, "C-4", request_id="req-2")] == ["C-4"]  # latest ELIGIBLE, 90 days
 
 
+def test_a_check_as_of_a_date_after_the_first_day_proves_nothing_about_it(mon, logged):
+    """Eligible as of a month after the course starts (turned 19 meanwhile, say) is no proof for its first
+    day: refused, naming both dates; eligible as of the first day itself is proof."""
+    logged[("C-1", BNN.name)] = [Checked("LAS-SMAW-01", "ELIGIBLE", START + timedelta(days=30))]
+    with pytest.raises(ServiceError) as exc:
+        enrol(mon, "C-1")
+    assert (exc.value.code, exc.value.reason) == ("FAILED_PRECONDITION", "ELIGIBILITY_NOT_PROVEN")
+    why = violations(exc)["enrolments[0]"]
+    assert "after the enrolment's first day" in why and START.isoformat() in why
+    logged[("C-1", BNN.name)].append(Checked("LAS-SMAW-01", "ELIGIBLE", START))
+    assert [r.client_id for r in enrol(mon, "C-1", request_id="req-2")] == ["C-1"]
+
+
 def test_without_a_decision_log_direct_enrolments_are_refused():
     store = SQLiteMonitoringStore(":memory:")
     m = Monitoring(store, lambda: COURSES, None, today=lambda: TODAY)

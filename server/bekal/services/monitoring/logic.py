@@ -169,24 +169,29 @@ def blk_view(row: EnrolmentRow) -> EnrolmentRow:
 
 def unproven_by(checks: Sequence[Checked], course_code: str, start: date) -> str:
     """Why ``checks`` (oldest first) do not prove a client eligible for ``course_code`` from ``start``;
-    "" when they do: the latest decision for that course is ELIGIBLE, as of a date within PROOF_DAYS.
+    "" when they do: the latest decision for that course is ELIGIBLE, as of a date on ``start`` or at
+    most PROOF_DAYS before it. A check as of a later date proves nothing about the first day (a client
+    who is 18 then and 19 at that date, say).
 
     Checks recorded at the same instant (one batch, or calls within a millisecond) have no order
-    among themselves: each of them counts as the latest, so all must be ELIGIBLE."""
+    among themselves: each of them counts as the latest, so all must be ELIGIBLE and in the window."""
     mine = [c for c in checks if c.course_code == course_code]
     if not mine:
         return (f"no eligibility check of this client for {course_code} by this office in the decision log: "
                 "check eligibility first (CheckEligibility), then enrol")
     last = mine[-1].recorded_at
     tied = [c for c in mine if c.recorded_at == last] if last else mine[-1:]
-    latest = next((c for c in tied if c.outcome != "ELIGIBLE"), None) or max(
-        tied, key=lambda c: abs((start - c.as_of).days))
+    latest = (next((c for c in tied if c.outcome != "ELIGIBLE"), None)
+              or next((c for c in tied if not 0 <= (start - c.as_of).days <= PROOF_DAYS), tied[-1]))
     if latest.outcome != "ELIGIBLE":
         return (f"the latest check of this client for {course_code} by this office decided {latest.outcome} "
                 f"(as of {latest.as_of.isoformat()})")
-    if abs((start - latest.as_of).days) > PROOF_DAYS:
+    if latest.as_of > start:
+        return (f"the latest check of this client for {course_code} was as of {latest.as_of.isoformat()}, after the "
+                f"enrolment's first day {start.isoformat()}: check eligibility as of that day or before it")
+    if (start - latest.as_of).days > PROOF_DAYS:
         return (f"the latest check of this client for {course_code} was as of {latest.as_of.isoformat()}, more than "
-                f"{PROOF_DAYS} days from the enrolment's first day {start.isoformat()}: check eligibility again")
+                f"{PROOF_DAYS} days before the enrolment's first day {start.isoformat()}: check eligibility again")
     return ""
 
 
