@@ -52,7 +52,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ from bekal.store.sealing import (
     wrap_key,
 )
 from bekal.store.secrets import KEY_BYTES, check_key, key_fingerprints, key_id, keyed, load_or_create, secret_for
-from bekal.store.sqlite import Database, Transaction, utc_now
+from bekal.store.sqlite import Database, Transaction, insert_rows, read_in, utc_now
 
 log = logging.getLogger("bekal.store")
 
@@ -152,6 +152,12 @@ def _adds_existing_column(statement: str, columns: set[str]) -> bool:
     that stopped half-way, or a database moved back a version by hand, is migrated again cleanly.)"""
     words = statement.split()
     return words[:2] == ["ALTER", "TABLE"] and words[3:5] == ["ADD", "COLUMN"] and words[5] in columns
+
+
+def _stored_keys(read: Callable[[str, Sequence[Any]], list[Any]], client_ids: Sequence[str]) -> dict[str, bytes]:
+    """The stored (wrapped) data keys of ``client_ids`` that have one, read with ``read(sql, params)``."""
+    rows = read_in(read, "SELECT client_id, wrapped FROM client_key WHERE client_id IN ({})", client_ids)
+    return {client_id: bytes(wrapped) for client_id, wrapped in rows}
 
 
 class Recorded(str, enum.Enum):
@@ -452,43 +458,91 @@ class SQLiteDecisionLog(Database, DecisionLog):
         if not requests:
             return []
         now = utc_now()
+        # The write lock is the whole database's, shared with the other worker processes and the audit
+        # trail, so what needs no write is done before taking it: the keyed fingerprints, each client's
+        # data key (read, or made and wrapped) and the sealed facts. Under the lock the keys are read
+        # again (:meth:`_settle_keys`): a key another writer made, replaced or erased meanwhile is used as
+        # it is now and that client's facts sealed again, so the log ends as if all was done under the
+        # lock, which is held for statements only (measured: with sealing under it, two workers serving
+        # streams spent most of their time waiting for each other's transactions).
+        fingerprints = [keyed(self._key, req.fingerprint) for req in requests]
+        keys = self._read_keys(list({req.client_id: None for req in requests if req.facts is not None}))
+        sealed = [None if req.facts is None else seal_facts(keys[req.client_id][0], req.request_id, req.facts)
+                  for req in requests]
         results: list[Recorded] = []
         # locked by another process for too long, disk full, I/O error: StoreUnavailable, nothing recorded
         with self._tx("be written") as cur:
-            data_keys: dict[str, bytes] = {}
-            for req in requests:
-                fingerprint = keyed(self._key, req.fingerprint)
-                cur.execute(
-                    f"INSERT OR IGNORE INTO request ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (req.request_id, fingerprint, req.client_id, req.audience, req.ruleset_version,
-                     req.as_of, req.summary, now, req.caller, req.parameters),
-                )
-                if cur.rowcount == 1:
+            # a request id recorded before (or earlier in this batch) is a retry when its fingerprint is
+            # the same, else a conflict; the rest is written in a few statements (sqlite.insert_rows)
+            seen: dict[str, str] = dict(read_in(cur.rows, "SELECT request_id, fingerprint FROM request WHERE "
+                                                "request_id IN ({})", list({r.request_id: 0 for r in requests})))
+            rows: list[tuple[Any, ...]] = []
+            new_facts: list[int] = []  # the requests recorded now that keep facts
+            for k, (req, fingerprint) in enumerate(zip(requests, fingerprints)):
+                fp = seen.get(req.request_id)
+                if fp is None:
+                    seen[req.request_id] = fingerprint
+                    rows.append((req.request_id, fingerprint, req.client_id, req.audience, req.ruleset_version,
+                                 req.as_of, req.summary, now, req.caller, req.parameters))
                     if req.facts is not None:
-                        data_key = data_keys.get(req.client_id) or self._data_key(cur, req.client_id, now)
-                        data_keys[req.client_id] = data_key
-                        cur.execute("INSERT INTO request_facts VALUES (?, ?, ?, ?)",
-                                    (req.request_id, req.client_id, seal_facts(data_key, req.request_id, req.facts),
-                                     now))
+                        new_facts.append(k)
                     results.append(Recorded.NEW)
                 else:
-                    (fp,) = cur.execute(
-                        "SELECT fingerprint FROM request WHERE request_id = ?", (req.request_id,)
-                    ).fetchone()
-                    results.append(Recorded.DUPLICATE if hmac.compare_digest(fp, fingerprint)
-                                   else Recorded.CONFLICT)
+                    results.append(Recorded.DUPLICATE if hmac.compare_digest(fp, fingerprint) else Recorded.CONFLICT)
+            insert_rows(cur, f"INSERT INTO request ({_COLUMNS}) VALUES", rows)
+            # only a client with facts recorded now gets a key stored (a retry of an erased client's
+            # request stores nothing)
+            changed = self._settle_keys(cur, keys, list({requests[k].client_id: None for k in new_facts}), now)
+            facts_rows = []
+            for k in new_facts:
+                req, facts = requests[k], sealed[k]
+                if req.client_id in changed and req.facts is not None:
+                    facts = seal_facts(keys[req.client_id][0], req.request_id, req.facts)
+                facts_rows.append((req.request_id, req.client_id, facts, now))
+            insert_rows(cur, "INSERT INTO request_facts VALUES", facts_rows)
         self._dirty.set()
         return results
 
-    def _data_key(self, cur: Transaction, client_id: str, now: str) -> bytes:
-        """The client's data key, made (and stored wrapped) on its first sealed record."""
-        row = cur.execute("SELECT wrapped FROM client_key WHERE client_id = ?", (client_id,)).fetchone()
-        if row is not None:
-            return unwrap_key(self._fkey, client_id, bytes(row[0]))
-        data_key = new_data_key()
-        cur.execute("INSERT INTO client_key VALUES (?, ?, ?)", (client_id, wrap_key(self._fkey, client_id, data_key),
-                                                               now))
-        return data_key
+    def _read_keys(self, client_ids: Sequence[str]) -> dict[str, tuple[bytes, bytes, bool]]:
+        """Per client: its data key, its wrapped form, and whether that is stored (else it is new, made here).
+        Read and made without the write lock; :meth:`_settle_keys` checks them under it."""
+        stored = _stored_keys(self._all, client_ids)
+        keys: dict[str, tuple[bytes, bytes, bool]] = {}
+        for client_id in client_ids:
+            wrapped = stored.get(client_id)
+            if wrapped is not None:
+                keys[client_id] = (unwrap_key(self._fkey, client_id, wrapped), wrapped, True)
+            else:
+                data_key = new_data_key()
+                keys[client_id] = (data_key, wrap_key(self._fkey, client_id, data_key), False)
+        return keys
+
+    def _settle_keys(self, cur: Transaction, keys: dict[str, tuple[bytes, bytes, bool]], client_ids: Sequence[str],
+                     now: str) -> builtins.set[str]:
+        """Under the write lock: the key each client's facts are sealed with is the one stored. A new key
+        is stored; where another writer stored, replaced or erased one since :meth:`_read_keys`, the
+        stored key (or, erased, a new one stored now) replaces it in ``keys``. The clients whose keys
+        changed (rare: a race with another writer), whose facts must be sealed again."""
+        stored = _stored_keys(cur.rows, client_ids)
+        changed: builtins.set[str] = set()
+        new_rows: list[tuple[str, bytes, str]] = []
+        for client_id in client_ids:
+            data_key, wrapped, was_stored = keys[client_id]
+            now_stored = stored.get(client_id)
+            if now_stored == wrapped:
+                continue  # stored as it was read
+            if now_stored is not None:  # another writer stored this client's key meanwhile
+                keys[client_id] = (unwrap_key(self._fkey, client_id, now_stored), now_stored, True)
+                changed.add(client_id)
+                continue
+            if was_stored:  # erased meanwhile: a new key, as on the client's first record
+                data_key = new_data_key()
+                wrapped = wrap_key(self._fkey, client_id, data_key)
+                changed.add(client_id)
+            new_rows.append((client_id, wrapped, now))
+            keys[client_id] = (data_key, wrapped, True)
+        insert_rows(cur, "INSERT INTO client_key VALUES", new_rows)
+        return changed
 
     def get(self, request_id: str) -> LoggedRequest | None:
         row = self._one(f"SELECT {_COLUMNS} FROM request WHERE request_id = ?", (request_id,))

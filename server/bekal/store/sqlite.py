@@ -164,9 +164,41 @@ class Transaction:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
         return self._cur.executemany(sql, rows)
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Every row of a read inside the transaction."""
+        return self._cur.execute(sql, params).fetchall()
+
     @property
     def rowcount(self) -> int:
         return self._cur.rowcount
+
+
+PARAMS_PER_STATEMENT = 900  # bound parameters per statement, under the oldest SQLite limit (999)
+
+
+def read_in(read: Callable[[str, Sequence[Any]], list[Any]], sql: str, values: Sequence[Any]) -> list[Any]:
+    """The rows of ``sql``, whose one ``{}`` is an ``IN`` list, over ``values``: read ``read(sql, params)``
+    a chunk of values at a time."""
+    out: list[Any] = []
+    for i in range(0, len(values), PARAMS_PER_STATEMENT):
+        part = values[i:i + PARAMS_PER_STATEMENT]
+        out += read(sql.format(",".join("?" * len(part))), part)
+    return out
+
+
+def insert_rows(cur: Transaction, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """``sql`` (``INSERT INTO t (...) VALUES``) for every row, in as few statements as the parameter limit
+    allows. Each statement hands the GIL back and must wait to take it again (up to the 5 ms switch
+    interval while other threads decide), so a transaction of one statement per row held the database's
+    write lock, shared with the other worker processes, many times longer than its work."""
+    if not rows:
+        return
+    width = len(rows[0])
+    per = max(1, PARAMS_PER_STATEMENT // width)
+    one = "(" + ",".join("?" * width) + ")"
+    for i in range(0, len(rows), per):
+        part = rows[i:i + per]
+        cur.execute(f"{sql} {','.join([one] * len(part))}", [v for row in part for v in row])
 
 
 def table_schema_version(cur: Transaction, table: str, newest: int, what: str, path: str) -> int:
