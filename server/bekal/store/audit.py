@@ -224,18 +224,19 @@ class SQLiteAuditLog(Database):
     def _write(self, batch: list[AuditEvent]) -> None:
         """Insert ``batch`` in one transaction; retried while the storage is unavailable."""
         delay, failures = 0.1, 0
+        # built before the write lock is taken: it is the whole database's (see bekal.store.sqlite.insert_rows)
+        rows = [(e.time, e.principal, e.role, e.method, _encode(list(e.subjects)), e.code) for e in batch]
+        subjects = [(i, s) for i, e in enumerate(batch) for s in dict.fromkeys(e.subjects)]
         while True:
             try:
                 with transaction(self._db, self._lock) as cur:
-                    rows = [(e.time, e.principal, e.role, e.method, _encode(list(e.subjects)), e.code) for e in batch]
                     first = cur.execute(_INSERT_EVENT, rows[0]).lastrowid
                     cur.executemany(_INSERT_EVENT, rows[1:])
                     # AUTOINCREMENT in one write transaction numbers the batch first, first + 1, ...
                     (last,) = cur.execute("SELECT last_insert_rowid()").fetchone()
                     if first is None or last != first + len(rows) - 1:
                         raise RuntimeError("audit events were not numbered consecutively")
-                    cur.executemany("INSERT INTO audit_subject VALUES (?, ?)",
-                                    [(s, first + i) for i, e in enumerate(batch) for s in dict.fromkeys(e.subjects)])
+                    cur.executemany("INSERT INTO audit_subject VALUES (?, ?)", [(s, first + i) for i, s in subjects])
                 break
             except sqlite3.Error as exc:
                 failures += 1
