@@ -156,7 +156,7 @@ def _adds_existing_column(statement: str, columns: set[str]) -> bool:
 
 def _stored_keys(read: Callable[[str, Sequence[Any]], list[Any]], client_ids: Sequence[str]) -> dict[str, bytes]:
     """The stored (wrapped) data keys of ``client_ids`` that have one, read with ``read(sql, params)``."""
-    rows = read_in(read, "SELECT client_id, wrapped FROM client_key WHERE client_id IN ({})", client_ids)
+    rows = read_in(read, "SELECT client_id, wrapped FROM client_key WHERE client_id IN", client_ids)
     return {client_id: bytes(wrapped) for client_id, wrapped in rows}
 
 
@@ -475,7 +475,7 @@ class SQLiteDecisionLog(Database, DecisionLog):
             # a request id recorded before (or earlier in this batch) is a retry when its fingerprint is
             # the same, else a conflict; the rest is written in a few statements (sqlite.insert_rows)
             seen: dict[str, str] = dict(read_in(cur.rows, "SELECT request_id, fingerprint FROM request WHERE "
-                                                "request_id IN ({})", list({r.request_id: 0 for r in requests})))
+                                                "request_id IN", list({r.request_id: 0 for r in requests})))
             rows: list[tuple[Any, ...]] = []
             new_facts: list[int] = []  # the requests recorded now that keep facts
             for k, (req, fingerprint) in enumerate(zip(requests, fingerprints)):

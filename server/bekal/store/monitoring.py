@@ -45,7 +45,14 @@ from typing import Any
 
 from bekal.monitoring.history import Assessment, Session, Summary, steps
 from bekal.monitoring.rules import Finding
-from bekal.store.sqlite import Database, Transaction, set_table_schema_version, table_schema_version, utc_now
+from bekal.store.sqlite import (
+    Database,
+    Transaction,
+    read_in,
+    set_table_schema_version,
+    table_schema_version,
+    utc_now,
+)
 
 SCHEMA_VERSION = 1
 
@@ -372,16 +379,6 @@ def _summary(text: str) -> Summary:
     return Summary(**data)
 
 
-def _chunked_select(cur: Transaction, sql: str, keys: set[str], params: Sequence[Any] = ()) -> list[Any]:
-    """``sql`` (ending in ``IN``) for every key, in statements of at most 500 keys (SQLite's variable limit)."""
-    out: list[Any] = []
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 500):
-        part = ordered[start:start + 500]
-        out += cur.execute(f"{sql} ({', '.join('?' * len(part))})", (*params, *part)).fetchall()
-    return out
-
-
 def _describe(enrolment_id: str, day: date, what: Any) -> str:
     return f"(enrolment {enrolment_id}, {day.isoformat()}, {what})"
 
@@ -539,18 +536,20 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
 
             # what the batch refers to, read in a few statements rather than one per record
             wanted = {r.enrolment_id for part in (batch.attendance, batch.conduct, batch.outcomes) for r in part}
-            for raw in _chunked_select(cur, f"SELECT {_ENROLMENT} FROM enrolment WHERE enrolment_id IN", wanted):
+            for raw in read_in(cur.rows, f"SELECT {_ENROLMENT} FROM enrolment WHERE enrolment_id IN", sorted(wanted)):
                 found = _enrolment(raw)
                 enrolments[found.enrolment_id] = found if scope.allows(found) else None
-            stored_sessions = {r[0]: r[1:] for r in _chunked_select(
-                cur, "SELECT record_id, enrolment_id, session_date, status FROM attendance WHERE recorder = ? "
-                     "AND record_id IN", {a.record_id for a in batch.attendance}, (scope.recorder,))}
-            stored_conduct = {r[0]: r[1:] for r in _chunked_select(
-                cur, "SELECT record_id, enrolment_id, assessment_date, rating, note, note_shareable FROM conduct "
-                     "WHERE recorder = ? AND record_id IN", {c.record_id for c in batch.conduct}, (scope.recorder,))}
-            stored_outcomes = {r[0]: r[1:] for r in _chunked_select(
-                cur, "SELECT record_id, enrolment_id, outcome_date, kind, follow_up FROM outcome WHERE recorder = ? "
-                     "AND record_id IN", {o.record_id for o in batch.outcomes}, (scope.recorder,))}
+            stored_sessions = {r[0]: r[1:] for r in read_in(
+                cur.rows, "SELECT record_id, enrolment_id, session_date, status FROM attendance WHERE recorder = ? "
+                          "AND record_id IN", sorted({a.record_id for a in batch.attendance}), (scope.recorder,))}
+            stored_conduct = {r[0]: r[1:] for r in read_in(
+                cur.rows, "SELECT record_id, enrolment_id, assessment_date, rating, note, note_shareable FROM "
+                          "conduct WHERE recorder = ? AND record_id IN", sorted({c.record_id for c in batch.conduct}),
+                (scope.recorder,))}
+            stored_outcomes = {r[0]: r[1:] for r in read_in(
+                cur.rows, "SELECT record_id, enrolment_id, outcome_date, kind, follow_up FROM outcome WHERE "
+                          "recorder = ? AND record_id IN", sorted({o.record_id for o in batch.outcomes}),
+                (scope.recorder,))}
 
             def enrolled_on(field: str, eid: str, day_field: str, day: date, until_end: bool) -> EnrolmentRow | None:
                 """The enrolment a training record of ``day`` belongs to, or None with the violation added:
@@ -662,8 +661,8 @@ class SQLiteMonitoringStore(Database, MonitoringStore):
                 fresh_outcomes)
             raised: list[AlertRow] = []
             touched = list(dict.fromkeys([*fresh_sessions, *fresh_conduct]))
-            states = dict(_chunked_select(
-                cur, "SELECT enrolment_id, state FROM enrolment_summary WHERE enrolment_id IN", set(touched)))
+            states = dict(read_in(
+                cur.rows, "SELECT enrolment_id, state FROM enrolment_summary WHERE enrolment_id IN", sorted(touched)))
             kept: list[tuple[str, str]] = []
             judged: list[tuple[Summary, date]] = []
             owners: list[str] = []

@@ -176,13 +176,15 @@ class Transaction:
 PARAMS_PER_STATEMENT = 900  # bound parameters per statement, under the oldest SQLite limit (999)
 
 
-def read_in(read: Callable[[str, Sequence[Any]], list[Any]], sql: str, values: Sequence[Any]) -> list[Any]:
-    """The rows of ``sql``, whose one ``{}`` is an ``IN`` list, over ``values``: read ``read(sql, params)``
-    a chunk of values at a time."""
+def read_in(read: Callable[[str, Sequence[Any]], list[Any]], sql: str, values: Sequence[Any],
+            params: Sequence[Any] = ()) -> list[Any]:
+    """The rows of ``sql``, which ends in ``IN``, for every one of ``values`` (bound after the leading
+    ``params``): read with ``read(sql, params)`` a chunk of values at a time."""
     out: list[Any] = []
-    for i in range(0, len(values), PARAMS_PER_STATEMENT):
-        part = values[i:i + PARAMS_PER_STATEMENT]
-        out += read(sql.format(",".join("?" * len(part))), part)
+    per = PARAMS_PER_STATEMENT - len(params)
+    for i in range(0, len(values), per):
+        part = values[i:i + per]
+        out += read(f"{sql} ({','.join('?' * len(part))})", (*params, *part))
     return out
 
 
