@@ -1,7 +1,7 @@
 """Recording a batch of checks (``SQLiteDecisionLog.record``).
 
 Facts are sealed before the write lock is taken: what another writer does to the client's data key in
-between -- makes one, or erases it -- must leave every recorded request's facts readable with the one
+between -- makes one, replaces it, or erases it -- must leave every recorded request's facts readable with the one
 key stored for its client, as if all was done under the lock. Two logs on one file stand for two
 worker processes; the other writer acts at the exact moment between the keys being read and the
 transaction, through a hook on the first log's key read.
@@ -83,6 +83,22 @@ def test_a_key_erased_meanwhile_is_made_again_for_the_new_facts(logs, db):
     assert one.facts("old") is None
     assert one.facts("new")["written_test_score"] == 30  # sealed under a key that is stored, not the erased one
     assert stored_keys(db) == {"C-1": 1}
+
+
+def test_a_key_erased_and_made_again_meanwhile_seals_the_facts(logs, db):
+    one, two = logs
+    one.record([request("old", "C-1", 10)])
+
+    def replace_key() -> None:
+        two.erase_client("C-1", "auditor")
+        two.record([request("theirs", "C-1", 20)])  # a new key for C-1, stored by the other writer
+
+    between_read_and_write(one, replace_key)
+    assert one.record([request("mine", "C-1", 30)]) == [Recorded.NEW]
+    assert stored_keys(db) == {"C-1": 1}
+    assert one.facts("mine")["written_test_score"] == 30  # under the key stored now, not the one read
+    assert one.facts("theirs")["written_test_score"] == 20
+    assert one.facts("old") is None
 
 
 def test_a_retry_of_an_erased_clients_request_stores_no_key(logs, db):
