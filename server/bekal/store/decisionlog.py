@@ -466,7 +466,7 @@ class SQLiteDecisionLog(Database, DecisionLog):
         # lock, which is held for statements only (measured: with sealing under it, two workers serving
         # streams spent most of their time waiting for each other's transactions).
         fingerprints = [keyed(self._key, req.fingerprint) for req in requests]
-        keys = self._read_keys(list({req.client_id: None for req in requests if req.facts is not None}))
+        keys = self._read_keys(list(dict.fromkeys(req.client_id for req in requests if req.facts is not None)))
         sealed = [None if req.facts is None else seal_facts(keys[req.client_id][0], req.request_id, req.facts)
                   for req in requests]
         results: list[Recorded] = []
@@ -475,7 +475,7 @@ class SQLiteDecisionLog(Database, DecisionLog):
             # a request id recorded before (or earlier in this batch) is a retry when its fingerprint is
             # the same, else a conflict; the rest is written in a few statements (sqlite.insert_rows)
             seen: dict[str, str] = dict(read_in(cur.rows, "SELECT request_id, fingerprint FROM request WHERE "
-                                                "request_id IN", list({r.request_id: 0 for r in requests})))
+                                                "request_id IN", list(dict.fromkeys(r.request_id for r in requests))))
             rows: list[tuple[Any, ...]] = []
             new_facts: list[int] = []  # the requests recorded now that keep facts
             for k, (req, fingerprint) in enumerate(zip(requests, fingerprints)):
@@ -492,7 +492,7 @@ class SQLiteDecisionLog(Database, DecisionLog):
             insert_rows(cur, f"INSERT INTO request ({_COLUMNS}) VALUES", rows)
             # only a client with facts recorded now gets a key stored (a retry of an erased client's
             # request stores nothing)
-            changed = self._settle_keys(cur, keys, list({requests[k].client_id: None for k in new_facts}), now)
+            changed = self._settle_keys(cur, keys, list(dict.fromkeys(requests[k].client_id for k in new_facts)), now)
             facts_rows = []
             for k in new_facts:
                 req, facts = requests[k], sealed[k]
